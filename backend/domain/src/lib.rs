@@ -1,0 +1,18 @@
+//! Minqing's domain: the programme's words as types, and the rules that need no I/O.
+//!
+//! Everything here is pure and fast to test, and compiles to wasm so the portal shares it.
+//! Raw input is parsed once, at the edge, into these types (`TenantSlug::parse`, …).
+
+pub mod access;
+pub mod division_import;
+pub mod error;
+pub mod i18n;
+pub mod ids;
+pub mod password;
+pub mod role;
+pub mod tenant;
+pub mod tier;
+pub mod unit;
+
+pub use error::{DomainError, FieldErrors};
+pub use ids::{AccountId, TenantId, UnitId};

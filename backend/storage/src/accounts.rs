@@ -1,0 +1,319 @@
+//! Accounts and their role grants, each grant scoped to the whole tenant or one unit's subtree.
+use minqing_domain::access::{Actor, Grant, GrantScope, Reach};
+use minqing_domain::role::Role;
+use minqing_domain::unit::UnitPath;
+use minqing_domain::{AccountId, UnitId};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{account, grant, unit};
+use crate::error::{Result, StorageError, on_unique};
+use crate::passwords::{generate_password, hash_password};
+use crate::scope::TenantScope;
+use crate::tiers::json;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantView {
+    pub id: Uuid,
+    pub role: Role,
+    pub unit_id: Option<UnitId>,
+    pub unit_name: Option<String>,
+    #[serde(skip)]
+    pub unit_path: Option<UnitPath>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub id: AccountId,
+    pub username: String,
+    pub display_name: String,
+    pub disabled: bool,
+    pub must_change_password: bool,
+    pub grants: Vec<GrantView>,
+}
+
+impl AccountView {
+    /// The authenticated caller this account acts as.
+    pub fn actor(&self, tenant: minqing_domain::TenantId) -> Actor {
+        Actor {
+            tenant,
+            account: self.id,
+            username: self.username.clone(),
+            grants: self
+                .grants
+                .iter()
+                .map(|g| Grant {
+                    role: g.role,
+                    scope: match (&g.unit_id, &g.unit_path) {
+                        (Some(unit), Some(path)) => GrantScope::Subtree {
+                            unit: *unit,
+                            path: path.clone(),
+                        },
+                        _ => GrantScope::Tenant,
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// True when every grant lies within `reach` (a scoped admin may manage this account).
+    pub fn is_within(&self, reach: &Reach) -> bool {
+        match reach {
+            Reach::All => true,
+            Reach::Nothing => false,
+            Reach::Subtrees(_) => self
+                .grants
+                .iter()
+                .any(|g| g.unit_path.as_ref().is_some_and(|p| reach.covers(p))),
+        }
+    }
+}
+
+/// What `verify_login` needs and nothing more.
+pub struct Credentials {
+    pub id: AccountId,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// A new account: the password is generated (and must be changed at first login) when absent.
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: Option<String>,
+}
+
+pub struct Accounts<'a> {
+    scope: &'a TenantScope,
+}
+
+impl TenantScope {
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts { scope: self }
+    }
+}
+
+impl Accounts<'_> {
+    fn tenant_filter(&self) -> Condition {
+        Condition::all().add(account::Column::TenantId.eq(self.scope.tenant.0))
+    }
+
+    pub async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        Ok(account::Entity::find()
+            .filter(self.tenant_filter())
+            .filter(account::Column::Username.eq(username))
+            .one(&self.scope.tx)
+            .await?
+            .map(|a| Credentials {
+                id: AccountId(a.id),
+                password_hash: a.password_hash,
+                disabled: a.disabled,
+            }))
+    }
+
+    pub async fn password_hash(&self, id: AccountId) -> Result<String> {
+        Ok(self.model(id).await?.password_hash)
+    }
+
+    async fn model(&self, id: AccountId) -> Result<account::Model> {
+        account::Entity::find()
+            .filter(self.tenant_filter())
+            .filter(account::Column::Id.eq(id.0))
+            .one(&self.scope.tx)
+            .await?
+            .ok_or(StorageError::NotFound)
+    }
+
+    pub async fn get(&self, id: AccountId) -> Result<AccountView> {
+        let model = self.model(id).await?;
+        let mut views = self.with_grants(vec![model]).await?;
+        Ok(views.remove(0))
+    }
+
+    /// Accounts in username order, paged by username.
+    pub async fn list(&self, cursor: Option<&str>, limit: u64) -> Result<(Vec<AccountView>, Option<String>)> {
+        let mut select = account::Entity::find().filter(self.tenant_filter());
+        if let Some(after) = cursor {
+            select = select.filter(account::Column::Username.gt(after));
+        }
+        let rows = select
+            .order_by_asc(account::Column::Username)
+            .limit(limit + 1)
+            .all(&self.scope.tx)
+            .await?;
+        let (rows, next) = crate::units::page(rows, limit, |a| a.username.clone());
+        Ok((self.with_grants(rows).await?, next))
+    }
+
+    async fn with_grants(&self, accounts: Vec<account::Model>) -> Result<Vec<AccountView>> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
+        let grants = grant::Entity::find()
+            .filter(grant::Column::TenantId.eq(self.scope.tenant.0))
+            .filter(grant::Column::AccountId.is_in(ids))
+            .order_by_asc(grant::Column::Id)
+            .all(&self.scope.tx)
+            .await?;
+        let unit_ids: Vec<Uuid> = grants.iter().filter_map(|g| g.unit_id).collect();
+        let units = if unit_ids.is_empty() {
+            Vec::new()
+        } else {
+            unit::Entity::find()
+                .filter(unit::Column::TenantId.eq(self.scope.tenant.0))
+                .filter(unit::Column::Id.is_in(unit_ids))
+                .all(&self.scope.tx)
+                .await?
+        };
+        Ok(accounts
+            .into_iter()
+            .map(|a| AccountView {
+                id: AccountId(a.id),
+                grants: grants
+                    .iter()
+                    .filter(|g| g.account_id == a.id)
+                    .filter_map(|g| {
+                        let role = Role::parse(&g.role).ok()?;
+                        let unit = g.unit_id.and_then(|u| units.iter().find(|x| x.id == u));
+                        Some(GrantView {
+                            id: g.id,
+                            role,
+                            unit_id: g.unit_id.map(UnitId),
+                            unit_name: unit.map(|u| u.name.clone()),
+                            unit_path: unit.map(|u| UnitPath::from_stored(u.path.clone())),
+                        })
+                    })
+                    .collect(),
+                username: a.username,
+                display_name: a.display_name,
+                disabled: a.disabled,
+                must_change_password: a.must_change_password,
+            })
+            .collect())
+    }
+
+    /// Creates an account; returns it and the generated password, if one was generated.
+    pub async fn create(&self, new: NewAccount) -> Result<(AccountView, Option<String>)> {
+        let (password, generated) = match new.password {
+            Some(p) => (p, None),
+            None => {
+                let p = generate_password();
+                (p.clone(), Some(p))
+            }
+        };
+        let id = AccountId(crate::new_id());
+        let now = crate::now();
+        account::Entity::insert(account::ActiveModel {
+            id: Set(id.0),
+            tenant_id: Set(self.scope.tenant.0),
+            username: Set(new.username),
+            display_name: Set(new.display_name),
+            password_hash: Set(hash_password(&password)),
+            must_change_password: Set(generated.is_some()),
+            disabled: Set(false),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&self.scope.tx)
+        .await
+        .map_err(|e| on_unique(e, "username_taken"))?;
+        let view = self.get(id).await?;
+        self.scope
+            .oplog()
+            .record("account.created", "account", Some(id.0), None, json(&view))
+            .await?;
+        Ok((view, generated))
+    }
+
+    pub async fn update_display_name(&self, id: AccountId, display_name: String) -> Result<AccountView> {
+        let before = self.get(id).await?;
+        self.update(id, |a| a.display_name = Set(display_name)).await?;
+        self.changed("account.updated", before).await
+    }
+
+    /// Disabling also ends the account's sessions (the caller does that through SessionStore).
+    pub async fn set_disabled(&self, id: AccountId, disabled: bool) -> Result<AccountView> {
+        let before = self.get(id).await?;
+        self.update(id, |a| a.disabled = Set(disabled)).await?;
+        let action = if disabled { "account.disabled" } else { "account.enabled" };
+        self.changed(action, before).await
+    }
+
+    /// Sets a password; `must_change` marks one someone else chose (a reset).
+    pub async fn set_password(&self, id: AccountId, password: &str, must_change: bool) -> Result<()> {
+        let hash = hash_password(password);
+        self.update(id, |a| {
+            a.password_hash = Set(hash);
+            a.must_change_password = Set(must_change);
+        })
+        .await?;
+        let action = if must_change { "account.password_reset" } else { "account.password_changed" };
+        // Never log the password or its hash.
+        self.scope
+            .oplog()
+            .record(action, "account", Some(id.0), None, None)
+            .await
+    }
+
+    async fn update(&self, id: AccountId, fill: impl FnOnce(&mut account::ActiveModel)) -> Result<()> {
+        let mut active = account::ActiveModel {
+            id: sea_orm::ActiveValue::Unchanged(id.0),
+            updated_at: Set(crate::now()),
+            ..Default::default()
+        };
+        fill(&mut active);
+        let done = account::Entity::update_many()
+            .set(active)
+            .filter(self.tenant_filter())
+            .filter(account::Column::Id.eq(id.0))
+            .exec(&self.scope.tx)
+            .await?;
+        if done.rows_affected == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn changed(&self, action: &str, before: AccountView) -> Result<AccountView> {
+        let after = self.get(before.id).await?;
+        self.scope
+            .oplog()
+            .record(action, "account", Some(before.id.0), json(&before), json(&after))
+            .await?;
+        Ok(after)
+    }
+
+    /// Grants `role` over `unit`'s subtree (the whole tenant when None).
+    pub async fn grant(&self, id: AccountId, role: Role, unit: Option<UnitId>) -> Result<AccountView> {
+        let before = self.get(id).await?;
+        if before.grants.iter().any(|g| g.role == role && g.unit_id == unit) {
+            return Ok(before);
+        }
+        grant::Entity::insert(grant::ActiveModel {
+            id: Set(crate::new_id()),
+            tenant_id: Set(self.scope.tenant.0),
+            account_id: Set(id.0),
+            role: Set(role.as_str().to_owned()),
+            unit_id: Set(unit.map(|u| u.0)),
+            created_at: Set(crate::now()),
+        })
+        .exec(&self.scope.tx)
+        .await?;
+        self.changed("grant.added", before).await
+    }
+
+    pub async fn revoke(&self, id: AccountId, grant_id: Uuid) -> Result<AccountView> {
+        let before = self.get(id).await?;
+        if !before.grants.iter().any(|g| g.id == grant_id) {
+            return Err(StorageError::NotFound);
+        }
+        grant::Entity::delete_many()
+            .filter(grant::Column::TenantId.eq(self.scope.tenant.0))
+            .filter(grant::Column::AccountId.eq(id.0))
+            .filter(grant::Column::Id.eq(grant_id))
+            .exec(&self.scope.tx)
+            .await?;
+        self.changed("grant.removed", before).await
+    }
+}

@@ -1,0 +1,11 @@
+//! sea-orm entities, one per table. Only this crate sees them: the rest of the code gets
+//! views built by the repositories, never raw rows.
+pub mod account;
+pub mod grant;
+pub mod idempotency_key;
+pub mod operation_log;
+pub mod session;
+pub mod tenant;
+pub mod tier;
+pub mod unit;
+pub mod unit_history;

@@ -1,0 +1,45 @@
+//! Storage errors: what callers can act on (not found, conflicts, validation) kept apart from
+//! database failures, which are logged and never shown to a person.
+use minqing_domain::DomainError;
+use minqing_domain::division_import::RowError;
+use sea_orm::DbErr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// Absent, or outside what the caller may see: both answer 404 so existence never leaks.
+    #[error("not found")]
+    NotFound,
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// A bulk file with bad rows; nothing was written.
+    #[error("import invalid: {} bad rows", .0.len())]
+    ImportInvalid(Vec<RowError>),
+    /// The file itself cannot be read (not CSV/XLSX, bad header, no rows).
+    #[error("import unreadable: {0}")]
+    ImportUnreadable(&'static str),
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("cache: {0}")]
+    Cache(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+impl StorageError {
+    pub fn conflict(code: &'static str) -> Self {
+        StorageError::Domain(DomainError::conflict(code))
+    }
+
+    pub fn field(name: &str, code: &'static str) -> Self {
+        StorageError::Domain(DomainError::field(name, code))
+    }
+}
+
+/// Turns a unique-constraint violation into the domain conflict it means, with no racy
+/// pre-check; other database errors pass through.
+pub(crate) fn on_unique(err: DbErr, code: &'static str) -> StorageError {
+    match err.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => StorageError::conflict(code),
+        _ => StorageError::Db(err),
+    }
+}

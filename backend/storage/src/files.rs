@@ -1,0 +1,235 @@
+//! Reading uploaded tables: CSV (UTF-8 with or without BOM, or GB18030/GBK as Excel on Chinese
+//! Windows saves it) and XLSX. Lines are numbered as a spreadsheet shows them (header = 1).
+use std::io::Cursor;
+
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
+use encoding_rs::GB18030;
+use minqing_domain::division_import::{RawRow, RowError};
+
+use crate::error::{Result, StorageError};
+
+/// A table read from a file: data rows with their line numbers, and lines that could not be
+/// decoded (reported with the other bad rows, never silently dropped).
+#[derive(Debug, Default)]
+pub struct Table {
+    pub rows: Vec<(usize, Vec<String>)>,
+    pub undecodable: Vec<usize>,
+}
+
+const XLSX_MAGIC: &[u8] = b"PK\x03\x04";
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Reads a CSV or XLSX file whose header row must be `header` (case and spaces ignored).
+pub fn read_table(bytes: &[u8], header: &[&str]) -> Result<Table> {
+    let (head, table) = if bytes.starts_with(XLSX_MAGIC) {
+        read_xlsx(bytes)?
+    } else {
+        read_csv(bytes)?
+    };
+    let matches = head.len() >= header.len()
+        && head
+            .iter()
+            .zip(header)
+            .all(|(got, want)| got.trim().eq_ignore_ascii_case(want));
+    if !matches {
+        return Err(StorageError::ImportUnreadable("import_bad_header"));
+    }
+    if table.rows.is_empty() && table.undecodable.is_empty() {
+        return Err(StorageError::ImportUnreadable("import_empty"));
+    }
+    Ok(table)
+}
+
+/// Decodes the text: UTF-8 when the file is UTF-8 (a line that is not becomes undecodable),
+/// else GB18030 line by line. Undecodable lines are blanked so line numbers stay true.
+fn decode(bytes: &[u8]) -> (String, Vec<usize>) {
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return (text.to_owned(), Vec::new());
+    }
+    let lines: Vec<&[u8]> = bytes.split_inclusive(|b| *b == b'\n').collect();
+    let utf8_evidence = lines
+        .iter()
+        .any(|l| !l.is_ascii() && std::str::from_utf8(l).is_ok());
+    let mut text = String::with_capacity(bytes.len() * 3 / 2);
+    let mut bad = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let decoded = if utf8_evidence {
+            std::str::from_utf8(line).ok().map(std::borrow::Cow::Borrowed)
+        } else {
+            GB18030.decode_without_bom_handling_and_without_replacement(line)
+        };
+        match decoded {
+            Some(s) => text.push_str(&s),
+            None => {
+                bad.push(i + 1);
+                text.push('\n');
+            }
+        }
+    }
+    (text, bad)
+}
+
+fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Table)> {
+    let (text, undecodable) = decode(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut head = None;
+    let mut table = Table {
+        undecodable,
+        ..Default::default()
+    };
+    for record in reader.records() {
+        let record = record.map_err(|_| StorageError::ImportUnreadable("import_unreadable"))?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let cells: Vec<String> = record.iter().map(str::to_owned).collect();
+        if head.is_none() {
+            if line != 1 {
+                // Undecodable header: nothing to check the columns against.
+                return Err(StorageError::ImportUnreadable("import_bad_header"));
+            }
+            head = Some(cells);
+        } else if cells.iter().any(|c| !c.trim().is_empty()) {
+            table.rows.push((line, cells));
+        }
+    }
+    Ok((head.unwrap_or_default(), table))
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        // Excel keeps long digit strings such as division codes as numbers.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<(Vec<String>, Table)> {
+    let unreadable = |_| StorageError::ImportUnreadable("import_unreadable");
+    let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).map_err(unreadable)?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or(StorageError::ImportUnreadable("import_empty"))?
+        .map_err(|_| StorageError::ImportUnreadable("import_unreadable"))?;
+    let first_line = range.start().map_or(1, |(row, _)| row as usize + 1);
+    let mut head = Vec::new();
+    let mut table = Table::default();
+    for (i, row) in range.rows().enumerate() {
+        let cells: Vec<String> = row.iter().map(cell_text).collect();
+        if i == 0 {
+            head = cells;
+        } else if cells.iter().any(|c| !c.trim().is_empty()) {
+            table.rows.push((first_line + i, cells));
+        }
+    }
+    Ok((head, table))
+}
+
+pub const DIVISION_HEADER: [&str; 4] = ["code", "parent_code", "level", "name"];
+
+/// A division list (`code,parent_code,level,name`) as rows for the import planner, plus the
+/// rows that cannot be read at all.
+pub fn read_division_file(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<RowError>)> {
+    let table = read_table(bytes, &DIVISION_HEADER)?;
+    let mut errors: Vec<RowError> = table
+        .undecodable
+        .iter()
+        .map(|line| RowError {
+            line: *line,
+            code: String::new(),
+            reason: "undecodable".into(),
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(table.rows.len());
+    for (line, cells) in table.rows {
+        if cells.len() != DIVISION_HEADER.len() {
+            errors.push(RowError {
+                line,
+                code: cells.first().cloned().unwrap_or_default(),
+                reason: "wrong_column_count".into(),
+            });
+            continue;
+        }
+        let mut cells = cells.into_iter();
+        let mut next = || cells.next().unwrap_or_default();
+        rows.push(RawRow {
+            line,
+            code: next(),
+            parent_code: next(),
+            level: next(),
+            name: next(),
+        });
+    }
+    Ok((rows, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NANCHANG: &str = include_str!("../data/nanchang-divisions.csv");
+
+    #[test]
+    fn the_official_nanchang_file_reads_whole() {
+        let (rows, errors) = read_division_file(NANCHANG.as_bytes()).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(rows.len(), 2412);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[0].name, "南昌市");
+    }
+
+    #[test]
+    fn a_bom_and_gbk_text_are_understood() {
+        let mut with_bom = UTF8_BOM.to_vec();
+        with_bom.extend_from_slice("code,parent_code,level,name\n1,,1,南昌市\n".as_bytes());
+        let (rows, _) = read_division_file(&with_bom).unwrap();
+        assert_eq!(rows[0].name, "南昌市");
+
+        let (gbk, _, _) = GB18030.encode("code,parent_code,level,name\r\n1,,1,南昌市\r\n2,1,2,青云谱区\r\n");
+        let (rows, errors) = read_division_file(&gbk).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(rows[1].name, "青云谱区");
+        assert_eq!(rows[1].line, 3);
+    }
+
+    #[test]
+    fn an_undecodable_line_is_reported_by_number() {
+        let mut bytes = "code,parent_code,level,name\n1,,1,南昌市\n".as_bytes().to_vec();
+        bytes.extend_from_slice(b"2,1,2,\xff\xfe\n");
+        bytes.extend_from_slice("3,1,2,青云谱区\n".as_bytes());
+        let (rows, errors) = read_division_file(&bytes).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(errors[0].line, 3);
+        assert_eq!(errors[0].reason, "undecodable");
+        assert_eq!(rows[1].line, 4);
+    }
+
+    #[test]
+    fn a_wrong_header_is_refused() {
+        let err = read_division_file(b"id,name\n1,x\n").unwrap_err();
+        assert!(matches!(err, StorageError::ImportUnreadable("import_bad_header")));
+    }
+
+    #[test]
+    fn xlsx_numbers_come_back_as_digit_strings() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in DIVISION_HEADER.iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        sheet.write_number(1, 0, 360100000000.0).unwrap();
+        sheet.write_number(1, 2, 1.0).unwrap();
+        sheet.write_string(1, 3, "南昌市").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        let (rows, errors) = read_division_file(&bytes).unwrap();
+        assert!(errors.is_empty());
+        assert_eq!(rows[0].code, "360100000000");
+        assert_eq!(rows[0].level, "1");
+        assert_eq!(rows[0].line, 2);
+    }
+}

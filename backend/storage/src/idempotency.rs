@@ -1,0 +1,88 @@
+//! Idempotency keys: a retried create returns the first answer instead of creating twice.
+//! Scoped to tenant and account, kept 24 hours, written in the same transaction as the creation.
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+use crate::entities::idempotency_key;
+use crate::error::{Result, StorageError};
+use crate::scope::TenantScope;
+
+pub const KEEP: chrono::Duration = chrono::Duration::hours(24);
+
+/// The first answer given for a key.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub status: u16,
+    pub body: String,
+}
+
+pub struct Idempotency<'a> {
+    scope: &'a TenantScope,
+}
+
+impl TenantScope {
+    pub fn idempotency(&self) -> Idempotency<'_> {
+        Idempotency { scope: self }
+    }
+}
+
+/// A fingerprint of what was asked, so the same key with another request is caught.
+pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update([0]);
+    h.update(path.as_bytes());
+    h.update([0]);
+    h.update(body);
+    hex::encode(h.finalize())
+}
+
+impl Idempotency<'_> {
+    /// The stored answer for `key`, if the same request was made within 24 hours; a different
+    /// request under the same key is a validation error.
+    pub async fn replay(&self, key: &str, request_hash: &str) -> Result<Option<StoredResponse>> {
+        let Some(account) = self.scope.audit.actor_id else {
+            return Ok(None);
+        };
+        let found = idempotency_key::Entity::find()
+            .filter(idempotency_key::Column::TenantId.eq(self.scope.tenant.0))
+            .filter(idempotency_key::Column::AccountId.eq(account.0))
+            .filter(idempotency_key::Column::Key.eq(key))
+            .filter(idempotency_key::Column::CreatedAt.gt(crate::now() - KEEP))
+            .one(&self.scope.tx)
+            .await?;
+        match found {
+            None => Ok(None),
+            Some(row) if row.request_hash == request_hash => Ok(Some(StoredResponse {
+                status: row.status as u16,
+                body: row.response_body,
+            })),
+            Some(_) => Err(StorageError::field("Idempotency-Key", "idempotency_key_reused")),
+        }
+    }
+
+    pub async fn remember(&self, key: &str, request_hash: &str, response: &StoredResponse) -> Result<()> {
+        let Some(account) = self.scope.audit.actor_id else {
+            return Ok(());
+        };
+        // An expired entry under the same key gives way to the new one.
+        idempotency_key::Entity::delete_many()
+            .filter(idempotency_key::Column::TenantId.eq(self.scope.tenant.0))
+            .filter(idempotency_key::Column::AccountId.eq(account.0))
+            .filter(idempotency_key::Column::Key.eq(key))
+            .exec(&self.scope.tx)
+            .await?;
+        idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+            tenant_id: Set(self.scope.tenant.0),
+            account_id: Set(account.0),
+            key: Set(key.to_owned()),
+            request_hash: Set(request_hash.to_owned()),
+            status: Set(response.status as i32),
+            response_body: Set(response.body.clone()),
+            created_at: Set(crate::now()),
+        })
+        .exec(&self.scope.tx)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,181 @@
+//! Minqing's storage: sea-orm entities, the tenant-scoped handle, repositories and the cache.
+//!
+//! The database connection never leaves this crate. Tenant data is reached only through a
+//! [`TenantScope`] (`storage.write(tenant, audit).await?.units().get(id)`), which filters every
+//! query by its tenant and, on PostgreSQL, sets the transaction's `minqing.tenant_id` so
+//! row-level security refuses anything else. Cross-tenant work of operators goes through the
+//! explicit [`Platform`] handle.
+use std::path::Path;
+use std::time::Duration;
+
+use minqing_domain::TenantId;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement,
+    TransactionOptions, TransactionTrait,
+};
+
+pub mod accounts;
+pub mod cache;
+mod entities;
+pub mod error;
+pub mod files;
+pub mod idempotency;
+pub mod oplog;
+pub mod passwords;
+pub mod platform;
+mod scope;
+pub mod seed;
+pub mod sessions;
+pub mod throttle;
+pub mod tiers;
+pub mod units;
+
+pub use cache::Cache;
+pub use error::{Result, StorageError};
+pub use platform::Platform;
+pub use scope::{Audit, TenantScope};
+pub use sessions::{SessionConfig, SessionRecord, SessionStore};
+
+#[derive(Clone)]
+pub struct Storage {
+    db: DatabaseConnection,
+    cache: Cache,
+    sessions: SessionStore,
+}
+
+impl Storage {
+    /// Connects to `database_url` (creating the SQLite file and its folder when needed) and to
+    /// Redis when `redis_url` is given, else uses the in-process cache.
+    pub async fn connect(
+        database_url: &str,
+        redis_url: Option<&str>,
+        session_config: SessionConfig,
+    ) -> Result<Self> {
+        let mut options = ConnectOptions::new(database_url.to_owned());
+        options.sqlx_logging(false);
+        if database_url.starts_with("sqlite:") {
+            if let Some(dir) = sqlite_dir(database_url) {
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    StorageError::Db(sea_orm::DbErr::Custom(format!(
+                        "cannot create {}: {e}",
+                        dir.display()
+                    )))
+                })?;
+            }
+            options
+                .max_connections(8)
+                .map_sqlx_sqlite_opts(|o| {
+                    o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                        .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                        .busy_timeout(Duration::from_secs(30))
+                        .foreign_keys(true)
+                });
+        } else {
+            options.max_connections(16).min_connections(1);
+        }
+        let db = Database::connect(options).await?;
+        let cache = match redis_url {
+            Some(url) => Cache::redis(url).await?,
+            None => Cache::memory(),
+        };
+        let sessions = SessionStore::new(db.clone(), cache.clone(), session_config);
+        Ok(Self {
+            db,
+            cache,
+            sessions,
+        })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    pub fn sessions(&self) -> &SessionStore {
+        &self.sessions
+    }
+
+    /// For readiness checks: both the database and the cache answer.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        self.cache.ping().await
+    }
+
+    /// A read-write handle on one tenant's data, in one transaction; `commit` to keep changes.
+    pub async fn write(&self, tenant: TenantId, audit: Audit) -> Result<TenantScope> {
+        let tx = self
+            .db
+            .begin_with_options(TransactionOptions {
+                // Take SQLite's write lock up front: a deferred transaction that reads and then
+                // writes fails at once if another writer committed in between.
+                sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                ..Default::default()
+            })
+            .await?;
+        TenantScope::open(tx, tenant, audit).await
+    }
+
+    /// A handle for reading one tenant's data (a transaction that is never committed).
+    pub async fn read(&self, tenant: TenantId) -> Result<TenantScope> {
+        let tx = self.db.begin().await?;
+        TenantScope::open(tx, tenant, Audit::system()).await
+    }
+
+    /// Operators' cross-tenant work: creating, listing and suspending tenants.
+    pub fn platform(&self) -> Platform<'_> {
+        Platform::new(self)
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Applies pending migrations. Several processes starting together on one PostgreSQL
+    /// database take turns through an advisory lock held for the whole of `f`.
+    pub async fn under_startup_lock<F, Fut, T>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        if self.backend() != DbBackend::Postgres {
+            return f().await;
+        }
+        // A transaction pins one connection, which holds the lock until it ends.
+        let lock = self.db.begin().await?;
+        lock.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(7261626179)",
+        ))
+        .await?;
+        let result = f().await;
+        lock.commit().await?;
+        result
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        use minqing_migrations::{Migrator, MigratorTrait};
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+}
+
+fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Path::new(path).parent().map(Path::to_path_buf)
+}
+
+/// A fresh UUID v7 (time-ordered, so siblings sort in creation order).
+pub(crate) fn new_id() -> uuid::Uuid {
+    uuid::Uuid::now_v7()
+}
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

@@ -1,0 +1,287 @@
+//! The operators' cross-tenant path: tenants are created, listed, renamed, suspended and resumed
+//! only here, each change logged in the platform tenant's operations log.
+use minqing_domain::tenant::{TenantKind, TenantSlug, TenantStatus};
+use minqing_domain::tier::default_tiers;
+use minqing_domain::role::Role;
+use minqing_domain::TenantId;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
+use serde::Serialize;
+
+use crate::accounts::NewAccount;
+use crate::entities::tenant;
+use crate::error::{Result, StorageError, on_unique};
+use crate::scope::{Audit, TenantScope};
+use crate::tiers::json;
+use crate::Storage;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TenantView {
+    pub id: TenantId,
+    pub slug: String,
+    pub kind: TenantKind,
+    pub name_zh: String,
+    pub name_en: String,
+    pub time_zone: String,
+    pub status: TenantStatus,
+}
+
+impl From<tenant::Model> for TenantView {
+    fn from(m: tenant::Model) -> Self {
+        Self {
+            id: TenantId(m.id),
+            slug: m.slug,
+            kind: TenantKind::from_db(&m.kind),
+            name_zh: m.name_zh,
+            name_en: m.name_en,
+            time_zone: m.time_zone,
+            status: TenantStatus::from_db(&m.status),
+        }
+    }
+}
+
+pub struct NewTenant {
+    pub slug: TenantSlug,
+    pub kind: TenantKind,
+    pub name_zh: String,
+    pub name_en: String,
+    pub time_zone: String,
+    /// The first admin's password; generated (and to be changed at first login) when None.
+    pub admin_password: Option<String>,
+}
+
+/// Changes to a tenant's names and zone; absent fields stay.
+#[derive(Default)]
+pub struct TenantChanges {
+    pub name_zh: Option<String>,
+    pub name_en: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+pub struct Platform<'a> {
+    storage: &'a Storage,
+}
+
+impl<'a> Platform<'a> {
+    pub(crate) fn new(storage: &'a Storage) -> Self {
+        Self { storage }
+    }
+
+    /// A tenant by slug (login); the platform tenant included.
+    pub async fn find_by_slug(&self, slug: &str) -> Result<Option<TenantView>> {
+        Ok(tenant::Entity::find()
+            .filter(tenant::Column::Slug.eq(slug))
+            .one(self.storage.db())
+            .await?
+            .map(TenantView::from))
+    }
+
+    pub async fn get(&self, id: TenantId) -> Result<TenantView> {
+        tenant::Entity::find_by_id(id.0)
+            .one(self.storage.db())
+            .await?
+            .map(TenantView::from)
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// Customer tenants in slug order (the platform tenant is never listed).
+    pub async fn list(&self, cursor: Option<&str>, limit: u64) -> Result<(Vec<TenantView>, Option<String>)> {
+        let mut select = tenant::Entity::find().filter(tenant::Column::Kind.ne(TenantKind::Platform.as_str()));
+        if let Some(after) = cursor {
+            select = select.filter(tenant::Column::Slug.gt(after));
+        }
+        let rows = select
+            .order_by_asc(tenant::Column::Slug)
+            .limit(limit + 1)
+            .all(self.storage.db())
+            .await?;
+        let (rows, next) = crate::units::page(rows, limit, |t| t.slug.clone());
+        Ok((rows.into_iter().map(TenantView::from).collect(), next))
+    }
+
+    async fn platform_tenant(&self, tx: &DatabaseTransaction) -> Result<TenantId> {
+        tenant::Entity::find()
+            .filter(tenant::Column::Kind.eq(TenantKind::Platform.as_str()))
+            .one(tx)
+            .await?
+            .map(|t| TenantId(t.id))
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// Logs a platform change in the platform tenant's log, inside `tx`.
+    async fn log(
+        &self,
+        tx: DatabaseTransaction,
+        audit: &Audit,
+        action: &str,
+        target: TenantId,
+        before: Option<&TenantView>,
+        after: Option<&TenantView>,
+    ) -> Result<DatabaseTransaction> {
+        let platform = self.platform_tenant(&tx).await?;
+        let scope = TenantScope::open(tx, platform, audit.clone()).await?;
+        scope
+            .oplog()
+            .record(action, "tenant", Some(target.0), before.and_then(json), after.and_then(json))
+            .await?;
+        Ok(scope.tx)
+    }
+
+    /// Creates a tenant with its default tiers and first account `admin` (tenant_admin over the
+    /// whole tenant). Returns the tenant and the admin's generated password, if generated.
+    pub async fn create_tenant(&self, new: NewTenant, audit: &Audit) -> Result<(TenantView, Option<String>)> {
+        let tx = self.storage.db().begin().await?;
+        let (view, password, tx) = self.insert_tenant(tx, new, audit).await?;
+        let tx = self.log(tx, audit, "tenant.created", view.id, None, Some(&view)).await?;
+        tx.commit().await?;
+        Ok((view, password))
+    }
+
+    async fn insert_tenant(
+        &self,
+        tx: DatabaseTransaction,
+        new: NewTenant,
+        audit: &Audit,
+    ) -> Result<(TenantView, Option<String>, DatabaseTransaction)> {
+        let id = TenantId(crate::new_id());
+        let now = crate::now();
+        let model = tenant::Entity::insert(tenant::ActiveModel {
+            id: Set(id.0),
+            slug: Set(new.slug.as_str().to_owned()),
+            kind: Set(new.kind.as_str().to_owned()),
+            name_zh: Set(new.name_zh),
+            name_en: Set(new.name_en),
+            time_zone: Set(new.time_zone),
+            status: Set(TenantStatus::Active.as_str().to_owned()),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec_with_returning(&tx)
+        .await
+        .map_err(|e| on_unique(e, "slug_taken"))?;
+        let view = TenantView::from(model);
+        let scope = TenantScope::open(tx, id, audit.clone()).await?;
+        scope.tiers().insert_all(&default_tiers(new.kind)).await?;
+        let (admin, password) = scope
+            .accounts()
+            .create(NewAccount {
+                username: if new.kind == TenantKind::Platform { "operator" } else { "admin" }.into(),
+                display_name: if new.kind == TenantKind::Platform { "平台运维" } else { "管理员" }.into(),
+                password: new.admin_password,
+            })
+            .await?;
+        let role = if new.kind == TenantKind::Platform { Role::PlatformOperator } else { Role::TenantAdmin };
+        scope.accounts().grant(admin.id, role, None).await?;
+        Ok((view, password, scope.tx))
+    }
+
+    /// The platform tenant and its first operator; created once, at start-up.
+    pub(crate) async fn ensure_platform(&self, operator_password: Option<String>) -> Result<Option<Option<String>>> {
+        let tx = self.storage.db().begin().await?;
+        if self.platform_tenant(&tx).await.is_ok() {
+            return Ok(None);
+        }
+        let new = NewTenant {
+            slug: TenantSlug::platform(),
+            kind: TenantKind::Platform,
+            name_zh: "民情平台".into(),
+            name_en: "Minqing platform".into(),
+            time_zone: minqing_domain::tenant::DEFAULT_TIME_ZONE.into(),
+            admin_password: operator_password,
+        };
+        let (_, password, tx) = self.insert_tenant(tx, new, &Audit::system()).await?;
+        tx.commit().await?;
+        Ok(Some(password))
+    }
+
+    pub async fn update_tenant(&self, id: TenantId, changes: TenantChanges, audit: &Audit) -> Result<TenantView> {
+        self.change(id, audit, "tenant.updated", |m| {
+            if let Some(v) = changes.name_zh {
+                m.name_zh = Set(v);
+            }
+            if let Some(v) = changes.name_en {
+                m.name_en = Set(v);
+            }
+            if let Some(v) = changes.time_zone {
+                m.time_zone = Set(v);
+            }
+        })
+        .await
+    }
+
+    /// Suspends or resumes a tenant; suspending ends its sessions. Its data stays.
+    pub async fn set_status(&self, id: TenantId, status: TenantStatus, audit: &Audit) -> Result<TenantView> {
+        let action = match status {
+            TenantStatus::Suspended => "tenant.suspended",
+            TenantStatus::Active => "tenant.resumed",
+        };
+        let view = self
+            .change(id, audit, action, |m| m.status = Set(status.as_str().to_owned()))
+            .await?;
+        if status == TenantStatus::Suspended {
+            self.storage.sessions().end_tenant(id).await?;
+        }
+        Ok(view)
+    }
+
+    async fn change(
+        &self,
+        id: TenantId,
+        audit: &Audit,
+        action: &str,
+        fill: impl FnOnce(&mut tenant::ActiveModel),
+    ) -> Result<TenantView> {
+        let tx = self.storage.db().begin().await?;
+        let found = tenant::Entity::find_by_id(id.0)
+            .filter(tenant::Column::Kind.ne(TenantKind::Platform.as_str()))
+            .one(&tx)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        let before = TenantView::from(found.clone());
+        let mut active: tenant::ActiveModel = found.into();
+        fill(&mut active);
+        active.updated_at = Set(crate::now());
+        let after = TenantView::from(tenant::Entity::update(active).exec(&tx).await?);
+        let tx = self.log(tx, audit, action, id, Some(&before), Some(&after)).await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}
+
+impl TenantScope {
+    /// The scope's own tenant record.
+    pub async fn tenant_record(&self) -> Result<TenantView> {
+        tenant::Entity::find_by_id(self.tenant.0)
+            .one(&self.tx)
+            .await?
+            .map(TenantView::from)
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// A tenant admin's changes to their own tenant's names and zone, logged in its own log.
+    pub async fn update_tenant_record(&self, changes: TenantChanges) -> Result<TenantView> {
+        let found = tenant::Entity::find_by_id(self.tenant.0)
+            .one(&self.tx)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        let before = TenantView::from(found.clone());
+        let mut active: tenant::ActiveModel = found.into();
+        if let Some(v) = changes.name_zh {
+            active.name_zh = Set(v);
+        }
+        if let Some(v) = changes.name_en {
+            active.name_en = Set(v);
+        }
+        if let Some(v) = changes.time_zone {
+            active.time_zone = Set(v);
+        }
+        active.updated_at = Set(crate::now());
+        let after = TenantView::from(tenant::Entity::update(active).exec(&self.tx).await?);
+        self.oplog()
+            .record("tenant.updated", "tenant", Some(self.tenant.0), json(&before), json(&after))
+            .await?;
+        Ok(after)
+    }
+}

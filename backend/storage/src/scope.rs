@@ -1,0 +1,70 @@
+//! The tenant-scoped handle: one transaction, bound to one tenant, that repositories hang off.
+use minqing_domain::{AccountId, TenantId};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, Statement};
+
+use crate::error::Result;
+
+/// Who is acting, for the operations log.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub actor_id: Option<AccountId>,
+    pub username: String,
+    pub request_id: Option<String>,
+}
+
+impl Audit {
+    /// Start-up, seeding and other work no person asked for.
+    pub fn system() -> Self {
+        Self {
+            actor_id: None,
+            username: "system".into(),
+            request_id: None,
+        }
+    }
+}
+
+pub struct TenantScope {
+    pub(crate) tenant: TenantId,
+    pub(crate) tx: DatabaseTransaction,
+    pub(crate) audit: Audit,
+}
+
+impl TenantScope {
+    pub(crate) async fn open(tx: DatabaseTransaction, tenant: TenantId, audit: Audit) -> Result<Self> {
+        bind_tenant(&tx, tenant).await?;
+        Ok(Self { tenant, tx, audit })
+    }
+
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.tx.get_database_backend()
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Tells PostgreSQL's row-level security which tenant this transaction may touch.
+pub(crate) async fn bind_tenant(tx: &DatabaseTransaction, tenant: TenantId) -> Result<()> {
+    if tx.get_database_backend() == DbBackend::Postgres {
+        tx.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT set_config($1, $2, true)",
+            [
+                minqing_migrations::rls::TENANT_SETTING.into(),
+                tenant.0.to_string().into(),
+            ],
+        ))
+        .await?;
+    }
+    Ok(())
+}

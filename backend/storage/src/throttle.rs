@@ -1,0 +1,40 @@
+//! Login throttling: failures counted per account and per client address over a window.
+use std::time::Duration;
+
+use crate::cache::{Cache, global_key};
+use crate::error::Result;
+
+pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Failures per account (tenant + username) within the window before logins are refused.
+pub const PER_ACCOUNT: i64 = 5;
+/// Failures per client address: higher, since many people may share one office address.
+pub const PER_ADDRESS: i64 = 30;
+
+fn account_key(tenant_slug: &str, username: &str) -> String {
+    // The tenant may not exist (an unknown slug must look like a wrong password), so this key
+    // is global but always carries the slug.
+    global_key(&["login-fail", "account", tenant_slug, &username.to_lowercase()])
+}
+
+fn address_key(address: &str) -> String {
+    global_key(&["login-fail", "address", address])
+}
+
+/// True when this account or address has failed too often lately.
+pub async fn is_throttled(cache: &Cache, tenant_slug: &str, username: &str, address: &str) -> Result<bool> {
+    let count = |v: Option<String>| v.and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let by_account = count(cache.get(&account_key(tenant_slug, username)).await?);
+    let by_address = count(cache.get(&address_key(address)).await?);
+    Ok(by_account >= PER_ACCOUNT || by_address >= PER_ADDRESS)
+}
+
+pub async fn record_failure(cache: &Cache, tenant_slug: &str, username: &str, address: &str) -> Result<()> {
+    cache.incr(&account_key(tenant_slug, username), WINDOW).await?;
+    cache.incr(&address_key(address), WINDOW).await?;
+    Ok(())
+}
+
+/// A successful login clears the account's count (not the address's).
+pub async fn record_success(cache: &Cache, tenant_slug: &str, username: &str) -> Result<()> {
+    cache.del(&[account_key(tenant_slug, username)]).await
+}

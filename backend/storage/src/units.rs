@@ -1,0 +1,622 @@
+//! Units: the tenant's hierarchy. Subtrees are path-prefix ranges (see `UnitPath`), so a
+//! district's subtree, a scoped role's filter and depth-first paging are all one index range.
+use std::collections::HashMap;
+
+use base64::Engine;
+use chrono::NaiveDate;
+use minqing_domain::access::Reach;
+use minqing_domain::division_import::{
+    ExistingUnit, ImportPlan, ParentRef, RawRow, RowError, plan_import,
+};
+use minqing_domain::unit::{UnitCode, UnitPath};
+use minqing_domain::{TenantId, UnitId};
+use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Select,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{unit, unit_history};
+use crate::error::{Result, StorageError, on_unique};
+use crate::scope::TenantScope;
+use crate::tiers::json;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitView {
+    pub id: UnitId,
+    pub parent_id: Option<UnitId>,
+    pub level: i32,
+    pub code: Option<String>,
+    pub name: String,
+    #[serde(skip)]
+    pub path: UnitPath,
+    pub archived: bool,
+    pub child_count: i64,
+}
+
+#[derive(FromQueryResult)]
+struct UnitRow {
+    id: Uuid,
+    parent_id: Option<Uuid>,
+    level: i32,
+    code: Option<String>,
+    name: String,
+    path: String,
+    archived_at: Option<chrono::DateTime<chrono::Utc>>,
+    child_count: i64,
+}
+
+impl From<UnitRow> for UnitView {
+    fn from(r: UnitRow) -> Self {
+        Self {
+            id: UnitId(r.id),
+            parent_id: r.parent_id.map(UnitId),
+            level: r.level,
+            code: r.code,
+            name: r.name,
+            path: UnitPath::from_stored(r.path),
+            archived: r.archived_at.is_some(),
+            child_count: r.child_count,
+        }
+    }
+}
+
+/// One recorded boundary change (区划调整) or edit of a unit.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub change: String,
+    pub old_code: Option<String>,
+    pub new_code: Option<String>,
+    pub old_name: Option<String>,
+    pub new_name: Option<String>,
+    pub old_parent_id: Option<Uuid>,
+    pub new_parent_id: Option<Uuid>,
+    pub merged_into_id: Option<Uuid>,
+    pub effective_on: NaiveDate,
+    pub note: Option<String>,
+    pub recorded_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// A boundary change's date and reason.
+#[derive(Debug, Clone, Default)]
+pub struct ChangeNote {
+    pub effective_on: Option<NaiveDate>,
+    pub note: Option<String>,
+}
+
+pub struct Units<'a> {
+    scope: &'a TenantScope,
+}
+
+impl TenantScope {
+    pub fn units(&self) -> Units<'_> {
+        Units { scope: self }
+    }
+}
+
+/// Splits `limit + 1` rows into a page and the cursor of its last row when more follow.
+pub(crate) fn page<T>(mut rows: Vec<T>, limit: u64, cursor: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    if rows.len() as u64 > limit {
+        rows.truncate(limit as usize);
+        let next = rows.last().map(cursor);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+fn encode_path_cursor(path: &UnitPath) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(path.as_str())
+}
+
+fn decode_path_cursor(cursor: &str) -> Result<String> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_hexdigit() || c == '/'))
+        .ok_or_else(|| StorageError::field("cursor", "invalid_cursor"))
+}
+
+/// The filter that keeps only units within `reach`: one path range per granted subtree.
+fn within(reach: &Reach) -> Condition {
+    match reach {
+        Reach::All => Condition::all(),
+        Reach::Nothing => Condition::all().add(Expr::value(false)),
+        Reach::Subtrees(roots) => roots.iter().fold(Condition::any(), |any, root| {
+            any.add(
+                Condition::all()
+                    .add(unit::Column::Path.gte(root.as_str()))
+                    .add(unit::Column::Path.lt(root.subtree_upper_bound())),
+            )
+        }),
+    }
+}
+
+fn child_count() -> SimpleExpr {
+    Expr::cust(
+        "(SELECT COUNT(*) FROM units AS c WHERE c.tenant_id = units.tenant_id \
+         AND c.parent_id = units.id AND c.archived_at IS NULL)",
+    )
+}
+
+fn today() -> NaiveDate {
+    crate::now().date_naive()
+}
+
+impl Units<'_> {
+    fn tenant(&self) -> TenantId {
+        self.scope.tenant
+    }
+
+    fn select(&self) -> Select<unit::Entity> {
+        unit::Entity::find()
+            .filter(unit::Column::TenantId.eq(self.tenant().0))
+            .column_as(child_count(), "child_count")
+    }
+
+    async fn fetch(&self, select: Select<unit::Entity>) -> Result<Vec<UnitView>> {
+        Ok(select
+            .into_model::<UnitRow>()
+            .all(&self.scope.tx)
+            .await?
+            .into_iter()
+            .map(UnitView::from)
+            .collect())
+    }
+
+    /// A unit of this tenant, whoever may see it; callers check visibility with `get_within`.
+    pub async fn get(&self, id: UnitId) -> Result<UnitView> {
+        self.fetch(self.select().filter(unit::Column::Id.eq(id.0)))
+            .await?
+            .pop()
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// A unit the caller may see: outside `reach` it does not exist.
+    pub async fn get_within(&self, id: UnitId, reach: &Reach) -> Result<UnitView> {
+        let unit = self.get(id).await?;
+        if reach.covers(&unit.path) {
+            Ok(unit)
+        } else {
+            Err(StorageError::NotFound)
+        }
+    }
+
+    /// The top units the caller may see: the tenant's roots, or the roots of its subtrees.
+    pub async fn roots(&self, reach: &Reach) -> Result<Vec<UnitView>> {
+        let select = match reach {
+            Reach::All => self
+                .select()
+                .filter(unit::Column::ParentId.is_null())
+                .filter(unit::Column::ArchivedAt.is_null()),
+            Reach::Nothing => return Ok(Vec::new()),
+            Reach::Subtrees(roots) => self.select().filter(
+                unit::Column::Path.is_in(roots.iter().map(|r| r.as_str().to_owned())),
+            ),
+        };
+        self.fetch(select.order_by_asc(unit::Column::Path)).await
+    }
+
+    /// Every unit within `reach` (or within one unit's subtree), depth-first: parents before
+    /// children; `children_of` limits the list to direct children.
+    pub async fn list(&self, query: &ListQuery<'_>) -> Result<(Vec<UnitView>, Option<String>)> {
+        let mut select = self.select().filter(within(query.reach));
+        if !query.include_archived {
+            select = select.filter(unit::Column::ArchivedAt.is_null());
+        }
+        if let Some(parent) = query.children_of {
+            select = select.filter(unit::Column::ParentId.eq(parent.0));
+        }
+        if let Some(root) = query.subtree_of {
+            select = select
+                .filter(unit::Column::Path.gte(root.as_str()))
+                .filter(unit::Column::Path.lt(root.subtree_upper_bound()));
+        }
+        if let Some(q) = query.search.map(str::trim).filter(|q| !q.is_empty()) {
+            let pattern = format!("%{}%", escape_like(q));
+            let prefix = format!("{}%", escape_like(q));
+            select = select.filter(
+                Condition::any()
+                    .add(Expr::col((unit::Entity, unit::Column::Name)).like(like(&pattern)))
+                    .add(Expr::col((unit::Entity, unit::Column::Code)).like(like(&prefix))),
+            );
+        }
+        if let Some(cursor) = query.cursor {
+            select = select.filter(unit::Column::Path.gt(decode_path_cursor(cursor)?));
+        }
+        let rows = self
+            .fetch(select.order_by_asc(unit::Column::Path).limit(query.limit + 1))
+            .await?;
+        Ok(page(rows, query.limit, |u| encode_path_cursor(&u.path)))
+    }
+
+    /// Units by id (for breadcrumbs), in the order of `ids`.
+    pub async fn by_ids(&self, ids: &[UnitId]) -> Result<Vec<UnitView>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let found = self
+            .fetch(self.select().filter(unit::Column::Id.is_in(ids.iter().map(|i| i.0))))
+            .await?;
+        let mut by_id: HashMap<UnitId, UnitView> = found.into_iter().map(|u| (u.id, u)).collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// The unit's ancestors, root first.
+    pub async fn ancestors(&self, unit: &UnitView) -> Result<Vec<UnitView>> {
+        self.by_ids(&unit.path.ancestor_ids()).await
+    }
+
+    pub async fn history(&self, id: UnitId) -> Result<Vec<HistoryEntry>> {
+        Ok(unit_history::Entity::find()
+            .filter(unit_history::Column::TenantId.eq(self.tenant().0))
+            .filter(unit_history::Column::UnitId.eq(id.0))
+            .order_by_asc(unit_history::Column::Id)
+            .all(&self.scope.tx)
+            .await?
+            .into_iter()
+            .map(|h| HistoryEntry {
+                change: h.change,
+                old_code: h.old_code,
+                new_code: h.new_code,
+                old_name: h.old_name,
+                new_name: h.new_name,
+                old_parent_id: h.old_parent_id,
+                new_parent_id: h.new_parent_id,
+                merged_into_id: h.merged_into_id,
+                effective_on: h.effective_on,
+                note: h.note,
+                recorded_at: h.recorded_at,
+            })
+            .collect())
+    }
+
+    /// Creates a unit under `parent` (a root when None) one tier below it.
+    pub async fn create(
+        &self,
+        parent: Option<&UnitView>,
+        name: String,
+        code: Option<UnitCode>,
+        tier_count: i32,
+    ) -> Result<UnitView> {
+        let level = match parent {
+            None => 1,
+            Some(p) if p.archived => return Err(StorageError::conflict("parent_archived")),
+            Some(p) if p.level >= tier_count => return Err(StorageError::conflict("no_tier_below")),
+            Some(p) => p.level + 1,
+        };
+        let id = UnitId(crate::new_id());
+        let path = match parent {
+            None => UnitPath::root(id),
+            Some(p) => p.path.child(id),
+        };
+        let now = crate::now();
+        unit::Entity::insert(unit::ActiveModel {
+            id: Set(id.0),
+            tenant_id: Set(self.tenant().0),
+            parent_id: Set(parent.map(|p| p.id.0)),
+            level: Set(level),
+            code: Set(code.map(UnitCode::into_string)),
+            name: Set(name),
+            path: Set(path.as_str().to_owned()),
+            archived_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&self.scope.tx)
+        .await
+        .map_err(|e| on_unique(e, "code_taken"))?;
+        let created = self.get(id).await?;
+        self.scope
+            .oplog()
+            .record("unit.created", "unit", Some(id.0), None, json(&created))
+            .await?;
+        Ok(created)
+    }
+
+    async fn record_history(&self, unit: UnitId, change: &str, fill: impl FnOnce(&mut unit_history::ActiveModel), note: &ChangeNote) -> Result<()> {
+        let mut row = unit_history::ActiveModel {
+            id: Set(crate::new_id()),
+            tenant_id: Set(self.tenant().0),
+            unit_id: Set(unit.0),
+            change: Set(change.to_owned()),
+            old_code: Set(None),
+            new_code: Set(None),
+            old_name: Set(None),
+            new_name: Set(None),
+            old_parent_id: Set(None),
+            new_parent_id: Set(None),
+            merged_into_id: Set(None),
+            effective_on: Set(note.effective_on.unwrap_or_else(today)),
+            note: Set(note.note.clone()),
+            actor_id: Set(self.scope.audit.actor_id.map(|a| a.0)),
+            recorded_at: Set(crate::now()),
+        };
+        fill(&mut row);
+        unit_history::Entity::insert(row).exec(&self.scope.tx).await?;
+        Ok(())
+    }
+
+    async fn set_fields(&self, id: UnitId, fill: impl FnOnce(&mut unit::ActiveModel)) -> Result<()> {
+        let mut active = unit::ActiveModel {
+            id: sea_orm::ActiveValue::Unchanged(id.0),
+            updated_at: Set(crate::now()),
+            ..Default::default()
+        };
+        fill(&mut active);
+        unit::Entity::update_many()
+            .set(active)
+            .filter(unit::Column::TenantId.eq(self.tenant().0))
+            .filter(unit::Column::Id.eq(id.0))
+            .exec(&self.scope.tx)
+            .await
+            .map_err(|e| on_unique(e, "code_taken"))?;
+        Ok(())
+    }
+
+    /// Renames a unit; the former name stays on record.
+    pub async fn rename(&self, unit: &UnitView, name: String, note: &ChangeNote) -> Result<UnitView> {
+        if unit.name == name {
+            return Ok(unit.clone());
+        }
+        self.set_fields(unit.id, |a| a.name = Set(name.clone())).await?;
+        let old = unit.name.clone();
+        self.record_history(unit.id, "renamed", |h| {
+            h.old_name = Set(Some(old));
+            h.new_name = Set(Some(name));
+        }, note)
+        .await?;
+        self.changed("unit.renamed", unit).await
+    }
+
+    /// Gives a unit a new code (区划代码变更); the former code stays on record.
+    pub async fn recode(&self, unit: &UnitView, code: UnitCode, note: &ChangeNote) -> Result<UnitView> {
+        if unit.code.as_deref() == Some(code.as_str()) {
+            return Ok(unit.clone());
+        }
+        let new_code = code.into_string();
+        self.set_fields(unit.id, |a| a.code = Set(Some(new_code.clone()))).await?;
+        let old = unit.code.clone();
+        self.record_history(unit.id, "recoded", |h| {
+            h.old_code = Set(old);
+            h.new_code = Set(Some(new_code));
+        }, note)
+        .await?;
+        self.changed("unit.recoded", unit).await
+    }
+
+    /// Moves a unit and its whole subtree under `new_parent`, which must sit one tier above it.
+    pub async fn move_to(&self, unit: &UnitView, new_parent: &UnitView, note: &ChangeNote) -> Result<UnitView> {
+        if new_parent.path.is_within(&unit.path) {
+            return Err(StorageError::conflict("move_into_own_subtree"));
+        }
+        if new_parent.level != unit.level - 1 {
+            return Err(StorageError::conflict("wrong_parent_level"));
+        }
+        if new_parent.archived {
+            return Err(StorageError::conflict("parent_archived"));
+        }
+        if unit.parent_id == Some(new_parent.id) {
+            return Ok(unit.clone());
+        }
+        self.rebase_subtree(unit, &unit.path.rebased(Some(&new_parent.path))).await?;
+        self.set_fields(unit.id, |a| a.parent_id = Set(Some(new_parent.id.0))).await?;
+        let old_parent = unit.parent_id.map(|p| p.0);
+        self.record_history(unit.id, "moved", |h| {
+            h.old_parent_id = Set(old_parent);
+            h.new_parent_id = Set(Some(new_parent.id.0));
+        }, note)
+        .await?;
+        self.changed("unit.moved", unit).await
+    }
+
+    /// Rewrites the paths of `unit`'s subtree to start with `new_path`.
+    async fn rebase_subtree(&self, unit: &UnitView, new_path: &UnitPath) -> Result<()> {
+        let old = unit.path.as_str();
+        unit::Entity::update_many()
+            .col_expr(
+                unit::Column::Path,
+                Expr::cust_with_values(
+                    "? || substr(path, ?)",
+                    [
+                        sea_orm::Value::from(new_path.as_str().to_owned()),
+                        sea_orm::Value::from(old.len() as i64 + 1),
+                    ],
+                ),
+            )
+            .filter(unit::Column::TenantId.eq(self.tenant().0))
+            .filter(unit::Column::Path.gte(old))
+            .filter(unit::Column::Path.lt(unit.path.subtree_upper_bound()))
+            .exec(&self.scope.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Archives (abolishes, 撤销) a unit; it and its records stay. Children must go first.
+    pub async fn archive(&self, unit: &UnitView, note: &ChangeNote) -> Result<UnitView> {
+        if unit.archived {
+            return Err(StorageError::conflict("unit_archived"));
+        }
+        if unit.child_count > 0 {
+            return Err(StorageError::conflict("unit_has_children"));
+        }
+        self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now()))).await?;
+        self.record_history(unit.id, "abolished", |_| {}, note).await?;
+        self.changed("unit.archived", unit).await
+    }
+
+    /// Merges `unit` into `target` (same tier): its children move to the target, it is archived.
+    pub async fn merge_into(&self, unit: &UnitView, target: &UnitView, note: &ChangeNote) -> Result<UnitView> {
+        if unit.id == target.id {
+            return Err(StorageError::conflict("merge_into_self"));
+        }
+        if unit.level != target.level {
+            return Err(StorageError::conflict("merge_level_mismatch"));
+        }
+        if unit.archived || target.archived {
+            return Err(StorageError::conflict("unit_archived"));
+        }
+        let children = self
+            .fetch(
+                self.select()
+                    .filter(unit::Column::ParentId.eq(unit.id.0))
+                    .filter(unit::Column::ArchivedAt.is_null()),
+            )
+            .await?;
+        for child in &children {
+            self.move_to(child, target, note).await?;
+        }
+        self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now()))).await?;
+        self.record_history(unit.id, "merged", |h| h.merged_into_id = Set(Some(target.id.0)), note)
+            .await?;
+        self.changed("unit.merged", unit).await
+    }
+
+    async fn changed(&self, action: &str, before: &UnitView) -> Result<UnitView> {
+        let after = self.get(before.id).await?;
+        self.scope
+            .oplog()
+            .record(action, "unit", Some(before.id.0), json(before), json(&after))
+            .await?;
+        Ok(after)
+    }
+
+    /// Imports a division list in this transaction: any bad row and nothing is written.
+    /// `unreadable` are rows the file reader could not read; they are reported with the rest.
+    pub async fn import(&self, rows: &[RawRow], unreadable: Vec<RowError>, tier_count: i32) -> Result<ImportReport> {
+        let existing = unit::Entity::find()
+            .filter(unit::Column::TenantId.eq(self.tenant().0))
+            .filter(unit::Column::Code.is_not_null())
+            .all(&self.scope.tx)
+            .await?;
+        let paths: HashMap<UnitId, UnitPath> = existing
+            .iter()
+            .map(|u| (UnitId(u.id), UnitPath::from_stored(u.path.clone())))
+            .collect();
+        let by_code: HashMap<String, ExistingUnit> = existing
+            .into_iter()
+            .filter_map(|u| {
+                Some((
+                    u.code?,
+                    ExistingUnit {
+                        id: UnitId(u.id),
+                        level: u.level,
+                        name: u.name,
+                        parent: u.parent_id.map(UnitId),
+                    },
+                ))
+            })
+            .collect();
+        let plan = match (plan_import(rows, tier_count, &by_code), unreadable.is_empty()) {
+            (Ok(plan), true) => plan,
+            (Ok(_), false) => return Err(StorageError::ImportInvalid(unreadable)),
+            (Err(mut errors), _) => {
+                errors.extend(unreadable);
+                errors.sort_by_key(|e| e.line);
+                return Err(StorageError::ImportInvalid(errors));
+            }
+        };
+        let report = ImportReport {
+            created: plan.creates.len(),
+            updated: plan.updates.len(),
+            unchanged: plan.unchanged,
+        };
+        let new_ids = self.insert_planned(&plan, &paths).await?;
+        for update in &plan.updates {
+            let current = self.get(update.id).await?;
+            let note = ChangeNote {
+                note: Some("import".into()),
+                ..Default::default()
+            };
+            if let Some(name) = &update.name {
+                self.rename(&current, name.clone(), &note).await?;
+            }
+            if let Some(parent) = &update.parent {
+                let parent_id = match parent {
+                    ParentRef::Existing(id) => *id,
+                    ParentRef::New(i) => new_ids[*i],
+                    ParentRef::Root => continue,
+                };
+                let current = self.get(update.id).await?;
+                let parent = self.get(parent_id).await?;
+                self.move_to(&current, &parent, &note).await?;
+            }
+        }
+        self.scope
+            .oplog()
+            .record("units.imported", "unit", None, None, json(&report))
+            .await?;
+        Ok(report)
+    }
+
+    /// Inserts the planned units in multi-row statements; returns their ids in plan order.
+    async fn insert_planned(&self, plan: &ImportPlan, existing: &HashMap<UnitId, UnitPath>) -> Result<Vec<UnitId>> {
+        let now = crate::now();
+        let mut ids: Vec<UnitId> = Vec::with_capacity(plan.creates.len());
+        let mut paths: Vec<UnitPath> = Vec::with_capacity(plan.creates.len());
+        let mut models = Vec::with_capacity(plan.creates.len());
+        for planned in &plan.creates {
+            let id = UnitId(crate::new_id());
+            let (parent_id, path) = match &planned.parent {
+                ParentRef::Root => (None, UnitPath::root(id)),
+                ParentRef::Existing(p) => (Some(*p), existing[p].child(id)),
+                ParentRef::New(i) => (Some(ids[*i]), paths[*i].child(id)),
+            };
+            models.push(unit::ActiveModel {
+                id: Set(id.0),
+                tenant_id: Set(self.tenant().0),
+                parent_id: Set(parent_id.map(|p| p.0)),
+                level: Set(planned.level),
+                code: Set(Some(planned.code.as_str().to_owned())),
+                name: Set(planned.name.clone()),
+                path: Set(path.as_str().to_owned()),
+                archived_at: Set(None),
+                created_at: Set(now),
+                updated_at: Set(now),
+            });
+            ids.push(id);
+            paths.push(path);
+        }
+        // 10 columns a row: 1,000 rows stay far below both databases' parameter limits.
+        let mut rest = models;
+        while !rest.is_empty() {
+            let tail = rest.split_off(rest.len().min(1000));
+            let chunk = std::mem::replace(&mut rest, tail);
+            unit::Entity::insert_many(chunk)
+                .exec(&self.scope.tx)
+                .await
+                .map_err(|e| on_unique(e, "code_taken"))?;
+        }
+        Ok(ids)
+    }
+}
+
+/// What to list: see [`Units::list`].
+pub struct ListQuery<'a> {
+    pub reach: &'a Reach,
+    pub children_of: Option<UnitId>,
+    pub subtree_of: Option<&'a UnitPath>,
+    pub search: Option<&'a str>,
+    pub include_archived: bool,
+    pub cursor: Option<&'a str>,
+    pub limit: u64,
+}
+
+fn escape_like(q: &str) -> String {
+    q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn like(pattern: &str) -> sea_orm::sea_query::LikeExpr {
+    sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
+}

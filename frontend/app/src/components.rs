@@ -1,0 +1,203 @@
+//! Small pieces the pages share: loading and error states, form fields that show the API's
+//! field errors, and a unit picker.
+use std::time::Duration;
+
+use leptos::prelude::*;
+use minqing_domain::UnitId;
+
+use crate::api::{ApiError, encode};
+use crate::i18n::{Text, tr};
+use crate::model::{Page, Unit};
+use crate::state::use_api;
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! {
+        <p class="loading" aria-busy="true" data-testid="loading">
+            {tr(Text::Loading)}
+        </p>
+    }
+}
+
+/// An API error shown in place of what failed to load.
+#[component]
+pub fn ErrorNotice(error: ApiError) -> impl IntoView {
+    view! {
+        <p class="notice error" role="alert" data-testid="error">
+            {error.message}
+        </p>
+    }
+}
+
+/// The message of a failed form submission, above the form's fields.
+#[component]
+pub fn FormError(error: RwSignal<Option<ApiError>>) -> impl IntoView {
+    move || {
+        error.get().map(|e| {
+            view! {
+                <p class="notice error" role="alert" data-testid="form-error">
+                    {e.message}
+                </p>
+            }
+        })
+    }
+}
+
+/// A labelled input bound to a signal, with the API's message for `name` under it.
+#[component]
+pub fn TextField(
+    label: Text,
+    /// The field's name in the API's request body (and its `fields` errors).
+    name: &'static str,
+    value: RwSignal<String>,
+    error: RwSignal<Option<ApiError>>,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<Text>,
+) -> impl IntoView {
+    let message = move || error.with(|e| e.as_ref().and_then(|e| e.field(name)));
+    view! {
+        <label class="field" class:invalid=move || message().is_some()>
+            <span class="label">{tr(label)}</span>
+            <input
+                type=input_type
+                name=name
+                required=required
+                autocomplete=autocomplete
+                value=value.get_untracked()
+                prop:value=move || value.get()
+                aria-invalid=move || message().is_some().then_some("true")
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {hint.map(|h| view! { <span class="hint">{tr(h)}</span> })}
+            {move || {
+                message()
+                    .map(|m| {
+                        view! {
+                            <span class="field-error" data-testid=format!("error-{name}")>
+                                {m}
+                            </span>
+                        }
+                    })
+            }}
+        </label>
+    }
+}
+
+/// Units whose name contains, or whose code starts with, the query (debounced by the caller).
+pub fn unit_search(query: Signal<String>, limit: u32) -> LocalResource<Result<Vec<Unit>, ApiError>> {
+    let api = use_api();
+    LocalResource::new(move || {
+        let q = query.get().trim().to_owned();
+        async move {
+            if q.is_empty() {
+                return Ok(Vec::new());
+            }
+            let page: Page<Unit> = api.get(&format!("/units?q={}&limit={limit}", encode(&q))).await?;
+            Ok(page.items)
+        }
+    })
+}
+
+/// An input whose value reaches `query` 250 ms after typing stops.
+#[component]
+pub fn SearchInput(
+    query: RwSignal<String>,
+    placeholder: Text,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] testid: Option<&'static str>,
+) -> impl IntoView {
+    let mut settle = leptos::leptos_dom::helpers::debounce(Duration::from_millis(250), move |v: String| query.set(v));
+    view! {
+        <input
+            type="search"
+            id=id
+            data-testid=testid
+            autocomplete="off"
+            placeholder=tr(placeholder)
+            aria-label=tr(placeholder)
+            prop:value=move || query.get()
+            on:input=move |ev| settle(event_target_value(&ev))
+        />
+    }
+}
+
+/// The ancestors of a unit as one line, root first: `南昌市 › 青云谱区 › 徐家坊街道`.
+pub fn ancestry(unit: &Unit) -> String {
+    unit.ancestors
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(" › ")
+}
+
+/// Picks one unit by search; `None` stands for "no unit" (e.g. a grant over the whole tenant).
+#[component]
+pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let results = unit_search(query.into(), 20);
+    view! {
+        <div class="unit-picker">
+            {move || {
+                selected
+                    .get()
+                    .map(|(_, name)| {
+                        view! {
+                            <span class="chip">
+                                {name}
+                                <button
+                                    type="button"
+                                    class="chip-remove"
+                                    aria-label=tr(Text::Remove)
+                                    on:click=move |_| selected.set(None)
+                                >
+                                    "×"
+                                </button>
+                            </span>
+                        }
+                    })
+            }}
+            <SearchInput query placeholder=Text::PickUnit/>
+            <ul class="picker-results">
+                {move || {
+                    if query.with(|q| q.trim().is_empty()) {
+                        return ().into_any();
+                    }
+                    match results.get() {
+                        None => view! { <li class="muted">{tr(Text::Searching)}</li> }.into_any(),
+                        Some(Err(e)) => view! { <li class="field-error">{e.message}</li> }.into_any(),
+                        Some(Ok(units)) if units.is_empty() => {
+                            view! { <li class="muted">{tr(Text::NoMatches)}</li> }.into_any()
+                        }
+                        Some(Ok(units)) => {
+                            units
+                                .into_iter()
+                                .map(|u| {
+                                    let line = ancestry(&u);
+                                    let (id, name) = (u.id, u.name.clone());
+                                    view! {
+                                        <li>
+                                            <button
+                                                type="button"
+                                                class="picker-option"
+                                                on:click=move |_| {
+                                                    selected.set(Some((id, name.clone())));
+                                                    query.set(String::new());
+                                                }
+                                            >
+                                                <span class="name">{u.name}</span>
+                                                <span class="muted">{line}</span>
+                                            </button>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()
+                                .into_any()
+                        }
+                    }
+                }}
+            </ul>
+        </div>
+    }
+}

@@ -1,0 +1,233 @@
+//! The portal's own words in 简体中文 (default) and English, and the language choice itself:
+//! kept in the `minqing_lang` cookie so the server renders the next page in it too.
+//! Messages of API errors are not here: the API sends them already in the chosen language.
+use leptos::prelude::*;
+use minqing_domain::i18n::Lang;
+use minqing_domain::role::Role;
+
+use crate::state::use_portal;
+
+/// The cookie the server reads to render in the chosen language.
+pub const LANG_COOKIE: &str = "minqing_lang";
+
+macro_rules! texts {
+    ($($key:ident => $zh:literal, $en:literal;)*) => {
+        /// A text of the portal; [`Text::get`] gives it in a language.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Text { $($key),* }
+
+        impl Text {
+            pub fn get(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((Text::$key, Lang::Zh) => $zh, (Text::$key, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+texts! {
+    AppName => "民情家访", "Minqing";
+    AppTagline => "民情家访工作平台", "Minqing home-visit platform";
+    Loading => "加载中…", "Loading…";
+    NetworkError => "网络错误，请检查连接后重试。", "Network error; check your connection and try again.";
+    UnexpectedResponse => "服务器返回了无法识别的内容。", "The server sent an unexpected answer.";
+    Retry => "重试", "Retry";
+    Save => "保存", "Save";
+    Saving => "正在保存…", "Saving…";
+    Saved => "已保存。", "Saved.";
+    Create => "新建", "Create";
+    Add => "添加", "Add";
+    Remove => "移除", "Remove";
+    Cancel => "取消", "Cancel";
+    Actions => "操作", "Actions";
+    Optional => "选填", "optional";
+    NotFound => "页面不存在。", "This page does not exist.";
+    BackHome => "返回首页", "Back to the start";
+    Language => "语言", "Language";
+
+    // Signing in and out.
+    LoginTitle => "登录", "Log in";
+    Tenant => "租户", "Tenant";
+    TenantHint => "平台运维人员请填写 platform。", "Platform operators enter platform.";
+    Username => "用户名", "Username";
+    Password => "密码", "Password";
+    LogIn => "登录", "Log in";
+    LoggingIn => "正在登录…", "Logging in…";
+    LogOut => "退出登录", "Log out";
+    ChangePassword => "修改密码", "Change password";
+    MustChangePassword => "首次登录或密码已重置，请先设置新密码。", "Please set a new password before you continue.";
+    CurrentPassword => "当前密码", "Current password";
+    NewPassword => "新密码", "New password";
+    RepeatPassword => "再次输入新密码", "Repeat the new password";
+    PasswordsDiffer => "两次输入的新密码不一致。", "The two new passwords differ.";
+    PasswordRules => "至少 10 位，包含大写字母、小写字母、数字、符号中的至少三类。", "At least 10 characters, with three of: uppercase, lowercase, digits, symbols.";
+    PasswordChanged => "密码已修改。", "Your password has been changed.";
+    ServiceUnavailable => "暂时无法连接服务器。", "The server cannot be reached right now.";
+
+    // Navigation.
+    NavUnits => "单位层级", "Units";
+    NavImport => "导入区划", "Import";
+    NavSettings => "租户设置", "Settings";
+    NavAccounts => "账号与授权", "Accounts";
+    NavTenants => "租户管理", "Tenants";
+
+    // The hierarchy browser.
+    UnitsTitle => "单位层级", "Unit hierarchy";
+    SearchPlaceholder => "按名称或代码搜索单位", "Search units by name or code";
+    SearchLabel => "搜索单位", "Search units";
+    NoMatches => "没有匹配的单位。", "No unit matches.";
+    Searching => "正在搜索…", "Searching…";
+    Expand => "展开", "Expand";
+    Collapse => "收起", "Collapse";
+    NoUnits => "暂无可查看的单位。", "There are no units you may see.";
+    PickAUnit => "在左侧树中或通过搜索选择一个单位，查看其详情。", "Pick a unit in the tree or by search to see its details.";
+    Code => "代码", "Code";
+    TierLabel => "层级", "Tier";
+    Children => "下级单位", "Child units";
+    Archived => "已归档", "Archived";
+    History => "变更记录", "History";
+    NoHistory => "暂无变更记录。", "No changes recorded.";
+    Council => "理事会", "Council";
+    ComingSoon => "即将推出", "coming soon";
+    CouncilPlaceholder => "本单位的民情理事会信息将在此显示。", "This unit's council will be shown here.";
+    Ancestors => "上级单位", "Ancestors";
+
+    // Import.
+    ImportTitle => "导入区划文件", "Import a division file";
+    ImportHelp => "上传 CSV（UTF-8 或 GB18030/GBK）或 XLSX 文件，列为 code,parent_code,level,name。有任何错误行时不会导入任何数据。", "Upload a CSV (UTF-8 or GB18030/GBK) or XLSX file with the columns code,parent_code,level,name. A file with any bad row imports nothing.";
+    File => "文件", "File";
+    Upload => "上传并导入", "Upload and import";
+    Uploading => "正在上传…", "Uploading…";
+    Processing => "上传完成，正在导入…", "Uploaded; importing…";
+    ChooseFileFirst => "请先选择文件。", "Choose a file first.";
+    ImportDone => "导入完成。", "Import finished.";
+    Created => "新增", "Created";
+    Updated => "更新", "Updated";
+    Unchanged => "未变", "Unchanged";
+    BadRows => "错误行", "Bad rows";
+    Line => "行号", "Line";
+    Reason => "原因", "Reason";
+
+    // Tenant settings.
+    SettingsTitle => "租户设置", "Tenant settings";
+    NameZh => "中文名称", "Chinese name";
+    NameEn => "英文名称", "English name";
+    TimeZone => "时区", "Time zone";
+    Slug => "标识", "Slug";
+    Kind => "类型", "Kind";
+    Status => "状态", "Status";
+    Tiers => "层级设置", "Tiers";
+    TiersHelp => "层级名称可随时修改；修改后全平台立即生效。", "Tier labels can be renamed at any time; the change shows everywhere at once.";
+    Level => "级次", "Level";
+    Key => "键", "Key";
+    LabelZh => "中文名称", "Chinese label";
+    LabelEn => "英文名称", "English label";
+    UnitCount => "单位数", "Units";
+
+    // Accounts.
+    AccountsTitle => "账号与授权", "Accounts and grants";
+    NewAccount => "新建账号", "New account";
+    DisplayName => "姓名", "Display name";
+    InitialPassword => "初始密码（留空则自动生成）", "Initial password (leave empty to generate one)";
+    GeneratedPassword => "初始密码（只显示这一次，请转交本人；首次登录须修改）：", "Initial password (shown only this once; hand it over — it must be changed at first login):";
+    Grants => "授权", "Grants";
+    Role => "角色", "Role";
+    Unit => "单位", "Unit";
+    WholeTenant => "全租户", "Whole tenant";
+    AddGrant => "添加授权", "Add grant";
+    PickUnit => "搜索并选择单位（留空为全租户）", "Search and pick a unit (empty: whole tenant)";
+    Disable => "停用", "Disable";
+    Enable => "启用", "Enable";
+    Disabled => "已停用", "Disabled";
+    Active => "正常", "Active";
+    MustChange => "待改密", "Must change password";
+
+    // Tenants (operators).
+    TenantsTitle => "租户管理", "Tenants";
+    NewTenant => "新建租户", "New tenant";
+    KindCity => "市级", "City";
+    KindProvince => "省级", "Province";
+    AdminPassword => "管理员初始密码（留空则自动生成）", "Admin's initial password (leave empty to generate one)";
+    AdminPasswordOnce => "管理员 admin 的初始密码（只显示这一次）：", "Initial password of admin (shown only this once):";
+    Suspend => "暂停", "Suspend";
+    Resume => "恢复", "Resume";
+    Suspended => "已暂停", "Suspended";
+}
+
+/// The name of a role in a language.
+pub fn role_label(role: Role, lang: Lang) -> &'static str {
+    let (zh, en) = role.labels();
+    match lang {
+        Lang::Zh => zh,
+        Lang::En => en,
+    }
+}
+
+/// A reactive text: use it as a view child or an attribute value (`placeholder=tr(Text::X)`).
+pub fn tr(key: Text) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+    let lang = use_portal().lang;
+    move || key.get(lang.get())
+}
+
+/// The language the first render uses: the server is handed it (from the cookie) as context;
+/// the browser reads the same cookie, so hydration sees the same texts.
+pub fn initial_lang() -> Lang {
+    #[cfg(feature = "hydrate")]
+    {
+        browser::cookie_lang().unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        use_context::<Lang>().unwrap_or_default()
+    }
+}
+
+/// Switches the language in place (no reload) and remembers it for the server's next render.
+pub fn set_lang(lang_signal: RwSignal<Lang>, lang: Lang) {
+    lang_signal.set(lang);
+    #[cfg(feature = "hydrate")]
+    browser::remember_lang(lang);
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use leptos::wasm_bindgen::JsCast;
+    use minqing_domain::i18n::Lang;
+
+    use super::LANG_COOKIE;
+
+    fn html_document() -> Option<web_sys::HtmlDocument> {
+        leptos::prelude::document().dyn_into::<web_sys::HtmlDocument>().ok()
+    }
+
+    pub fn cookie_lang() -> Option<Lang> {
+        let cookies = html_document()?.cookie().ok()?;
+        cookies.split(';').find_map(|pair| {
+            let (name, value) = pair.trim().split_once('=')?;
+            (name == LANG_COOKIE).then(|| Lang::parse(value)).flatten()
+        })
+    }
+
+    pub fn remember_lang(lang: Lang) {
+        if let Some(doc) = html_document() {
+            let cookie = format!("{LANG_COOKIE}={}; path=/; max-age=31536000; samesite=lax", lang.as_str());
+            let _ = doc.set_cookie(&cookie);
+            if let Some(root) = doc.document_element() {
+                let _ = root.set_attribute("lang", lang.tag());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_and_english_texts_differ_and_exist() {
+        assert_eq!(Text::LogIn.get(Lang::Zh), "登录");
+        assert_eq!(Text::LogIn.get(Lang::En), "Log in");
+        assert_eq!(role_label(Role::TenantAdmin, Lang::Zh), "租户管理员");
+    }
+}

@@ -1,0 +1,169 @@
+//! `/units/import`: upload a division file (CSV or XLSX) with progress, then show what changed
+//! or, for a rejected file, every bad row.
+use leptos::ev::SubmitEvent;
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::api::ApiError;
+use crate::i18n::{Text, tr};
+use crate::model::ImportSummary;
+use crate::state::{use_api, use_portal};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Upload {
+    Idle,
+    /// The fraction of the file sent so far.
+    Sending(f64),
+    Done(ImportSummary),
+    Failed(ApiError),
+}
+
+#[component]
+pub fn ImportPage() -> impl IntoView {
+    let api = use_api();
+    let lang = use_portal().lang;
+    let file_input = NodeRef::<html::Input>::new();
+    let state = RwSignal::new(Upload::Idle);
+    let missing_file = RwSignal::new(false);
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if matches!(state.get_untracked(), Upload::Sending(_)) {
+            return;
+        }
+        let file = file_input.get_untracked().and_then(|input| input.files()).and_then(|files| files.get(0));
+        let Some(file) = file else {
+            missing_file.set(true);
+            return;
+        };
+        missing_file.set(false);
+        state.set(Upload::Sending(0.0));
+        spawn_local(async move {
+            let progress = move |sent: f64| state.set(Upload::Sending(sent));
+            let next = match api.upload::<ImportSummary>("/units/import", file, progress).await {
+                Ok(summary) => Upload::Done(summary),
+                Err(e) => Upload::Failed(e),
+            };
+            state.set(next);
+        });
+    };
+
+    view! {
+        <section class="page" data-testid="import-page">
+            <h1>{tr(Text::ImportTitle)}</h1>
+            <p class="help">{tr(Text::ImportHelp)}</p>
+            <form class="form inline-form" method="post" enctype="multipart/form-data" on:submit=submit>
+                <label class="field">
+                    <span class="label">{tr(Text::File)}</span>
+                    <input
+                        type="file"
+                        name="file"
+                        data-testid="import-file"
+                        accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                        node_ref=file_input
+                        on:change=move |_| {
+                            missing_file.set(false);
+                            state.set(Upload::Idle);
+                        }
+                    />
+                    {move || missing_file.get().then(|| view! { <span class="field-error">{tr(Text::ChooseFileFirst)}</span> })}
+                </label>
+                <button
+                    type="submit"
+                    class="primary"
+                    data-testid="import-submit"
+                    disabled=move || matches!(state.get(), Upload::Sending(_))
+                >
+                    {tr(Text::Upload)}
+                </button>
+            </form>
+            {move || match state.get() {
+                Upload::Idle => ().into_any(),
+                Upload::Sending(sent) => {
+                    let percent = (sent * 100.0).round() as u32;
+                    view! {
+                        <div class="progress" data-testid="import-progress" aria-live="polite">
+                            <progress max="100" value=percent.to_string()></progress>
+                            <span>
+                                {move || {
+                                    if percent < 100 { Text::Uploading.get(lang.get()) } else { Text::Processing.get(lang.get()) }
+                                }}
+                                " "
+                                {format!("{percent}%")}
+                            </span>
+                        </div>
+                    }
+                        .into_any()
+                }
+                Upload::Done(summary) => view! { <ImportResult summary/> }.into_any(),
+                Upload::Failed(error) => view! { <ImportErrors error/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ImportResult(summary: ImportSummary) -> impl IntoView {
+    view! {
+        <div class="notice success" data-testid="import-result" role="status">
+            <p>{tr(Text::ImportDone)}</p>
+            <dl class="counts">
+                <div>
+                    <dt>{tr(Text::Created)}</dt>
+                    <dd data-testid="import-created">{summary.created}</dd>
+                </div>
+                <div>
+                    <dt>{tr(Text::Updated)}</dt>
+                    <dd data-testid="import-updated">{summary.updated}</dd>
+                </div>
+                <div>
+                    <dt>{tr(Text::Unchanged)}</dt>
+                    <dd data-testid="import-unchanged">{summary.unchanged}</dd>
+                </div>
+            </dl>
+        </div>
+    }
+}
+
+/// The error, and for a rejected file the table of its bad rows (line, code, reason).
+#[component]
+fn ImportErrors(error: ApiError) -> impl IntoView {
+    let rows = error.rows.clone();
+    view! {
+        <div class="import-errors" data-testid="import-errors">
+            <p class="notice error" role="alert">{error.message}</p>
+            {(!rows.is_empty())
+                .then(|| {
+                    view! {
+                        <h2>{tr(Text::BadRows)} " (" {rows.len()} ")"</h2>
+                        <div class="table-wrap">
+                            <table class="table" data-testid="import-bad-rows">
+                                <thead>
+                                    <tr>
+                                        <th>{tr(Text::Line)}</th>
+                                        <th>{tr(Text::Code)}</th>
+                                        <th>{tr(Text::Reason)}</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {rows
+                                        .into_iter()
+                                        .map(|row| {
+                                            view! {
+                                                <tr>
+                                                    <td class="num">{row.line}</td>
+                                                    <td><code>{row.code.unwrap_or_default()}</code></td>
+                                                    <td>{row.message.unwrap_or(row.reason)}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }
+                })}
+        </div>
+    }
+}

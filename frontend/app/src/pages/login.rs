@@ -1,0 +1,220 @@
+//! `/login`, and the change-password form (forced after a generated or reset password).
+use std::sync::Arc;
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::ApiError;
+use crate::app::LangSwitch;
+use crate::components::{FormError, TextField};
+use crate::i18n::{Text, tr};
+use crate::model::{ChangePasswordRequest, LoginRequest, LoginResponse, Me};
+use crate::state::{Session, use_portal};
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let portal = use_portal();
+    let api = portal.api();
+    let navigate = use_navigate();
+    let tenant = RwSignal::new("nanchang".to_owned());
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+
+    // Someone already signed in (a bookmark, the back button) goes straight on.
+    Effect::new({
+        let navigate = navigate.clone();
+        move |_| {
+            if let Some(me) = portal.session.with(|s| s.me()) {
+                if !busy.get_untracked() {
+                    navigate(me.landing_page(), Default::default());
+                }
+            }
+        }
+    });
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let body = LoginRequest {
+            tenant: tenant.get_untracked().trim().to_owned(),
+            username: username.get_untracked().trim().to_owned(),
+            password: password.get_untracked(),
+        };
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let signed_in = async {
+                api.post::<_, LoginResponse>("/auth/login", &body).await?;
+                api.get::<Me>("/auth/me").await
+            };
+            match signed_in.await {
+                Ok(me) => {
+                    let to = me.landing_page();
+                    portal.session.set(Session::SignedIn(Arc::new(me)));
+                    navigate(to, Default::default());
+                }
+                Err(e) => {
+                    error.set(Some(e));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+
+    view! {
+        <main class="login-page">
+            <div class="login-card">
+                <div class="login-head">
+                    <h1>{tr(Text::AppName)}</h1>
+                    <LangSwitch/>
+                </div>
+                <p class="muted">{tr(Text::AppTagline)}</p>
+                <form id="login-form" class="form" method="post" on:submit=submit>
+                    <FormError error/>
+                    <TextField
+                        label=Text::Tenant
+                        name="tenant"
+                        value=tenant
+                        error
+                        required=true
+                        autocomplete="organization"
+                        hint=Text::TenantHint
+                    />
+                    <TextField
+                        label=Text::Username
+                        name="username"
+                        value=username
+                        error
+                        required=true
+                        autocomplete="username"
+                    />
+                    <TextField
+                        label=Text::Password
+                        name="password"
+                        value=password
+                        error
+                        input_type="password"
+                        required=true
+                        autocomplete="current-password"
+                    />
+                    <button type="submit" class="primary" data-testid="login-submit" disabled=move || busy.get()>
+                        {move || if busy.get() { tr(Text::LoggingIn)() } else { tr(Text::LogIn)() }}
+                    </button>
+                </form>
+            </div>
+        </main>
+    }
+}
+
+/// Changes the signed-in account's password. `forced`: shown instead of any page while the
+/// server requires a new password (every other call answers `password_change_required`).
+#[component]
+pub fn ChangePasswordForm(forced: bool) -> impl IntoView {
+    let portal = use_portal();
+    let api = portal.api();
+    let navigate = use_navigate();
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let repeat = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let done = RwSignal::new(false);
+    let lang = portal.lang;
+
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        if new.get_untracked() != repeat.get_untracked() {
+            let mut e = ApiError {
+                status: 0,
+                code: "passwords_differ".to_owned(),
+                message: Text::PasswordsDiffer.get(lang.get_untracked()).to_owned(),
+                fields: Default::default(),
+                rows: Vec::new(),
+            };
+            e.fields.insert("repeat_password".to_owned(), e.message.clone());
+            error.set(Some(e));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let body = ChangePasswordRequest {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+        };
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let changed = async {
+                api.post::<_, serde::de::IgnoredAny>("/auth/password", &body).await?;
+                // The session (and its CSRF token) may have been renewed: ask again.
+                api.get::<Me>("/auth/me").await
+            };
+            match changed.await {
+                Ok(me) => {
+                    let to = me.landing_page();
+                    portal.session.set(Session::SignedIn(Arc::new(me)));
+                    done.set(true);
+                    current.set(String::new());
+                    new.set(String::new());
+                    repeat.set(String::new());
+                    if forced {
+                        navigate(to, Default::default());
+                    }
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <section class="page narrow" data-testid="change-password">
+            <h1>{tr(Text::ChangePassword)}</h1>
+            {forced.then(|| view! { <p class="notice">{tr(Text::MustChangePassword)}</p> })}
+            {move || done.get().then(|| view! { <p class="notice success">{tr(Text::PasswordChanged)}</p> })}
+            <form class="form" method="post" on:submit=submit>
+                <FormError error/>
+                <TextField
+                    label=Text::CurrentPassword
+                    name="current_password"
+                    value=current
+                    error
+                    input_type="password"
+                    required=true
+                    autocomplete="current-password"
+                />
+                <TextField
+                    label=Text::NewPassword
+                    name="new_password"
+                    value=new
+                    error
+                    input_type="password"
+                    required=true
+                    autocomplete="new-password"
+                    hint=Text::PasswordRules
+                />
+                <TextField
+                    label=Text::RepeatPassword
+                    name="repeat_password"
+                    value=repeat
+                    error
+                    input_type="password"
+                    required=true
+                    autocomplete="new-password"
+                />
+                <button type="submit" class="primary" disabled=move || busy.get()>
+                    {tr(Text::Save)}
+                </button>
+            </form>
+        </section>
+    }
+}

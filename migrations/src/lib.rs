@@ -1,0 +1,18 @@
+//! Minqing's schema as sea-orm migrations, one file per migration (the name comes from the file).
+//!
+//! Every table that holds a tenant's data has a `tenant_id`; on PostgreSQL those tables have
+//! row-level security forced on, so a connection that has not set `minqing.tenant_id` sees
+//! nothing of them (see `rls`).
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_spine;
+pub mod rls;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_spine::Migration)]
+    }
+}

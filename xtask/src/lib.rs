@@ -1,0 +1,173 @@
+//! Builds the portal's browser half — the wasm the server-rendered pages hydrate with — without
+//! cargo-leptos or any downloaded tool (see STACK.md). `cargo run` uses it through `main.rs`; the
+//! browser test calls [`build_site`] before it starts the server.
+//!
+//! The site is laid out as the server expects it under [`site_root`]:
+//! `pkg/minqing.js`, `pkg/minqing.wasm` (plus any wasm-bindgen snippets) and the files of `public/`.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Must match `LEPTOS_OUTPUT_NAME` in `.cargo/config.toml`: `HydrationScripts` asks for these files.
+const OUTPUT_NAME: &str = "minqing";
+
+/// The workspace root (this crate lives in `<root>/xtask`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (relative to the current directory, as cargo
+/// reads it) or `<workspace>/target`.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => std::path::absolute(PathBuf::from(dir)).expect("current directory readable"),
+        None => workspace_root().join("target"),
+    }
+}
+
+/// Where the built site goes; the server serves it as `MINQING_SITE_ROOT`.
+pub fn site_root() -> PathBuf {
+    target_dir().join("site")
+}
+
+/// A `cargo` command run from the workspace root, with the environment a surrounding
+/// `cargo run`/`cargo test` leaves behind removed: `CARGO_PKG_*`/`CARGO_MANIFEST_*` make ring's
+/// build script rerun (half the tree recompiles), and RUSTFLAGS would fork the artifacts.
+pub fn cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root());
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                key,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "RUSTFLAGS" | "CARGO_ENCODED_RUSTFLAGS"
+            )
+        {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
+}
+
+/// Runs a command and fails with its description when it does not succeed.
+pub fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed with {status}");
+    }
+    Ok(())
+}
+
+/// Builds the hydrate crate to wasm, binds it and assembles the site; returns [`site_root`].
+///
+/// Safe to call from several processes at once: a lock file serialises the builds, and every
+/// file lands in the site by an atomic rename, so a server already serving it never reads half a
+/// file.
+pub fn build_site(release: bool) -> Result<PathBuf> {
+    let target = target_dir();
+    let site = site_root();
+    fs::create_dir_all(&target)?;
+    let lock = File::create(target.join("site.lock"))?;
+    lock.lock().context("locking the site build")?;
+
+    ensure_wasm_target()?;
+    let front = target.join("front");
+    let profile = if release { "wasm-release" } else { "dev" };
+    run(cargo()
+        .args(["build", "-p", "minqing_hydrate", "--target", WASM_TARGET, "--profile", profile])
+        .arg("--target-dir")
+        .arg(&front))?;
+    let profile_dir = if release { "wasm-release" } else { "debug" };
+    let wasm = front.join(WASM_TARGET).join(profile_dir).join("minqing_hydrate.wasm");
+
+    let staging = target.join(format!("site-staging-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&staging);
+    let pkg = staging.join("pkg");
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(OUTPUT_NAME)
+        .web(true)?
+        .typescript(false)
+        .generate(&pkg)
+        .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
+    let bound = pkg.join(format!("{OUTPUT_NAME}.wasm"));
+    fs::rename(pkg.join(format!("{OUTPUT_NAME}_bg.wasm")), &bound)?;
+    if release {
+        optimise(&bound)?;
+    }
+    copy_dir(&workspace_root().join("public"), &staging)?;
+
+    move_into(&staging, &site)?;
+    fs::remove_dir_all(&staging)?;
+    Ok(site)
+}
+
+/// `rustup target add` when the sysroot lacks the wasm target (a `rust-toolchain.toml` does not
+/// install it by itself under `RUSTUP_AUTO_INSTALL=0`).
+fn ensure_wasm_target() -> Result<()> {
+    let out = Command::new("rustc").current_dir(workspace_root()).args(["--print", "sysroot"]).output()?;
+    let sysroot = PathBuf::from(String::from_utf8(out.stdout)?.trim());
+    if sysroot.join("lib/rustlib").join(WASM_TARGET).exists() {
+        return Ok(());
+    }
+    eprintln!("installing the {WASM_TARGET} target with rustup…");
+    run(Command::new("rustup").current_dir(workspace_root()).args(["target", "add", WASM_TARGET]))
+}
+
+/// Shrinks a release wasm with `$WASM_OPT -Oz` when that names binaryen ≥ 116; older ones (Debian's
+/// 108) produce a wasm that breaks hydration, so they are skipped with a warning.
+fn optimise(wasm: &Path) -> Result<()> {
+    let Some(tool) = std::env::var_os("WASM_OPT").filter(|v| !v.is_empty()) else {
+        return Ok(());
+    };
+    let version = Command::new(&tool).arg("--version").output().ok().and_then(|o| {
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.split_whitespace().find_map(|w| w.parse::<u32>().ok())
+    });
+    match version {
+        Some(v) if v >= 116 => run(Command::new(&tool).arg("-Oz").arg(wasm).arg("-o").arg(wasm)),
+        _ => {
+            eprintln!("warning: WASM_OPT={tool:?} is not binaryen ≥ 116; skipping wasm-opt");
+            Ok(())
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &dest)?;
+        } else {
+            fs::copy(entry.path(), &dest)?;
+        }
+    }
+    Ok(())
+}
+
+/// Moves every file of `from` to the same place under `to`, one atomic rename per file.
+fn move_into(from: &Path, to: &Path) -> Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let dest = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            move_into(&entry.path(), &dest)?;
+        } else {
+            fs::rename(entry.path(), &dest)?;
+        }
+    }
+    Ok(())
+}
