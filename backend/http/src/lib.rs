@@ -1,1 +1,12 @@
+//! Minqing's JSON API: AppState, router, extractors, errors, one module per resource.
+pub mod error;
+pub mod extract;
+pub mod idempotency;
+pub mod localize;
+pub mod router;
+pub mod routes;
+pub mod state;
 
+pub use error::{ApiError, ApiResult};
+pub use router::{layers, router};
+pub use state::{AppState, HttpConfig};

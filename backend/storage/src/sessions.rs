@@ -202,24 +202,27 @@ impl SessionStore {
         }
     }
 
-    /// Ends every session of an account (disabled, or its password reset).
-    pub async fn end_account(&self, tenant: TenantId, account: AccountId) -> Result<()> {
+    /// Ends every session of an account (disabled, or its password reset) but `keep`'s.
+    pub async fn end_account(&self, tenant: TenantId, account: AccountId, keep: Option<&str>) -> Result<()> {
+        let keep = keep.map(hash);
         if self.cache.is_redis() {
             let set = Self::key(tenant, &["account", &account.0.simple().to_string(), "sessions"]);
-            return self.end_set(tenant, &set).await;
+            return self.end_set(tenant, &set, keep.as_deref()).await;
         }
-        session::Entity::delete_many()
+        let mut delete = session::Entity::delete_many()
             .filter(session::Column::TenantId.eq(tenant.0))
-            .filter(session::Column::AccountId.eq(account.0))
-            .exec(&self.db)
-            .await?;
+            .filter(session::Column::AccountId.eq(account.0));
+        if let Some(keep) = keep {
+            delete = delete.filter(session::Column::TokenHash.ne(keep));
+        }
+        delete.exec(&self.db).await?;
         Ok(())
     }
 
     /// Ends every session of a tenant (suspended).
     pub async fn end_tenant(&self, tenant: TenantId) -> Result<()> {
         if self.cache.is_redis() {
-            return self.end_set(tenant, &Self::key(tenant, &["sessions"])).await;
+            return self.end_set(tenant, &Self::key(tenant, &["sessions"]), None).await;
         }
         session::Entity::delete_many()
             .filter(session::Column::TenantId.eq(tenant.0))
@@ -228,15 +231,18 @@ impl SessionStore {
         Ok(())
     }
 
-    async fn end_set(&self, tenant: TenantId, set: &str) -> Result<()> {
+    async fn end_set(&self, tenant: TenantId, set: &str, keep: Option<&str>) -> Result<()> {
         let mut keys: Vec<String> = self
             .cache
             .set_members(set)
             .await?
             .iter()
+            .filter(|h| Some(h.as_str()) != keep)
             .map(|h| Self::key(tenant, &["session", h]))
             .collect();
-        keys.push(set.to_owned());
+        if keep.is_none() {
+            keys.push(set.to_owned());
+        }
         self.cache.del(&keys).await
     }
 }

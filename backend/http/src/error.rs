@@ -1,0 +1,109 @@
+//! The API's one error type. Handlers return `ApiError` with a stable code; the `localize`
+//! middleware writes the body `{"error": {"code", "message", "fields"}}` in the caller's language.
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use minqing_domain::DomainError;
+use minqing_domain::division_import::RowError;
+use minqing_storage::StorageError;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub fields: BTreeMap<String, &'static str>,
+    /// Bad rows of a rejected file.
+    pub rows: Vec<RowError>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        Self {
+            status,
+            code,
+            fields: BTreeMap::new(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found")
+    }
+
+    pub fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    }
+
+    /// A 422 naming one field.
+    pub fn field(name: &str, code: &'static str) -> Self {
+        let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        e.fields.insert(name.to_owned(), code);
+        e
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Validation { fields } => {
+                // A single-field error whose code is itself a request-level code keeps it
+                // (e.g. `invalid_cursor`, `idempotency_key_reused`).
+                let code = match fields.values().next().copied() {
+                    Some(c @ ("invalid_cursor" | "idempotency_key_reused" | "invalid_limit"))
+                        if fields.len() == 1 =>
+                    {
+                        c
+                    }
+                    _ => "validation_failed",
+                };
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code);
+                err.fields = fields;
+                err
+            }
+            DomainError::Conflict { code } => ApiError::new(StatusCode::CONFLICT, code),
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        match e {
+            StorageError::NotFound => ApiError::not_found(),
+            StorageError::Domain(d) => d.into(),
+            StorageError::ImportInvalid(rows) => {
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_invalid");
+                err.rows = rows;
+                err
+            }
+            StorageError::ImportUnreadable(code) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code),
+            StorageError::Db(err) => {
+                tracing::error!(error = %err, "database error");
+                ApiError::internal()
+            }
+            StorageError::Cache(err) => {
+                tracing::error!(error = %err, "cache error");
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        // The body is written by `localize`, which knows the caller's language.
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}

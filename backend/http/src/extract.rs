@@ -1,0 +1,289 @@
+//! Extractors: the caller (the only way a tenant enters a handler), and body, path and query
+//! parsing whose failures become stable 4xx errors instead of the framework's plain text.
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use minqing_domain::access::{Actor, Permission, Reach};
+use minqing_domain::i18n::Lang;
+use minqing_domain::tenant::TenantStatus;
+use minqing_storage::platform::TenantView;
+use minqing_storage::{Audit, SessionRecord, TenantScope};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::localize::request_lang;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "minqing_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The request id set by the request-id layer.
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The session token: a bearer token, else the portal's cookie (then CSRF applies).
+fn token_of(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return auth
+            .strip_prefix("Bearer ")
+            .map(|t| (t.trim().to_owned(), false));
+    }
+    let cookies = headers.get_all(header::COOKIE);
+    cookies
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| (value.to_owned(), true))
+}
+
+/// A logged-in caller whose password need not be changed first (me, logout, change password).
+#[derive(Clone)]
+pub struct SessionCaller {
+    pub actor: Actor,
+    pub tenant: TenantView,
+    pub token: String,
+    pub session: SessionRecord,
+    pub must_change_password: bool,
+    pub display_name: String,
+    pub request_id: Option<String>,
+    pub lang: Lang,
+}
+
+/// A logged-in caller allowed to use the API.
+#[derive(Clone)]
+pub struct Caller(pub SessionCaller);
+
+impl std::ops::Deref for Caller {
+    type Target = SessionCaller;
+    fn deref(&self) -> &SessionCaller {
+        &self.0
+    }
+}
+
+impl<S> FromRequestParts<S> for SessionCaller
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let state = AppState::from_ref(state);
+        let (token, by_cookie) = token_of(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let session = state
+            .storage
+            .sessions()
+            .lookup(&token)
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if by_cookie && unsafe_method {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(session.csrf_token.as_str()) {
+                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed"));
+            }
+        }
+        let tenant = state.storage.platform().get(session.tenant).await?;
+        if tenant.status == TenantStatus::Suspended {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "tenant_suspended"));
+        }
+        let scope = state.storage.read(session.tenant).await?;
+        let account = match scope.accounts().get(session.account).await {
+            Ok(a) => a,
+            Err(minqing_storage::StorageError::NotFound) => return Err(ApiError::unauthenticated()),
+            Err(e) => return Err(e.into()),
+        };
+        if account.disabled {
+            return Err(ApiError::unauthenticated());
+        }
+        let span = tracing::Span::current();
+        span.record("tenant", tenant.slug.as_str());
+        span.record("account", account.username.as_str());
+        Ok(SessionCaller {
+            actor: account.actor(tenant.id),
+            must_change_password: account.must_change_password,
+            display_name: account.display_name,
+            tenant,
+            token,
+            session,
+            request_id: request_id(&parts.headers),
+            lang: request_lang(&parts.headers),
+        })
+    }
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let caller = SessionCaller::from_request_parts(parts, state).await?;
+        if caller.must_change_password {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "password_change_required"));
+        }
+        Ok(Caller(caller))
+    }
+}
+
+impl SessionCaller {
+    pub fn audit(&self) -> Audit {
+        Audit {
+            actor_id: Some(self.actor.account),
+            username: self.actor.username.clone(),
+            request_id: self.request_id.clone(),
+        }
+    }
+
+    /// A read handle on the caller's own tenant: the only tenant a handler can reach.
+    pub async fn read(&self, state: &AppState) -> ApiResult<TenantScope> {
+        Ok(state.storage.read(self.tenant.id).await?)
+    }
+
+    pub async fn write(&self, state: &AppState) -> ApiResult<TenantScope> {
+        Ok(state.storage.write(self.tenant.id, self.audit()).await?)
+    }
+
+    /// Where the caller holds `permission`; a 403 when nowhere.
+    pub fn reach(&self, permission: Permission) -> ApiResult<Reach> {
+        match self.actor.reach(permission) {
+            Reach::Nothing => Err(ApiError::forbidden()),
+            reach => Ok(reach),
+        }
+    }
+
+    /// A 403 unless the caller holds `permission` over the whole tenant.
+    pub fn require_everywhere(&self, permission: Permission) -> ApiResult<()> {
+        if self.actor.may_everywhere(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+/// Parses a JSON body: malformed JSON, wrong types and unknown fields are 4xx with codes.
+pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> ApiResult<T> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let mime = ct.split(';').next().unwrap_or("").trim();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if !is_json {
+        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut de);
+    match value {
+        Ok(v) => {
+            de.end().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"))?;
+            Ok(v)
+        }
+        Err(e) => {
+            let inner = e.inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"));
+            }
+            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+            let path = e.path().to_string();
+            let field = if path == "." { "body".to_owned() } else { path };
+            err.fields.insert(field, "invalid_body");
+            Err(err)
+        }
+    }
+}
+
+/// A JSON body, parsed with [`parse_json`].
+pub struct ApiJson<T>(pub T);
+
+/// The raw body (for idempotency fingerprints), size-limited by the router's body limit.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+                } else {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body")
+                }
+            })
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let headers = req.headers().clone();
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        parse_json(&headers, &bytes).map(ApiJson)
+    }
+}
+
+/// Path parameters; a malformed id is a 400 `invalid_id`.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_id"))
+    }
+}
+
+/// Query parameters; unknown or malformed ones are a 422 naming the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
+            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+            let path = e.path().to_string();
+            err.fields.insert(if path == "." { "query".into() } else { path }, "invalid_query");
+            err
+        })
+    }
+}
+
+/// The `?limit=` of every list: 50 by default, 1–500 allowed.
+pub fn page_limit(limit: Option<i64>) -> ApiResult<u64> {
+    match limit {
+        None => Ok(50),
+        Some(l) if (1..=500).contains(&l) => Ok(l as u64),
+        Some(_) => {
+            let mut err = ApiError::field("limit", "invalid_limit");
+            err.code = "invalid_limit";
+            Err(err)
+        }
+    }
+}
+
+/// Parses a path id that must be a UUID.
+pub fn uuid_param(raw: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_id"))
+}

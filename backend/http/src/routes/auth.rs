@@ -1,0 +1,219 @@
+//! Login, logout, who am I, and changing one's own password.
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use minqing_domain::password::check_password;
+use minqing_domain::tenant::TenantStatus;
+use minqing_domain::AccountId;
+use minqing_storage::passwords::{burn_verification_time, verify_password};
+use minqing_storage::throttle;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, SESSION_COOKIE, SessionCaller};
+use crate::routes::accounts::GrantResponse;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub tenant: String,
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub csrf_token: String,
+    pub must_change_password: bool,
+}
+
+/// The client's address, for throttling.
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials")
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .expect("cookie text is ASCII")
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
+    let cache = state.storage.cache();
+    let slug = req.tenant.trim().to_lowercase();
+    let username = req.username.trim().to_owned();
+    if throttle::is_throttled(cache, &slug, &username, &addr).await? {
+        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled"));
+    }
+    let account = match state.storage.platform().find_by_slug(&slug).await? {
+        None => None,
+        Some(tenant) => {
+            let scope = state.storage.read(tenant.id).await?;
+            scope
+                .accounts()
+                .credentials(&username)
+                .await?
+                .map(|c| (tenant, c))
+        }
+    };
+    let verified = match &account {
+        Some((_, c)) => verify_password(&req.password, &c.password_hash),
+        None => {
+            burn_verification_time();
+            false
+        }
+    };
+    let Some((tenant, credentials)) = account.filter(|_| verified) else {
+        throttle::record_failure(cache, &slug, &username, &addr).await?;
+        tracing::info!(tenant = %slug, username = %username, "login failed");
+        return Err(invalid_credentials());
+    };
+    // Only someone who knows the password learns that the tenant is suspended.
+    if tenant.status == TenantStatus::Suspended {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "tenant_suspended"));
+    }
+    if credentials.disabled {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "account_disabled"));
+    }
+    throttle::record_success(cache, &slug, &username).await?;
+    let scope = state.storage.read(tenant.id).await?;
+    let account = scope.accounts().get(credentials.id).await?;
+    let sessions = state.storage.sessions();
+    let (token, record) = sessions.create(tenant.id, credentials.id).await?;
+    let body = LoginResponse {
+        expires_at: record.idle_deadline(sessions.config()),
+        csrf_token: record.csrf_token.clone(),
+        must_change_password: account.must_change_password,
+        token: token.clone(),
+    };
+    let max_age = sessions.config().absolute.as_secs() as i64;
+    let mut response = axum::Json(body).into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, &token, max_age));
+    Ok(response)
+}
+
+pub async fn logout(State(state): State<AppState>, caller: SessionCaller) -> ApiResult<Response> {
+    state.storage.sessions().end(&caller.token).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    Ok(response)
+}
+
+#[derive(Serialize)]
+pub struct MeTenant {
+    pub id: Uuid,
+    pub slug: String,
+    pub kind: minqing_domain::tenant::TenantKind,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+#[derive(Serialize)]
+pub struct MeAccount {
+    pub id: AccountId,
+    pub username: String,
+    pub display_name: String,
+    pub must_change_password: bool,
+}
+
+#[derive(Serialize)]
+pub struct MeResponse {
+    pub tenant: MeTenant,
+    pub account: MeAccount,
+    pub grants: Vec<GrantResponse>,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn me(State(state): State<AppState>, caller: SessionCaller) -> ApiResult<axum::Json<MeResponse>> {
+    let scope = caller.read(&state).await?;
+    let account = scope.accounts().get(caller.actor.account).await?;
+    Ok(axum::Json(MeResponse {
+        tenant: MeTenant {
+            id: caller.tenant.id.0,
+            slug: caller.tenant.slug.clone(),
+            kind: caller.tenant.kind,
+            name_zh: caller.tenant.name_zh.clone(),
+            name_en: caller.tenant.name_en.clone(),
+        },
+        account: MeAccount {
+            id: account.id,
+            username: account.username,
+            display_name: account.display_name,
+            must_change_password: account.must_change_password,
+        },
+        grants: account.grants.into_iter().map(GrantResponse::from).collect(),
+        csrf_token: caller.session.csrf_token.clone(),
+        expires_at: caller.session.idle_deadline(state.storage.sessions().config()),
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes one's own password; the account's other sessions end, this one stays.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: SessionCaller,
+    ApiJson(req): ApiJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let scope = caller.write(&state).await?;
+    let hash = scope.accounts().password_hash(caller.actor.account).await?;
+    if !verify_password(&req.current_password, &hash) {
+        return Err(ApiError::field("current_password", "wrong_password"));
+    }
+    check_password(&req.new_password, &caller.actor.username)
+        .map_err(|code| ApiError::field("new_password", code))?;
+    if req.new_password == req.current_password {
+        return Err(ApiError::field("new_password", "password_reused"));
+    }
+    scope
+        .accounts()
+        .set_password(caller.actor.account, &req.new_password, false)
+        .await?;
+    scope.commit().await?;
+    state
+        .storage
+        .sessions()
+        .end_account(caller.tenant.id, caller.actor.account, Some(&caller.token))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

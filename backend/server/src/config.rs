@@ -1,0 +1,77 @@
+//! Configuration from the environment (API.md's table); tests build a `Config` directly.
+use std::path::PathBuf;
+use std::time::Duration;
+
+use minqing_storage::SessionConfig;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `MINQING_LISTEN`; port 0 picks a free port.
+    pub listen: String,
+    /// `MINQING_DATA_DIR`: the embedded database and uploads.
+    pub data_dir: PathBuf,
+    /// `DATABASE_URL`; SQLite under the data dir by default.
+    pub database_url: String,
+    /// `REDIS_URL`; the in-process cache when unset.
+    pub redis_url: Option<String>,
+    /// `MINQING_BOOTSTRAP_PASSWORD`: of `operator` and the demo `admin`, when created.
+    pub bootstrap_password: Option<String>,
+    /// `MINQING_DEMO`: seed the demo tenant `nanchang` on an empty database.
+    pub demo: bool,
+    /// `MINQING_SITE_ROOT`: the built portal (wasm, CSS); `cargo run` sets it.
+    pub site_root: PathBuf,
+    /// `MINQING_LOG_FORMAT=json` for JSON logs.
+    pub json_logs: bool,
+    /// `MINQING_SECURE_COOKIES=true` behind HTTPS.
+    pub secure_cookies: bool,
+    /// `MINQING_SESSION_IDLE_MINUTES` (720) and `MINQING_SESSION_ABSOLUTE_HOURS` (168).
+    pub sessions: SessionConfig,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn env_bool(name: &str, default: bool) -> anyhow::Result<bool> {
+    match env(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => anyhow::bail!("{name} must be true or false, not {other:?}"),
+    }
+}
+
+fn env_u64(name: &str, default: u64) -> anyhow::Result<u64> {
+    match env(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{name} must be a whole number, not {v:?}")),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let data_dir = PathBuf::from(env("MINQING_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = env("DATABASE_URL").unwrap_or_else(|| default_sqlite_url(&data_dir));
+        Ok(Self {
+            listen: env("MINQING_LISTEN").unwrap_or_else(|| "127.0.0.1:3000".into()),
+            database_url,
+            redis_url: env("REDIS_URL"),
+            bootstrap_password: env("MINQING_BOOTSTRAP_PASSWORD"),
+            demo: env_bool("MINQING_DEMO", true)?,
+            site_root: PathBuf::from(env("MINQING_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            json_logs: env("MINQING_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            secure_cookies: env_bool("MINQING_SECURE_COOKIES", false)?,
+            sessions: SessionConfig {
+                idle: Duration::from_secs(env_u64("MINQING_SESSION_IDLE_MINUTES", 720)? * 60),
+                absolute: Duration::from_secs(env_u64("MINQING_SESSION_ABSOLUTE_HOURS", 168)? * 3600),
+            },
+            data_dir,
+        })
+    }
+}
+
+pub fn default_sqlite_url(data_dir: &std::path::Path) -> String {
+    format!("sqlite://{}/minqing.db?mode=rwc", data_dir.display())
+}

@@ -1,0 +1,10 @@
+//! The minqing binary's parts: configuration, telemetry, start-up, the portal mount, and the
+//! shell subcommands. `main.rs` only parses the command line.
+pub mod admin;
+pub mod config;
+pub mod portal;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::Server;

@@ -1,0 +1,77 @@
+//! Start-up: connect, migrate and seed under the start-up lock, bind the listener (port 0 picks
+//! a free one), and serve the API and the portal on one axum server.
+use std::net::SocketAddr;
+
+use minqing_http::{AppState, HttpConfig};
+use minqing_storage::Storage;
+use minqing_storage::seed::{SeedOptions, SeedReport};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+
+/// A server bound to its address, ready to serve.
+pub struct Server {
+    listener: TcpListener,
+    app: axum::Router,
+    pub storage: Storage,
+    pub seed: SeedReport,
+}
+
+impl Server {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let storage = Storage::connect(&config.database_url, config.redis_url.as_deref(), config.sessions).await?;
+        let seed = storage
+            .prepare(&SeedOptions {
+                bootstrap_password: config.bootstrap_password.clone(),
+                demo: config.demo,
+            })
+            .await?;
+        let state = AppState {
+            storage: storage.clone(),
+            config: HttpConfig {
+                secure_cookies: config.secure_cookies,
+            },
+        };
+        let app = minqing_http::layers(
+            minqing_http::router(state).merge(crate::portal::router(&config.site_root)),
+        );
+        let listener = TcpListener::bind(&config.listen).await?;
+        Ok(Self {
+            listener,
+            app,
+            storage,
+            seed,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(
+            self.listener,
+            self.app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Prints passwords generated at first start, once: they are stored only as hashes.
+pub fn announce(seed: &SeedReport) {
+    if let Some(p) = &seed.operator_password {
+        println!("Created platform operator `operator` (tenant `platform`) with password: {p}");
+        println!("  It must be changed at first login.");
+    } else if seed.operator_created {
+        println!("Created platform operator `operator` with MINQING_BOOTSTRAP_PASSWORD.");
+    }
+    if let Some(p) = &seed.demo_admin_password {
+        println!("Created demo tenant `nanchang` (南昌市) with tenant admin `admin`, password: {p}");
+        println!("  It must be changed at first login.");
+    } else if seed.demo_created {
+        println!("Created demo tenant `nanchang` (南昌市) with tenant admin `admin` (MINQING_BOOTSTRAP_PASSWORD).");
+    }
+}
