@@ -11,4 +11,5 @@ pub struct AppState {
 pub struct HttpConfig {
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
+    pub login_limits: minqing_storage::throttle::LoginLimits,
 }

@@ -3,6 +3,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use minqing_storage::SessionConfig;
+use minqing_storage::throttle::LoginLimits;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -26,6 +27,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `MINQING_SESSION_IDLE_MINUTES` (720) and `MINQING_SESSION_ABSOLUTE_HOURS` (168).
     pub sessions: SessionConfig,
+    /// `MINQING_LOGIN_FAILURES_PER_ACCOUNT` (5) and `…_PER_ADDRESS` (30) per 15 minutes.
+    pub login_limits: LoginLimits,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -66,6 +69,10 @@ impl Config {
             sessions: SessionConfig {
                 idle: Duration::from_secs(env_u64("MINQING_SESSION_IDLE_MINUTES", 720)? * 60),
                 absolute: Duration::from_secs(env_u64("MINQING_SESSION_ABSOLUTE_HOURS", 168)? * 3600),
+            },
+            login_limits: LoginLimits {
+                per_account: env_u64("MINQING_LOGIN_FAILURES_PER_ACCOUNT", 5)? as i64,
+                per_address: env_u64("MINQING_LOGIN_FAILURES_PER_ADDRESS", 30)? as i64,
             },
             data_dir,
         })

@@ -30,6 +30,7 @@ impl Server {
             storage: storage.clone(),
             config: HttpConfig {
                 secure_cookies: config.secure_cookies,
+                login_limits: config.login_limits,
             },
         };
         let app = minqing_http::layers(

@@ -106,7 +106,12 @@ impl Storage {
 
     /// A read-write handle on one tenant's data, in one transaction; `commit` to keep changes.
     pub async fn write(&self, tenant: TenantId, audit: Audit) -> Result<TenantScope> {
-        let tx = self
+        TenantScope::open(self.begin_write().await?, tenant, audit).await
+    }
+
+    /// A transaction that will write.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction> {
+        Ok(self
             .db
             .begin_with_options(TransactionOptions {
                 // Take SQLite's write lock up front: a deferred transaction that reads and then
@@ -114,8 +119,7 @@ impl Storage {
                 sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
                 ..Default::default()
             })
-            .await?;
-        TenantScope::open(tx, tenant, audit).await
+            .await?)
     }
 
     /// A handle for reading one tenant's data (a transaction that is never committed).

@@ -6,7 +6,7 @@ use minqing_domain::role::Role;
 use minqing_domain::TenantId;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    QuerySelect,
 };
 use serde::Serialize;
 
@@ -129,22 +129,41 @@ impl<'a> Platform<'a> {
         Ok(scope.tx)
     }
 
-    /// Creates a tenant with its default tiers and first account `admin` (tenant_admin over the
-    /// whole tenant). Returns the tenant and the admin's generated password, if generated.
+    /// Creates a tenant in its own transaction (see [`Platform::create_tenant_in`]).
     pub async fn create_tenant(&self, new: NewTenant, audit: &Audit) -> Result<(TenantView, Option<String>)> {
-        let tx = self.storage.db().begin().await?;
-        let (view, password, tx) = self.insert_tenant(tx, new, audit).await?;
-        let tx = self.log(tx, audit, "tenant.created", view.id, None, Some(&view)).await?;
-        tx.commit().await?;
+        let tx = self.storage.begin_write().await?;
+        let platform = self.platform_tenant(&tx).await?;
+        let scope = TenantScope::open(tx, platform, audit.clone()).await?;
+        let (scope, view, password) = self.create_tenant_in(scope, new).await?;
+        scope.commit().await?;
         Ok((view, password))
     }
 
+    /// Creates a tenant with its default tiers and first account `admin` (tenant_admin over the
+    /// whole tenant), inside the operator's platform `scope`, and logs it there. Returns the
+    /// scope (bound to the platform again), the tenant, and the admin's generated password.
+    pub async fn create_tenant_in(
+        &self,
+        scope: TenantScope,
+        new: NewTenant,
+    ) -> Result<(TenantScope, TenantView, Option<String>)> {
+        let platform = scope.tenant;
+        let (view, password, scope) = self.insert_tenant(scope, new).await?;
+        let scope = scope.rebind(platform).await?;
+        scope
+            .oplog()
+            .record("tenant.created", "tenant", Some(view.id.0), None, json(&view))
+            .await?;
+        Ok((scope, view, password))
+    }
+
+    /// Inserts the tenant row, then its tiers and first account through the same transaction
+    /// bound to the new tenant; returns that scope.
     async fn insert_tenant(
         &self,
-        tx: DatabaseTransaction,
+        scope: TenantScope,
         new: NewTenant,
-        audit: &Audit,
-    ) -> Result<(TenantView, Option<String>, DatabaseTransaction)> {
+    ) -> Result<(TenantView, Option<String>, TenantScope)> {
         let id = TenantId(crate::new_id());
         let now = crate::now();
         let model = tenant::Entity::insert(tenant::ActiveModel {
@@ -158,28 +177,29 @@ impl<'a> Platform<'a> {
             created_at: Set(now),
             updated_at: Set(now),
         })
-        .exec_with_returning(&tx)
+        .exec_with_returning(&scope.tx)
         .await
         .map_err(|e| on_unique(e, "slug_taken"))?;
         let view = TenantView::from(model);
-        let scope = TenantScope::open(tx, id, audit.clone()).await?;
+        let scope = scope.rebind(id).await?;
         scope.tiers().insert_all(&default_tiers(new.kind)).await?;
+        let platform = new.kind == TenantKind::Platform;
         let (admin, password) = scope
             .accounts()
             .create(NewAccount {
-                username: if new.kind == TenantKind::Platform { "operator" } else { "admin" }.into(),
-                display_name: if new.kind == TenantKind::Platform { "平台运维" } else { "管理员" }.into(),
+                username: if platform { "operator" } else { "admin" }.into(),
+                display_name: if platform { "平台运维" } else { "管理员" }.into(),
                 password: new.admin_password,
             })
             .await?;
-        let role = if new.kind == TenantKind::Platform { Role::PlatformOperator } else { Role::TenantAdmin };
+        let role = if platform { Role::PlatformOperator } else { Role::TenantAdmin };
         scope.accounts().grant(admin.id, role, None).await?;
-        Ok((view, password, scope.tx))
+        Ok((view, password, scope))
     }
 
     /// The platform tenant and its first operator; created once, at start-up.
     pub(crate) async fn ensure_platform(&self, operator_password: Option<String>) -> Result<Option<Option<String>>> {
-        let tx = self.storage.db().begin().await?;
+        let tx = self.storage.begin_write().await?;
         if self.platform_tenant(&tx).await.is_ok() {
             return Ok(None);
         }
@@ -191,8 +211,10 @@ impl<'a> Platform<'a> {
             time_zone: minqing_domain::tenant::DEFAULT_TIME_ZONE.into(),
             admin_password: operator_password,
         };
-        let (_, password, tx) = self.insert_tenant(tx, new, &Audit::system()).await?;
-        tx.commit().await?;
+        // The scope's tenant is rebound as soon as the row exists.
+        let scope = TenantScope::open(tx, TenantId(uuid::Uuid::nil()), Audit::system()).await?;
+        let (_, password, scope) = self.insert_tenant(scope, new).await?;
+        scope.commit().await?;
         Ok(Some(password))
     }
 
@@ -233,7 +255,7 @@ impl<'a> Platform<'a> {
         action: &str,
         fill: impl FnOnce(&mut tenant::ActiveModel),
     ) -> Result<TenantView> {
-        let tx = self.storage.db().begin().await?;
+        let tx = self.storage.begin_write().await?;
         let found = tenant::Entity::find_by_id(id.0)
             .filter(tenant::Column::Kind.ne(TenantKind::Platform.as_str()))
             .one(&tx)

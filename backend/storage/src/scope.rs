@@ -35,6 +35,12 @@ impl TenantScope {
         Ok(Self { tenant, tx, audit })
     }
 
+    /// The same transaction, bound to another tenant: for the platform's own cross-tenant
+    /// work (creating a tenant and logging it in the platform's log, in one transaction).
+    pub(crate) async fn rebind(self, tenant: TenantId) -> Result<TenantScope> {
+        TenantScope::open(self.tx, tenant, self.audit).await
+    }
+
     pub fn tenant(&self) -> TenantId {
         self.tenant
     }

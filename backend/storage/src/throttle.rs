@@ -5,10 +5,24 @@ use crate::cache::{Cache, global_key};
 use crate::error::Result;
 
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Failures per account (tenant + username) within the window before logins are refused.
-pub const PER_ACCOUNT: i64 = 5;
-/// Failures per client address: higher, since many people may share one office address.
-pub const PER_ADDRESS: i64 = 30;
+
+/// How many failures within the window refuse further logins.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginLimits {
+    /// Per account (tenant + username).
+    pub per_account: i64,
+    /// Per client address: higher, since many people may share one office address.
+    pub per_address: i64,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            per_account: 5,
+            per_address: 30,
+        }
+    }
+}
 
 fn account_key(tenant_slug: &str, username: &str) -> String {
     // The tenant may not exist (an unknown slug must look like a wrong password), so this key
@@ -21,11 +35,17 @@ fn address_key(address: &str) -> String {
 }
 
 /// True when this account or address has failed too often lately.
-pub async fn is_throttled(cache: &Cache, tenant_slug: &str, username: &str, address: &str) -> Result<bool> {
+pub async fn is_throttled(
+    cache: &Cache,
+    limits: LoginLimits,
+    tenant_slug: &str,
+    username: &str,
+    address: &str,
+) -> Result<bool> {
     let count = |v: Option<String>| v.and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
     let by_account = count(cache.get(&account_key(tenant_slug, username)).await?);
     let by_address = count(cache.get(&address_key(address)).await?);
-    Ok(by_account >= PER_ACCOUNT || by_address >= PER_ADDRESS)
+    Ok(by_account >= limits.per_account || by_address >= limits.per_address)
 }
 
 pub async fn record_failure(cache: &Cache, tenant_slug: &str, username: &str, address: &str) -> Result<()> {

@@ -72,7 +72,7 @@ pub async fn login(
     let cache = state.storage.cache();
     let slug = req.tenant.trim().to_lowercase();
     let username = req.username.trim().to_owned();
-    if throttle::is_throttled(cache, &slug, &username, &addr).await? {
+    if throttle::is_throttled(cache, state.config.login_limits, &slug, &username, &addr).await? {
         return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled"));
     }
     let account = match state.storage.platform().find_by_slug(&slug).await? {

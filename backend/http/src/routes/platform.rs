@@ -98,12 +98,12 @@ pub async fn create_tenant(
     if let Some(replayed) = idempotency.replay(&scope).await? {
         return Ok(replayed);
     }
-    let (tenant, admin_password) = state
+    let (scope, tenant, admin_password) = state
         .storage
         .platform()
-        .create_tenant(
+        .create_tenant_in(
+            scope,
             NewTenant { slug, kind, name_zh, name_en, time_zone, admin_password: req.admin_password },
-            &caller.audit(),
         )
         .await
         .map_err(|e| match ApiError::from(e) {

@@ -1,0 +1,251 @@
+//! The black-box harness: starts the real server (the same `Server` the binary runs) on port 0
+//! and speaks HTTP to it.
+//!
+//! Storage: a fresh SQLite database per server, or — when `MINQING_TEST_DATABASE_URL` (and
+//! optionally `MINQING_TEST_REDIS_URL`) are set, as `.ci/run` does — one shared PostgreSQL
+//! database and Redis. Every test makes its own tenants with random slugs, so tests run in
+//! parallel on one database.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use minqing_server::{Config, Server};
+use minqing_storage::SessionConfig;
+use minqing_storage::throttle::LoginLimits;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// Password of `operator` and the demo `admin` in tests.
+pub const BOOTSTRAP_PASSWORD: &str = "Test-Bootstrap-2026!";
+/// The password given to tenants' admins that tests create.
+pub const ADMIN_PASSWORD: &str = "Tenant-Chief-2026!";
+
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Seed the demo tenant `nanchang`.
+    pub demo: bool,
+    /// Where the built portal lives (browser tests).
+    pub site_root: Option<PathBuf>,
+    /// Login throttling; generous by default so tests never trip it by accident.
+    pub login_limits: Option<LoginLimits>,
+    pub sessions: Option<SessionConfig>,
+}
+
+pub struct TestServer {
+    pub base_url: String,
+    pub admin_password: String,
+    pub operator_password: String,
+    pub config: Config,
+    client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn uses_postgres() -> bool {
+    std::env::var("MINQING_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
+}
+
+/// A slug no other test uses.
+pub fn unique_slug(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let database_url = std::env::var("MINQING_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| minqing_server::config::default_sqlite_url(dir.path()));
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            data_dir: dir.path().to_owned(),
+            database_url,
+            redis_url: std::env::var("MINQING_TEST_REDIS_URL").ok().filter(|u| !u.is_empty()),
+            bootstrap_password: Some(BOOTSTRAP_PASSWORD.into()),
+            demo: options.demo,
+            site_root: options.site_root.unwrap_or_else(|| dir.path().join("site")),
+            json_logs: false,
+            secure_cookies: false,
+            sessions: options.sessions.unwrap_or_default(),
+            login_limits: options.login_limits.unwrap_or(LoginLimits {
+                per_account: 1000,
+                per_address: 100_000,
+            }),
+        };
+        let _ = minqing_server::telemetry::init(false);
+        let server = Server::build(&config).await.expect("the server starts");
+        let addr = server.local_addr();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(server.serve(async {
+            let _ = rx.await;
+        }));
+        Self {
+            base_url: format!("http://{addr}"),
+            admin_password: BOOTSTRAP_PASSWORD.into(),
+            operator_password: BOOTSTRAP_PASSWORD.into(),
+            config,
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("a client"),
+            _dir: dir,
+            _shutdown: tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Logs in; panics unless it succeeds.
+    pub async fn login(&self, tenant: &str, username: &str, password: &str) -> Session {
+        let (status, body) = self.try_login(tenant, username, password).await;
+        assert_eq!(status, StatusCode::OK, "login {tenant}/{username}: {body}");
+        Session {
+            base_url: self.base_url.clone(),
+            token: body["token"].as_str().expect("a token").to_owned(),
+            client: self.client.clone(),
+        }
+    }
+
+    pub async fn try_login(&self, tenant: &str, username: &str, password: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"tenant": tenant, "username": username, "password": password}))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn operator(&self) -> Session {
+        self.login("platform", "operator", &self.operator_password).await
+    }
+
+    /// A new tenant with a random slug; returns its id, slug and its admin's session.
+    pub async fn new_tenant(&self, kind: &str) -> TestTenant {
+        let operator = self.operator().await;
+        let slug = unique_slug(kind);
+        let (status, body) = operator
+            .post(
+                "/api/v1/platform/tenants",
+                &json!({"slug": slug, "kind": kind, "name_zh": format!("测试{slug}"), "name_en": slug, "admin_password": ADMIN_PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "create tenant: {body}");
+        let admin = self.login(&slug, "admin", ADMIN_PASSWORD).await;
+        TestTenant {
+            id: body["id"].as_str().expect("an id").to_owned(),
+            slug,
+            admin,
+        }
+    }
+}
+
+pub struct TestTenant {
+    pub id: String,
+    pub slug: String,
+    pub admin: Session,
+}
+
+/// A bearer-token session speaking JSON.
+#[derive(Clone)]
+pub struct Session {
+    pub base_url: String,
+    pub token: String,
+    client: reqwest::Client,
+}
+
+impl Session {
+    async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        let r = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, body)
+    }
+
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{}", self.base_url, path))
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::GET, path)).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::POST, path).json(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::PATCH, path).json(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::DELETE, path)).await
+    }
+
+    /// Sends a prepared request (custom headers or bodies) with this session's token.
+    pub async fn send_raw(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
+        self.send(request).await
+    }
+
+    /// Uploads a file to an import endpoint as multipart field `file`.
+    pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        self.send(self.request(reqwest::Method::POST, path).multipart(form)).await
+    }
+}
+
+/// Builds a small division file: rows of (code, parent_code, level, name).
+pub fn division_csv(rows: &[(&str, &str, u32, &str)]) -> Vec<u8> {
+    let mut s = String::from("code,parent_code,level,name\n");
+    for (code, parent, level, name) in rows {
+        s.push_str(&format!("{code},{parent},{level},{name}\n"));
+    }
+    s.into_bytes()
+}
+
+/// A small city: one city, two districts, two streets under the first, a community each.
+pub const SMALL_CITY: &[(&str, &str, u32, &str)] = &[
+    ("990100000000", "", 1, "测试市"),
+    ("990101000000", "990100000000", 2, "甲区"),
+    ("990102000000", "990100000000", 2, "乙区"),
+    ("990101001000", "990101000000", 3, "东街道"),
+    ("990101002000", "990101000000", 3, "西街道"),
+    ("990101001001", "990101001000", 4, "东一社区"),
+    ("990101002001", "990101002000", 4, "西一社区"),
+];
+
+/// Finds a unit's id by code through the API.
+pub async fn unit_id(session: &Session, code: &str) -> String {
+    let (status, body) = session.get(&format!("/api/v1/units?q={code}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|u| u["code"] == code))
+        .and_then(|u| u["id"].as_str())
+        .unwrap_or_else(|| panic!("unit {code} not found in {body}"))
+        .to_owned()
+}
