@@ -50,7 +50,11 @@ pub fn cargo() -> Command {
             || key.starts_with("CARGO_MANIFEST_")
             || matches!(
                 key,
-                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE" | "RUSTFLAGS" | "CARGO_ENCODED_RUSTFLAGS"
+                "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "RUSTFLAGS"
+                    | "CARGO_ENCODED_RUSTFLAGS"
             )
         {
             cmd.env_remove(key);
@@ -61,9 +65,16 @@ pub fn cargo() -> Command {
 
 /// Runs a command and fails with its description when it does not succeed.
 pub fn run(cmd: &mut Command) -> Result<()> {
-    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+    let shown = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let status = cmd
+        .status()
+        .with_context(|| format!("starting `{shown}`"))?;
     if !status.success() {
-        bail!("{cmd:?} failed with {status}");
+        bail!("`{shown}` failed ({status})");
     }
     Ok(())
 }
@@ -84,11 +95,22 @@ pub fn build_site(release: bool) -> Result<PathBuf> {
     let front = target.join("front");
     let profile = if release { "wasm-release" } else { "dev" };
     run(cargo()
-        .args(["build", "-p", "minqing_hydrate", "--target", WASM_TARGET, "--profile", profile])
+        .args([
+            "build",
+            "-p",
+            "minqing_hydrate",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            profile,
+        ])
         .arg("--target-dir")
         .arg(&front))?;
     let profile_dir = if release { "wasm-release" } else { "debug" };
-    let wasm = front.join(WASM_TARGET).join(profile_dir).join("minqing_hydrate.wasm");
+    let wasm = front
+        .join(WASM_TARGET)
+        .join(profile_dir)
+        .join("minqing_hydrate.wasm");
 
     let staging = target.join(format!("site-staging-{}", std::process::id()));
     let _ = fs::remove_dir_all(&staging);
@@ -115,13 +137,18 @@ pub fn build_site(release: bool) -> Result<PathBuf> {
 /// `rustup target add` when the sysroot lacks the wasm target (a `rust-toolchain.toml` does not
 /// install it by itself under `RUSTUP_AUTO_INSTALL=0`).
 fn ensure_wasm_target() -> Result<()> {
-    let out = Command::new("rustc").current_dir(workspace_root()).args(["--print", "sysroot"]).output()?;
+    let out = Command::new("rustc")
+        .current_dir(workspace_root())
+        .args(["--print", "sysroot"])
+        .output()?;
     let sysroot = PathBuf::from(String::from_utf8(out.stdout)?.trim());
     if sysroot.join("lib/rustlib").join(WASM_TARGET).exists() {
         return Ok(());
     }
     eprintln!("installing the {WASM_TARGET} target with rustup…");
-    run(Command::new("rustup").current_dir(workspace_root()).args(["target", "add", WASM_TARGET]))
+    run(Command::new("rustup")
+        .current_dir(workspace_root())
+        .args(["target", "add", WASM_TARGET]))
 }
 
 /// Shrinks a release wasm with `$WASM_OPT -Oz` when that names binaryen ≥ 116; older ones (Debian's
@@ -130,10 +157,14 @@ fn optimise(wasm: &Path) -> Result<()> {
     let Some(tool) = std::env::var_os("WASM_OPT").filter(|v| !v.is_empty()) else {
         return Ok(());
     };
-    let version = Command::new(&tool).arg("--version").output().ok().and_then(|o| {
-        let text = String::from_utf8_lossy(&o.stdout).into_owned();
-        text.split_whitespace().find_map(|w| w.parse::<u32>().ok())
-    });
+    let version = Command::new(&tool)
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| {
+            let text = String::from_utf8_lossy(&o.stdout).into_owned();
+            text.split_whitespace().find_map(|w| w.parse::<u32>().ok())
+        });
     match version {
         Some(v) if v >= 116 => run(Command::new(&tool).arg("-Oz").arg(wasm).arg("-o").arg(wasm)),
         _ => {

@@ -26,14 +26,19 @@ fn main() -> Result<()> {
 
     let site = xtask::build_site(release)?;
     let mut build = xtask::cargo();
-    build.args(["build", "--workspace", "--bin", "minqing"]).arg("--target-dir").arg(xtask::target_dir());
+    build
+        .args(["build", "--workspace", "--bin", "minqing"])
+        .arg("--target-dir")
+        .arg(xtask::target_dir());
     if release {
         build.arg("--release");
     }
     xtask::run(&mut build)?;
 
     let profile = if release { "release" } else { "debug" };
-    let server = xtask::target_dir().join(profile).join(format!("minqing{}", std::env::consts::EXE_SUFFIX));
+    let server = xtask::target_dir()
+        .join(profile)
+        .join(format!("minqing{}", std::env::consts::EXE_SUFFIX));
     if args.is_empty() {
         args.push("serve".to_owned());
     }

@@ -85,6 +85,7 @@ pub fn message(code: &str, lang: Lang) -> String {
         "import_unreadable" => ("无法读取该文件，请上传 CSV 或 XLSX。", "The file cannot be read; upload a CSV or XLSX file."),
         "import_empty" => ("文件中没有数据行。", "The file has no data rows."),
         "import_bad_header" => ("表头须为 code,parent_code,level,name。", "The header must be code,parent_code,level,name."),
+        "method_not_allowed" => ("该地址不支持这种请求方法。", "This address does not accept that request method."),
         "rate_limited" => ("请求过于频繁，请稍后再试。", "Too many requests; try again shortly."),
         "internal" => ("服务器内部错误，已记录，请稍后再试。", "Internal error; it has been logged. Try again later."),
         "unavailable" => ("服务暂不可用。", "Service unavailable."),

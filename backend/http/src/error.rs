@@ -45,6 +45,16 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
     }
 
+    pub fn with_code(mut self, code: &'static str) -> Self {
+        self.code = code;
+        self
+    }
+
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
     /// A 422 naming one field.
     pub fn field(name: &str, code: &'static str) -> Self {
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");

@@ -72,7 +72,12 @@ impl ApiError {
                 fields: error.fields,
                 rows: error.rows,
             },
-            Err(_) => Self::local(status, "unexpected_response", lang, Text::UnexpectedResponse),
+            Err(_) => Self::local(
+                status,
+                "unexpected_response",
+                lang,
+                Text::UnexpectedResponse,
+            ),
         }
     }
 
@@ -129,7 +134,11 @@ impl Api {
         }
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(self, path: &str, body: &B) -> Result<T, ApiError> {
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         self.call("POST", path, Some(to_json(body))).await
     }
 
@@ -138,7 +147,11 @@ impl Api {
         self.call("POST", path, None).await
     }
 
-    pub async fn patch<B: Serialize, T: DeserializeOwned>(self, path: &str, body: &B) -> Result<T, ApiError> {
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         self.call("PATCH", path, Some(to_json(body))).await
     }
 
@@ -160,7 +173,12 @@ impl Api {
         self.finish(answer, lang)
     }
 
-    async fn call<T: DeserializeOwned>(self, method: &str, path: &str, body: Option<String>) -> Result<T, ApiError> {
+    async fn call<T: DeserializeOwned>(
+        self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<T, ApiError> {
         let lang = self.portal.lang.get_untracked();
         let url = format!("{BASE}{path}");
         let headers = self.headers(method, lang);
@@ -170,22 +188,37 @@ impl Api {
 
     fn headers(self, method: &str, lang: Lang) -> Vec<(&'static str, String)> {
         let mut headers = vec![("accept-language", lang.tag().to_owned())];
-        if method != "GET" {
-            if let Some(token) = self.portal.csrf_token() {
-                headers.push(("x-csrf-token", token));
-            }
+        if method != "GET"
+            && let Some(token) = self.portal.csrf_token()
+        {
+            headers.push(("x-csrf-token", token));
         }
         headers
     }
 
     /// Turns a transport answer into the caller's type or an [`ApiError`], and keeps the session
     /// in step: a 401 means it ended, a `password_change_required` that a new password is due.
-    fn finish<T: DeserializeOwned>(self, answer: Result<(u16, String), String>, lang: Lang) -> Result<T, ApiError> {
-        let (status, body) = answer.map_err(|_| ApiError::local(0, "network", lang, Text::NetworkError))?;
+    fn finish<T: DeserializeOwned>(
+        self,
+        answer: Result<(u16, String), String>,
+        lang: Lang,
+    ) -> Result<T, ApiError> {
+        let (status, body) =
+            answer.map_err(|_| ApiError::local(0, "network", lang, Text::NetworkError))?;
         if (200..300).contains(&status) {
-            let body = if body.trim().is_empty() { "null" } else { body.as_str() };
-            return serde_json::from_str(body)
-                .map_err(|_| ApiError::local(status, "unexpected_response", lang, Text::UnexpectedResponse));
+            let body = if body.trim().is_empty() {
+                "null"
+            } else {
+                body.as_str()
+            };
+            return serde_json::from_str(body).map_err(|_| {
+                ApiError::local(
+                    status,
+                    "unexpected_response",
+                    lang,
+                    Text::UnexpectedResponse,
+                )
+            });
         }
         let error = ApiError::from_response(status, &body, lang);
         if status == 401 && error.code != "invalid_credentials" {
@@ -238,7 +271,9 @@ mod transport {
             request = request.header(name, value);
         }
         let request = match body {
-            Some(json) => request.header("content-type", "application/json").body(json),
+            Some(json) => request
+                .header("content-type", "application/json")
+                .body(json),
             None => request.build(),
         }
         .map_err(|e| e.to_string())?;
@@ -258,19 +293,23 @@ mod transport {
         let xhr = XmlHttpRequest::new().map_err(js)?;
         xhr.open("POST", url).map_err(js)?;
         xhr.set_with_credentials(true);
-        xhr.set_request_header("accept", "application/json").map_err(js)?;
+        xhr.set_request_header("accept", "application/json")
+            .map_err(js)?;
         for (name, value) in headers {
             xhr.set_request_header(name, value).map_err(js)?;
         }
         let form = web_sys::FormData::new().map_err(js)?;
-        form.append_with_blob_and_filename("file", &file, &file.name()).map_err(js)?;
+        form.append_with_blob_and_filename("file", &file, &file.name())
+            .map_err(js)?;
 
         let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
             if e.length_computable() && e.total() > 0.0 {
                 progress(e.loaded() / e.total());
             }
         });
-        xhr.upload().map_err(js)?.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        xhr.upload()
+            .map_err(js)?
+            .set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
 
         // `loadend` follows success, failure and abort alike.
         let target = xhr.clone();
@@ -327,7 +366,11 @@ mod tests {
         assert_eq!(e.rows[0].line, 7);
         assert_eq!(e.rows[0].reason, "unknown_parent");
 
-        let e = ApiError::from_response(422, r#"{"error":{"code":"validation_failed","message":"x","fields":{"username":"Required."}}}"#, Lang::En);
+        let e = ApiError::from_response(
+            422,
+            r#"{"error":{"code":"validation_failed","message":"x","fields":{"username":"Required."}}}"#,
+            Lang::En,
+        );
         assert_eq!(e.field("username").as_deref(), Some("Required."));
     }
 

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes};
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::{NavigateOptions, path};
 use minqing_domain::i18n::Lang;
 use minqing_domain::role::Role;
@@ -15,8 +15,8 @@ use crate::api::ApiError;
 use crate::components::Loading;
 use crate::i18n::{Text, initial_lang, set_lang, tr};
 use crate::pages::{
-    AccountsPage, ChangePasswordForm, ImportPage, LoginPage, SettingsPage, TenantsPage, UnitDetailPanel, UnitsPage,
-    UnitsPlaceholder,
+    AccountsPage, ChangePasswordForm, ImportPage, LoginPage, SettingsPage, TenantsPage,
+    UnitDetailPanel, UnitsPage, UnitsPlaceholder,
 };
 use crate::state::{Portal, Session, use_portal};
 
@@ -97,7 +97,7 @@ enum Gate {
 
 /// Every page but login: header and navigation, and the page once the session is known.
 #[component]
-fn Layout() -> impl IntoView {
+fn Layout() -> AnyView {
     let portal = use_portal();
     let gate = Memo::new(move |_| match portal.session.get() {
         Session::Unknown => Gate::Loading,
@@ -109,7 +109,13 @@ fn Layout() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if gate.get() == Gate::SignedOut {
-            navigate("/login", NavigateOptions { replace: true, ..Default::default() });
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            );
         }
     });
 
@@ -136,17 +142,21 @@ fn Layout() -> impl IntoView {
             </main>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-fn Header() -> impl IntoView {
+fn Header() -> AnyView {
     let portal = use_portal();
     let lang = portal.lang;
     let me = move || portal.session.with(|s| s.me());
+    let pathname = use_location().pathname;
     let logout = move |_| {
         let api = portal.api();
         spawn_local(async move {
-            let _ = api.post_empty::<serde::de::IgnoredAny>("/auth/logout").await;
+            let _ = api
+                .post_empty::<serde::de::IgnoredAny>("/auth/logout")
+                .await;
             portal.session.set(Session::SignedOut);
         });
     };
@@ -181,15 +191,16 @@ fn Header() -> impl IntoView {
                 </div>
             </div>
             <nav class="mainnav" aria-label=tr(Text::AppName)>
-                {move || me().map(|me| nav_links(&me))}
+                {move || me().map(|me| nav_links(&me, pathname))}
             </nav>
         </header>
     }
+    .into_any()
 }
 
 /// Navigation by role: units for anyone with a tenant grant, administration for tenant
 /// admins, tenants for platform operators. The API enforces the same rules.
-fn nav_links(me: &crate::model::Me) -> impl IntoView + use<> {
+fn nav_links(me: &crate::model::Me, pathname: Memo<String>) -> impl IntoView + use<> {
     let admin = me.has_role(Role::TenantAdmin);
     let mut links: Vec<(&'static str, Text, &'static str)> = Vec::new();
     if me.sees_units() {
@@ -206,10 +217,17 @@ fn nav_links(me: &crate::model::Me) -> impl IntoView + use<> {
     links
         .into_iter()
         .map(|(href, text, testid)| {
+            // The router handles plain links too; the current section is marked by hand so that
+            // `/units/import` highlights Import only.
+            let current = move || {
+                let path = pathname.get();
+                let within = path == href || path.starts_with(&format!("{href}/"));
+                (within && !(href == "/units" && path == "/units/import")).then_some("page")
+            };
             view! {
-                <A href=href attr:data-testid=testid>
+                <a href=href data-testid=testid aria-current=current>
                     {tr(text)}
-                </A>
+                </a>
             }
         })
         .collect_view()
@@ -245,7 +263,10 @@ pub fn LangSwitch() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let portal = use_portal();
-    let to = portal.session.with_untracked(|s| s.me().map(|me| me.landing_page())).unwrap_or("/units");
+    let to = portal
+        .session
+        .with_untracked(|s| s.me().map(|me| me.landing_page()))
+        .unwrap_or("/units");
     view! { <Redirect path=to/> }
 }
 

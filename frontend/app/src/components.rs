@@ -55,7 +55,7 @@ pub fn TextField(
     #[prop(optional)] required: bool,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] hint: Option<Text>,
-) -> impl IntoView {
+) -> AnyView {
     let message = move || error.with(|e| e.as_ref().and_then(|e| e.field(name)));
     view! {
         <label class="field" class:invalid=move || message().is_some()>
@@ -83,10 +83,14 @@ pub fn TextField(
             }}
         </label>
     }
+    .into_any()
 }
 
 /// Units whose name contains, or whose code starts with, the query (debounced by the caller).
-pub fn unit_search(query: Signal<String>, limit: u32) -> LocalResource<Result<Vec<Unit>, ApiError>> {
+pub fn unit_search(
+    query: Signal<String>,
+    limit: u32,
+) -> LocalResource<Result<Vec<Unit>, ApiError>> {
     let api = use_api();
     LocalResource::new(move || {
         let q = query.get().trim().to_owned();
@@ -94,7 +98,9 @@ pub fn unit_search(query: Signal<String>, limit: u32) -> LocalResource<Result<Ve
             if q.is_empty() {
                 return Ok(Vec::new());
             }
-            let page: Page<Unit> = api.get(&format!("/units?q={}&limit={limit}", encode(&q))).await?;
+            let page: Page<Unit> = api
+                .get(&format!("/units?q={}&limit={limit}", encode(&q)))
+                .await?;
             Ok(page.items)
         }
     })
@@ -108,7 +114,10 @@ pub fn SearchInput(
     #[prop(optional)] id: Option<&'static str>,
     #[prop(optional)] testid: Option<&'static str>,
 ) -> impl IntoView {
-    let mut settle = leptos::leptos_dom::helpers::debounce(Duration::from_millis(250), move |v: String| query.set(v));
+    let mut settle =
+        leptos::leptos_dom::helpers::debounce(Duration::from_millis(250), move |v: String| {
+            query.set(v)
+        });
     view! {
         <input
             type="search"
@@ -134,7 +143,7 @@ pub fn ancestry(unit: &Unit) -> String {
 
 /// Picks one unit by search; `None` stands for "no unit" (e.g. a grant over the whole tenant).
 #[component]
-pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> impl IntoView {
+pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> AnyView {
     let query = RwSignal::new(String::new());
     let results = unit_search(query.into(), 20);
     view! {
@@ -200,4 +209,5 @@ pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> impl IntoView
             </ul>
         </div>
     }
+    .into_any()
 }

@@ -88,6 +88,11 @@ texts! {
     Archived => "已归档", "Archived";
     History => "变更记录", "History";
     NoHistory => "暂无变更记录。", "No changes recorded.";
+    ChangeRenamed => "更名", "Renamed";
+    ChangeRecoded => "代码变更", "Recoded";
+    ChangeMoved => "调整隶属", "Moved";
+    ChangeMerged => "合并", "Merged";
+    ChangeAbolished => "撤销", "Abolished";
     Council => "理事会", "Council";
     ComingSoon => "即将推出", "coming soon";
     CouncilPlaceholder => "本单位的民情理事会信息将在此显示。", "This unit's council will be shown here.";
@@ -198,7 +203,9 @@ mod browser {
     use super::LANG_COOKIE;
 
     fn html_document() -> Option<web_sys::HtmlDocument> {
-        leptos::prelude::document().dyn_into::<web_sys::HtmlDocument>().ok()
+        leptos::prelude::document()
+            .dyn_into::<web_sys::HtmlDocument>()
+            .ok()
     }
 
     pub fn cookie_lang() -> Option<Lang> {
@@ -211,7 +218,10 @@ mod browser {
 
     pub fn remember_lang(lang: Lang) {
         if let Some(doc) = html_document() {
-            let cookie = format!("{LANG_COOKIE}={}; path=/; max-age=31536000; samesite=lax", lang.as_str());
+            let cookie = format!(
+                "{LANG_COOKIE}={}; path=/; max-age=31536000; samesite=lax",
+                lang.as_str()
+            );
             let _ = doc.set_cookie(&cookie);
             if let Some(root) = doc.document_element() {
                 let _ = root.set_attribute("lang", lang.tag());

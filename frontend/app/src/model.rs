@@ -74,7 +74,7 @@ impl Me {
 pub struct TenantBrief {
     pub id: TenantId,
     pub slug: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub kind: String,
     pub name_zh: String,
     pub name_en: String,
@@ -90,7 +90,7 @@ impl TenantBrief {
 pub struct AccountBrief {
     pub id: AccountId,
     pub username: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub display_name: String,
     #[serde(default)]
     pub must_change_password: bool,
@@ -115,11 +115,11 @@ pub struct Unit {
     pub name: String,
     #[serde(default)]
     pub level: i32,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tier_key: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tier_label_zh: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub tier_label_en: String,
     #[serde(default)]
     pub parent_id: Option<UnitId>,
@@ -128,7 +128,7 @@ pub struct Unit {
     #[serde(default)]
     pub archived: bool,
     /// Root first; present on search results and on `GET /units/{id}`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub ancestors: Vec<Ancestor>,
 }
 
@@ -149,8 +149,27 @@ pub struct Ancestor {
 pub struct UnitDetail {
     #[serde(flatten)]
     pub unit: Unit,
+    #[serde(default, deserialize_with = "nullable")]
+    pub history: Vec<HistoryEntry>,
+}
+
+/// A recorded boundary change (区划调整): `renamed`, `recoded`, `moved`, `merged`, `abolished`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HistoryEntry {
+    pub change: String,
     #[serde(default)]
-    pub history: Vec<serde_json::Value>,
+    pub old_code: Option<String>,
+    #[serde(default)]
+    pub new_code: Option<String>,
+    #[serde(default)]
+    pub old_name: Option<String>,
+    #[serde(default)]
+    pub new_name: Option<String>,
+    /// A date, `YYYY-MM-DD`.
+    #[serde(default, deserialize_with = "nullable")]
+    pub effective_on: String,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -166,7 +185,7 @@ pub struct ImportRowError {
     pub line: u64,
     #[serde(default)]
     pub code: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub reason: String,
     #[serde(default)]
     pub message: Option<String>,
@@ -176,13 +195,13 @@ pub struct ImportRowError {
 pub struct Tenant {
     pub id: TenantId,
     pub slug: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub kind: String,
     pub name_zh: String,
     pub name_en: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub time_zone: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub status: String,
 }
 
@@ -240,7 +259,7 @@ pub struct UpdateTierRequest {
 pub struct Account {
     pub id: AccountId,
     pub username: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "nullable")]
     pub display_name: String,
     #[serde(default)]
     pub disabled: bool,
@@ -272,11 +291,44 @@ pub struct CreateGrantRequest {
     pub unit_id: Option<UnitId>,
 }
 
+/// A field that may be absent or `null`: both read as the type's default.
+fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// Picks the text for the current language.
 pub fn localized<'a>(lang: Lang, zh: &'a str, en: &'a str) -> &'a str {
     match lang {
         Lang::Zh => zh,
         Lang::En if en.is_empty() => zh,
         Lang::En => en,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_reads_with_null_tier_fields_and_ancestors() {
+        let unit: Unit = serde_json::from_str(
+            r#"{"id":"0190c8a0-0000-7000-8000-000000000001","code":null,"name":"洪城路社区居委会",
+                "level":4,"tier_key":null,"tier_label_zh":null,"tier_label_en":null,"parent_id":null,
+                "child_count":0,"archived":false,
+                "ancestors":[{"id":"0190c8a0-0000-7000-8000-000000000002","name":"南昌市","code":"360100000000","level":1}]}"#,
+        )
+        .unwrap();
+        assert_eq!(unit.tier_key, "");
+        assert_eq!(unit.ancestors[0].name, "南昌市");
+    }
+
+    #[test]
+    fn english_falls_back_to_chinese_when_missing() {
+        assert_eq!(localized(Lang::En, "南昌市", ""), "南昌市");
+        assert_eq!(localized(Lang::En, "南昌市", "Nanchang"), "Nanchang");
     }
 }

@@ -181,7 +181,9 @@ pub async fn create_account(
         })
         .await
         .map_err(|e| match ApiError::from(e) {
-            e if e.code == "username_taken" => ApiError::field("username", "username_taken").with_status(StatusCode::CONFLICT),
+            e if e.code == "username_taken" => ApiError::field("username", "username_taken")
+                .with_status(StatusCode::CONFLICT)
+                .with_code("username_taken"),
             e => e,
         })?;
     for (role, unit) in grants {
@@ -192,13 +194,6 @@ pub async fn create_account(
     let answer = idempotency.answer(&scope, StatusCode::CREATED, &response).await?;
     scope.commit().await?;
     Ok(answer)
-}
-
-impl ApiError {
-    pub fn with_status(mut self, status: StatusCode) -> Self {
-        self.status = status;
-        self
-    }
 }
 
 pub async fn get_account(

@@ -107,12 +107,9 @@ pub async fn create_tenant(
         )
         .await
         .map_err(|e| match ApiError::from(e) {
-            e if e.code == "slug_taken" => {
-                let mut f = ApiError::field("slug", "slug_taken");
-                f.status = StatusCode::CONFLICT;
-                f.code = "slug_taken";
-                f
-            }
+            e if e.code == "slug_taken" => ApiError::field("slug", "slug_taken")
+                .with_status(StatusCode::CONFLICT)
+                .with_code("slug_taken"),
             e => e,
         })?;
     let answer = idempotency

@@ -13,12 +13,19 @@ use crate::model::{Account, CreateAccountRequest, CreateGrantRequest, CreatedAcc
 use crate::state::{use_api, use_portal};
 
 /// The roles a tenant admin hands out (operators belong to the platform, not to a tenant).
-const TENANT_ROLES: [Role; 5] = [Role::TenantAdmin, Role::Leader, Role::Cadre, Role::Recorder, Role::Auditor];
+const TENANT_ROLES: [Role; 5] = [
+    Role::TenantAdmin,
+    Role::Leader,
+    Role::Cadre,
+    Role::Recorder,
+    Role::Auditor,
+];
 
 #[component]
-pub fn AccountsPage() -> impl IntoView {
+pub fn AccountsPage() -> AnyView {
     let api = use_api();
-    let accounts = LocalResource::new(move || async move { api.get_all::<Account>("/accounts").await });
+    let accounts =
+        LocalResource::new(move || async move { api.get_all::<Account>("/accounts").await });
     let reload = Callback::new(move |()| accounts.refetch());
 
     view! {
@@ -52,10 +59,11 @@ pub fn AccountsPage() -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn NewAccountForm(reload: Callback<()>) -> impl IntoView {
+fn NewAccountForm(reload: Callback<()>) -> AnyView {
     let api = use_api();
     let username = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
@@ -133,10 +141,11 @@ fn NewAccountForm(reload: Callback<()>) -> impl IntoView {
                 })
         }}
     }
+    .into_any()
 }
 
 #[component]
-fn AccountRow(account: Account, reload: Callback<()>) -> impl IntoView {
+fn AccountRow(account: Account, reload: Callback<()>) -> AnyView {
     let api = use_api();
     let lang = use_portal().lang;
     let error = RwSignal::new(None::<ApiError>);
@@ -156,7 +165,10 @@ fn AccountRow(account: Account, reload: Callback<()>) -> impl IntoView {
     let remove_grant = move |grant: uuid::Uuid| {
         error.set(None);
         spawn_local(async move {
-            match api.delete::<IgnoredAny>(&format!("/accounts/{id}/grants/{grant}")).await {
+            match api
+                .delete::<IgnoredAny>(&format!("/accounts/{id}/grants/{grant}"))
+                .await
+            {
                 Ok(_) => reload.run(()),
                 Err(e) => error.set(Some(e)),
             }
@@ -240,10 +252,15 @@ fn AccountRow(account: Account, reload: Callback<()>) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
-fn GrantForm(account: minqing_domain::AccountId, reload: Callback<()>, done: RwSignal<bool>) -> impl IntoView {
+fn GrantForm(
+    account: minqing_domain::AccountId,
+    reload: Callback<()>,
+    done: RwSignal<bool>,
+) -> AnyView {
     let api = use_api();
     let lang = use_portal().lang;
     let role = RwSignal::new(Role::Cadre);
@@ -258,7 +275,10 @@ fn GrantForm(account: minqing_domain::AccountId, reload: Callback<()>, done: RwS
             unit_id: unit.get_untracked().map(|(id, _)| id),
         };
         spawn_local(async move {
-            match api.post::<_, IgnoredAny>(&format!("/accounts/{account}/grants"), &body).await {
+            match api
+                .post::<_, IgnoredAny>(&format!("/accounts/{account}/grants"), &body)
+                .await
+            {
                 Ok(_) => {
                     done.set(false);
                     reload.run(());
@@ -309,4 +329,5 @@ fn GrantForm(account: minqing_domain::AccountId, reload: Callback<()>, done: RwS
             </div>
         </form>
     }
+    .into_any()
 }

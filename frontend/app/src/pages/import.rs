@@ -20,7 +20,7 @@ enum Upload {
 }
 
 #[component]
-pub fn ImportPage() -> impl IntoView {
+pub fn ImportPage() -> AnyView {
     let api = use_api();
     let lang = use_portal().lang;
     let file_input = NodeRef::<html::Input>::new();
@@ -32,7 +32,10 @@ pub fn ImportPage() -> impl IntoView {
         if matches!(state.get_untracked(), Upload::Sending(_)) {
             return;
         }
-        let file = file_input.get_untracked().and_then(|input| input.files()).and_then(|files| files.get(0));
+        let file = file_input
+            .get_untracked()
+            .and_then(|input| input.files())
+            .and_then(|files| files.get(0));
         let Some(file) = file else {
             missing_file.set(true);
             return;
@@ -41,7 +44,10 @@ pub fn ImportPage() -> impl IntoView {
         state.set(Upload::Sending(0.0));
         spawn_local(async move {
             let progress = move |sent: f64| state.set(Upload::Sending(sent));
-            let next = match api.upload::<ImportSummary>("/units/import", file, progress).await {
+            let next = match api
+                .upload::<ImportSummary>("/units/import", file, progress)
+                .await
+            {
                 Ok(summary) => Upload::Done(summary),
                 Err(e) => Upload::Failed(e),
             };
@@ -101,10 +107,11 @@ pub fn ImportPage() -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn ImportResult(summary: ImportSummary) -> impl IntoView {
+fn ImportResult(summary: ImportSummary) -> AnyView {
     view! {
         <div class="notice success" data-testid="import-result" role="status">
             <p>{tr(Text::ImportDone)}</p>
@@ -124,11 +131,12 @@ fn ImportResult(summary: ImportSummary) -> impl IntoView {
             </dl>
         </div>
     }
+    .into_any()
 }
 
 /// The error, and for a rejected file the table of its bad rows (line, code, reason).
 #[component]
-fn ImportErrors(error: ApiError) -> impl IntoView {
+fn ImportErrors(error: ApiError) -> AnyView {
     let rows = error.rows.clone();
     view! {
         <div class="import-errors" data-testid="import-errors">
@@ -166,4 +174,5 @@ fn ImportErrors(error: ApiError) -> impl IntoView {
                 })}
         </div>
     }
+    .into_any()
 }

@@ -14,7 +14,7 @@ use crate::model::{ChangePasswordRequest, LoginRequest, LoginResponse, Me};
 use crate::state::{Session, use_portal};
 
 #[component]
-pub fn LoginPage() -> impl IntoView {
+pub fn LoginPage() -> AnyView {
     let portal = use_portal();
     let api = portal.api();
     let navigate = use_navigate();
@@ -28,10 +28,10 @@ pub fn LoginPage() -> impl IntoView {
     Effect::new({
         let navigate = navigate.clone();
         move |_| {
-            if let Some(me) = portal.session.with(|s| s.me()) {
-                if !busy.get_untracked() {
-                    navigate(me.landing_page(), Default::default());
-                }
+            if let Some(me) = portal.session.with(|s| s.me())
+                && !busy.get_untracked()
+            {
+                navigate(me.landing_page(), Default::default());
             }
         }
     });
@@ -111,12 +111,13 @@ pub fn LoginPage() -> impl IntoView {
             </div>
         </main>
     }
+    .into_any()
 }
 
 /// Changes the signed-in account's password. `forced`: shown instead of any page while the
 /// server requires a new password (every other call answers `password_change_required`).
 #[component]
-pub fn ChangePasswordForm(forced: bool) -> impl IntoView {
+pub fn ChangePasswordForm(forced: bool) -> AnyView {
     let portal = use_portal();
     let api = portal.api();
     let navigate = use_navigate();
@@ -141,7 +142,8 @@ pub fn ChangePasswordForm(forced: bool) -> impl IntoView {
                 fields: Default::default(),
                 rows: Vec::new(),
             };
-            e.fields.insert("repeat_password".to_owned(), e.message.clone());
+            e.fields
+                .insert("repeat_password".to_owned(), e.message.clone());
             error.set(Some(e));
             return;
         }
@@ -154,7 +156,8 @@ pub fn ChangePasswordForm(forced: bool) -> impl IntoView {
         let navigate = navigate.clone();
         spawn_local(async move {
             let changed = async {
-                api.post::<_, serde::de::IgnoredAny>("/auth/password", &body).await?;
+                api.post::<_, serde::de::IgnoredAny>("/auth/password", &body)
+                    .await?;
                 // The session (and its CSRF token) may have been renewed: ask again.
                 api.get::<Me>("/auth/me").await
             };
@@ -217,4 +220,5 @@ pub fn ChangePasswordForm(forced: bool) -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
 }

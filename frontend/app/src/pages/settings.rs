@@ -11,10 +11,11 @@ use crate::model::{Page, Tenant, TierView, UpdateTenantRequest, UpdateTierReques
 use crate::state::use_api;
 
 #[component]
-pub fn SettingsPage() -> impl IntoView {
+pub fn SettingsPage() -> AnyView {
     let api = use_api();
     let tenant = LocalResource::new(move || async move { api.get::<Tenant>("/tenant").await });
-    let tiers = LocalResource::new(move || async move { api.get::<Page<TierView>>("/tenant/tiers").await });
+    let tiers =
+        LocalResource::new(move || async move { api.get::<Page<TierView>>("/tenant/tiers").await });
 
     view! {
         <section class="page" data-testid="settings-page">
@@ -54,10 +55,11 @@ pub fn SettingsPage() -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 #[component]
-fn TenantForm(tenant: Tenant) -> impl IntoView {
+fn TenantForm(tenant: Tenant) -> AnyView {
     let api = use_api();
     let name_zh = RwSignal::new(tenant.name_zh);
     let name_en = RwSignal::new(tenant.name_en);
@@ -100,11 +102,12 @@ fn TenantForm(tenant: Tenant) -> impl IntoView {
             </div>
         </form>
     }
+    .into_any()
 }
 
 /// One tier with its labels editable in place.
 #[component]
-fn TierRow(tier: TierView) -> impl IntoView {
+fn TierRow(tier: TierView) -> AnyView {
     let api = use_api();
     let label_zh = RwSignal::new(tier.label_zh);
     let label_en = RwSignal::new(tier.label_en);
@@ -168,4 +171,5 @@ fn TierRow(tier: TierView) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }

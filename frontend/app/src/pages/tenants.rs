@@ -11,9 +11,10 @@ use crate::model::{CreateTenantRequest, CreatedTenant, Tenant, localized};
 use crate::state::{use_api, use_portal};
 
 #[component]
-pub fn TenantsPage() -> impl IntoView {
+pub fn TenantsPage() -> AnyView {
     let api = use_api();
-    let tenants = LocalResource::new(move || async move { api.get_all::<Tenant>("/platform/tenants").await });
+    let tenants =
+        LocalResource::new(move || async move { api.get_all::<Tenant>("/platform/tenants").await });
     let reload = Callback::new(move |()| tenants.refetch());
 
     view! {
@@ -49,14 +50,19 @@ pub fn TenantsPage() -> impl IntoView {
             }}
         </section>
     }
+    .into_any()
 }
 
 fn kind_label(kind: &str) -> Text {
-    if kind == "province" { Text::KindProvince } else { Text::KindCity }
+    if kind == "province" {
+        Text::KindProvince
+    } else {
+        Text::KindCity
+    }
 }
 
 #[component]
-fn TenantRow(tenant: Tenant, reload: Callback<()>) -> impl IntoView {
+fn TenantRow(tenant: Tenant, reload: Callback<()>) -> AnyView {
     let api = use_api();
     let error = RwSignal::new(None::<ApiError>);
     let suspended = tenant.is_suspended();
@@ -65,7 +71,10 @@ fn TenantRow(tenant: Tenant, reload: Callback<()>) -> impl IntoView {
         let action = if suspended { "resume" } else { "suspend" };
         error.set(None);
         spawn_local(async move {
-            match api.post_empty::<IgnoredAny>(&format!("/platform/tenants/{id}/{action}")).await {
+            match api
+                .post_empty::<IgnoredAny>(&format!("/platform/tenants/{id}/{action}"))
+                .await
+            {
                 Ok(_) => reload.run(()),
                 Err(e) => error.set(Some(e)),
             }
@@ -95,10 +104,11 @@ fn TenantRow(tenant: Tenant, reload: Callback<()>) -> impl IntoView {
             </td>
         </tr>
     }
+    .into_any()
 }
 
 #[component]
-fn NewTenantForm(reload: Callback<()>) -> impl IntoView {
+fn NewTenantForm(reload: Callback<()>) -> AnyView {
     let api = use_api();
     let lang = use_portal().lang;
     let slug = RwSignal::new(String::new());
@@ -127,7 +137,10 @@ fn NewTenantForm(reload: Callback<()>) -> impl IntoView {
             admin_password: (!password.is_empty()).then_some(password),
         };
         spawn_local(async move {
-            match api.post::<_, CreatedTenant>("/platform/tenants", &body).await {
+            match api
+                .post::<_, CreatedTenant>("/platform/tenants", &body)
+                .await
+            {
                 Ok(tenant) => {
                     created.set(Some(tenant));
                     slug.set(String::new());
@@ -204,4 +217,5 @@ fn NewTenantForm(reload: Callback<()>) -> impl IntoView {
                 })
         }}
     }
+    .into_any()
 }

@@ -9,13 +9,14 @@ use uuid::Uuid;
 use crate::api::ApiError;
 use crate::components::{ErrorNotice, Loading, SearchInput, ancestry, unit_search};
 use crate::i18n::{Text, tr};
-use crate::model::{Page, Unit, UnitDetail};
+use crate::model::{HistoryEntry, Page, Unit, UnitDetail};
 use crate::state::{use_api, use_portal};
 
 #[component]
-pub fn UnitsPage() -> impl IntoView {
+pub fn UnitsPage() -> AnyView {
     let api = use_api();
-    let roots = LocalResource::new(move || async move { api.get::<Page<Unit>>("/units/roots").await });
+    let roots =
+        LocalResource::new(move || async move { api.get::<Page<Unit>>("/units/roots").await });
     let query = RwSignal::new(String::new());
 
     view! {
@@ -50,10 +51,11 @@ pub fn UnitsPage() -> impl IntoView {
             </section>
         </div>
     }
+    .into_any()
 }
 
 #[component]
-fn SearchResults(query: RwSignal<String>) -> impl IntoView {
+fn SearchResults(query: RwSignal<String>) -> AnyView {
     let results = unit_search(query.into(), 50);
     view! {
         <div class="search-results" data-testid="search-results">
@@ -87,11 +89,12 @@ fn SearchResults(query: RwSignal<String>) -> impl IntoView {
             }}
         </div>
     }
+    .into_any()
 }
 
 /// One node of the lazy tree. Its children are fetched the first time it is opened.
 #[component]
-fn TreeNode(unit: Unit, #[prop(optional)] open: bool) -> impl IntoView {
+fn TreeNode(unit: Unit, #[prop(optional)] open: bool) -> AnyView {
     let api = use_api();
     let lang = use_portal().lang;
     let id = unit.id;
@@ -172,12 +175,13 @@ fn TreeNode(unit: Unit, #[prop(optional)] open: bool) -> impl IntoView {
             }}
         </li>
     }
+    .into_any()
 }
 
 /// `/units` with nothing selected.
 #[component]
 pub fn UnitsPlaceholder() -> impl IntoView {
-    view! { <p class="muted placeholder">{tr(Text::PickUnit)}</p> }
+    view! { <p class="muted placeholder">{tr(Text::PickAUnit)}</p> }
 }
 
 /// `/units/:id`: breadcrumb, code, tier, children, history and the council placeholder.
@@ -185,12 +189,20 @@ pub fn UnitsPlaceholder() -> impl IntoView {
 pub fn UnitDetailPanel() -> impl IntoView {
     let api = use_api();
     let params = use_params_map();
-    let id = Memo::new(move |_| params.read().get("id").and_then(|raw| Uuid::parse_str(&raw).ok()));
+    let id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|raw| Uuid::parse_str(&raw).ok())
+    });
     let detail = LocalResource::new(move || {
         let id = id.get();
         async move {
             match id {
-                Some(id) => api.get::<UnitDetail>(&format!("/units/{id}")).await.map(Some),
+                Some(id) => api
+                    .get::<UnitDetail>(&format!("/units/{id}"))
+                    .await
+                    .map(Some),
                 None => Ok(None),
             }
         }
@@ -205,7 +217,7 @@ pub fn UnitDetailPanel() -> impl IntoView {
 }
 
 #[component]
-fn UnitCard(detail: UnitDetail) -> impl IntoView {
+fn UnitCard(detail: UnitDetail) -> AnyView {
     let lang = use_portal().lang;
     let unit = detail.unit;
     let path = ancestry(&unit);
@@ -250,46 +262,55 @@ fn UnitCard(detail: UnitDetail) -> impl IntoView {
             </section>
         </article>
     }
+    .into_any()
 }
 
-/// Recorded boundary changes (former names and codes with their dates), newest as the API
-/// orders them. Each entry is shown field by field, so new kinds of change need no new code.
+/// Recorded boundary changes (former names and codes with their dates).
 #[component]
-fn History(entries: Vec<serde_json::Value>) -> impl IntoView {
+fn History(entries: Vec<HistoryEntry>) -> AnyView {
     if entries.is_empty() {
         return view! { <p class="muted">{tr(Text::NoHistory)}</p> }.into_any();
     }
     view! {
-        <ul class="history-list">
+        <ul class="history-list" data-testid="unit-history">
             {entries
                 .into_iter()
-                .map(|entry| {
-                    let fields = match entry {
-                        serde_json::Value::Object(map) => {
-                            map.into_iter()
-                                .filter(|(_, v)| !v.is_null())
-                                .map(|(k, v)| {
-                                    let v = match v {
-                                        serde_json::Value::String(s) => s,
-                                        other => other.to_string(),
-                                    };
-                                    (k, v)
-                                })
-                                .collect::<Vec<_>>()
-                        }
-                        other => vec![(String::new(), other.to_string())],
+                .map(|h| {
+                    let kind = match h.change.as_str() {
+                        "renamed" => Some(Text::ChangeRenamed),
+                        "recoded" => Some(Text::ChangeRecoded),
+                        "moved" => Some(Text::ChangeMoved),
+                        "merged" => Some(Text::ChangeMerged),
+                        "abolished" => Some(Text::ChangeAbolished),
+                        _ => None,
                     };
+                    let change = h.change.clone();
+                    let detail = [(h.old_name, h.new_name), (h.old_code, h.new_code)]
+                        .into_iter()
+                        .filter_map(|(old, new)| match (old, new) {
+                            (None, None) => None,
+                            (old, new) => Some(format!("{} → {}", old.unwrap_or_default(), new.unwrap_or_default())),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("；");
                     view! {
                         <li>
-                            {fields
-                                .into_iter()
-                                .map(|(k, v)| view! { <span class="history-field"><span class="muted">{k}</span> " " {v}</span> })
-                                .collect_view()}
+                            <time datetime=h.effective_on.clone()>{h.effective_on.clone()}</time>
+                            " "
+                            <strong>
+                                {move || match kind {
+                                    Some(k) => tr(k)().to_owned(),
+                                    None => change.clone(),
+                                }}
+                            </strong>
+                            " "
+                            {detail}
+                            {h.note.map(|n| view! { <span class="muted">" — " {n}</span> })}
                         </li>
                     }
                 })
                 .collect_view()}
         </ul>
     }
-        .into_any()
+    .into_any()
 }

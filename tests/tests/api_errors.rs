@@ -1,0 +1,232 @@
+//! Bad input gets a 4xx with a stable code and a message a person can act on, in their
+//! language — never a 500 — and changes nothing.
+mod common;
+
+use common::{ADMIN_PASSWORD, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn malformed_wrong_typed_and_unknown_fields_are_refused_with_codes() {
+    let server = TestServer::start().await;
+    let t = server.new_tenant("city").await;
+    let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
+        (
+            "malformed JSON",
+            t.admin.request(Method::POST, "/api/v1/units").header("content-type", "application/json").body("{\"name\": "),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "trailing garbage",
+            t.admin.request(Method::POST, "/api/v1/units").header("content-type", "application/json").body("{\"name\":\"a\"} x"),
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "wrong type",
+            t.admin.request(Method::POST, "/api/v1/units").json(&json!({"name": 42})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            "unknown field",
+            t.admin.request(Method::POST, "/api/v1/units").json(&json!({"name": "x", "colour": "red"})),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+        ),
+        (
+            "not JSON at all",
+            t.admin.request(Method::POST, "/api/v1/units").header("content-type", "text/plain").body("name=x"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "oversized body",
+            t.admin
+                .request(Method::POST, "/api/v1/units")
+                .header("content-type", "application/json")
+                .body(format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            "bad UUID",
+            t.admin.request(Method::GET, "/api/v1/units/not-a-uuid"),
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
+        ),
+        (
+            "unknown id",
+            t.admin.request(Method::GET, &format!("/api/v1/units/{}", uuid::Uuid::new_v4())),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "limit too large",
+            t.admin.request(Method::GET, "/api/v1/units?limit=501"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_limit",
+        ),
+        (
+            "limit zero",
+            t.admin.request(Method::GET, "/api/v1/accounts?limit=0"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_limit",
+        ),
+        (
+            "limit not a number",
+            t.admin.request(Method::GET, "/api/v1/units?limit=ten"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+        ),
+        (
+            "unknown query parameter",
+            t.admin.request(Method::GET, "/api/v1/units?colour=red"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_query",
+        ),
+        (
+            "forged cursor",
+            t.admin.request(Method::GET, "/api/v1/units?cursor=%%%"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_cursor",
+        ),
+        (
+            "unknown route",
+            t.admin.request(Method::GET, "/api/v1/no-such-thing"),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "wrong method",
+            t.admin.request(Method::PUT, "/api/v1/units"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (what, request, status, code) in cases {
+        let (got, body) = t.admin.send_raw(request).await;
+        assert_eq!(got, status, "{what}: {body}");
+        assert_eq!(body["error"]["code"], code, "{what}: {body}");
+        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+    }
+    for token in [None, Some("x.y"), Some("0190c2a0e2b07c3a8c1b2d3e4f506172.forged")] {
+        let mut request = server.client().get(server.url("/api/v1/units"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "token {token:?}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unauthenticated");
+    }
+    // Nothing above created anything.
+    let (_, roots) = t.admin.get("/api/v1/units/roots").await;
+    assert_eq!(roots["items"], json!([]));
+}
+
+#[tokio::test]
+async fn messages_follow_accept_language() {
+    let server = TestServer::start().await;
+    let zh = server.client().get(server.url("/api/v1/units")).send().await.unwrap();
+    let zh: serde_json::Value = zh.json().await.unwrap();
+    assert_eq!(zh["error"]["message"], "请先登录。");
+    let en = server
+        .client()
+        .get(server.url("/api/v1/units"))
+        .header("accept-language", "en-US,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(en.headers()["content-language"], "en");
+    let en: serde_json::Value = en.json().await.unwrap();
+    assert_eq!(en["error"]["code"], "unauthenticated");
+    assert_eq!(en["error"]["message"], "Please log in first.");
+}
+
+#[tokio::test]
+async fn field_errors_name_every_bad_field() {
+    let server = TestServer::start().await;
+    let operator = server.operator().await;
+    let (status, body) = operator
+        .post(
+            "/api/v1/platform/tenants",
+            &json!({"slug": "Bad Slug", "kind": "village", "name_zh": " ", "name_en": "ok", "time_zone": "Mars/Base"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let fields = body["error"]["fields"].as_object().unwrap();
+    let mut names: Vec<_> = fields.keys().map(String::as_str).collect();
+    names.sort();
+    assert_eq!(names, ["kind", "name_zh", "slug", "time_zone"]);
+    let (status, body) = operator
+        .post("/api/v1/platform/tenants", &json!({"slug": "platform", "kind": "city", "name_zh": "x", "name_en": "x"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["fields"]["slug"], "该标识为保留字。");
+}
+
+#[tokio::test]
+async fn duplicates_are_conflicts_not_500s() {
+    let server = TestServer::start().await;
+    let t = server.new_tenant("city").await;
+    let operator = server.operator().await;
+    let (status, body) = operator
+        .post("/api/v1/platform/tenants", &json!({"slug": t.slug, "kind": "city", "name_zh": "重复", "name_en": "dup"}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "slug_taken");
+
+    let (status, _) = t.admin.post("/api/v1/units", &json!({"name": "甲市", "code": "880100000000"})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = t.admin.post("/api/v1/units", &json!({"name": "乙市", "code": "880100000000"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "code_taken");
+
+    let (status, _) = t.admin.post("/api/v1/accounts", &json!({"username": "dup-user", "password": ADMIN_PASSWORD})).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = t.admin.post("/api/v1/accounts", &json!({"username": "dup-user", "password": ADMIN_PASSWORD})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "username_taken");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_a_retry_return_the_first_result() {
+    let server = TestServer::start().await;
+    let t = server.new_tenant("city").await;
+    let send = |name: &str| {
+        t.admin
+            .request(Method::POST, "/api/v1/units")
+            .header("idempotency-key", "create-city-1")
+            .json(&json!({"name": name}))
+    };
+    let (s1, first) = t.admin.send_raw(send("幂等市")).await;
+    let (s2, second) = t.admin.send_raw(send("幂等市")).await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(first["id"], second["id"]);
+    let (_, roots) = t.admin.get("/api/v1/units/roots").await;
+    assert_eq!(roots["items"].as_array().unwrap().len(), 1);
+    // The same key with another body is refused.
+    let (status, body) = t.admin.send_raw(send("另一个市")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["error"]["code"], "idempotency_key_reused");
+}
+
+#[tokio::test]
+async fn health_and_readiness_answer() {
+    let server = TestServer::start().await;
+    let r = server.client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = server
+        .client()
+        .get(server.url("/readyz"))
+        .header("x-request-id", "req-from-test-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["x-request-id"], "req-from-test-42");
+    let r = server.client().get(server.url("/healthz")).send().await.unwrap();
+    assert!(!r.headers()["x-request-id"].is_empty());
+}
