@@ -428,10 +428,14 @@ impl Units<'_> {
             .col_expr(
                 unit::Column::Path,
                 Expr::cust_with_values(
-                    "? || substr(path, ?)",
+                    // sea-query numbers placeholders on PostgreSQL and not elsewhere.
+                    match self.scope.backend() {
+                        sea_orm::DbBackend::Postgres => "$1 || substr(path, $2)",
+                        _ => "? || substr(path, ?)",
+                    },
                     [
                         sea_orm::Value::from(new_path.as_str().to_owned()),
-                        sea_orm::Value::from(old.len() as i64 + 1),
+                        sea_orm::Value::from(old.len() as i32 + 1),
                     ],
                 ),
             )
