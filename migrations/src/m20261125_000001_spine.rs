@@ -84,13 +84,19 @@ impl MigrationTrait for Migration {
         let db = manager.get_connection();
         if db.get_database_backend() == DbBackend::Postgres {
             // Paths compare byte by byte, so a subtree is one range of the index.
-            db.execute_unprepared(r#"ALTER TABLE units ALTER COLUMN path TYPE varchar COLLATE "C""#)
-                .await?;
+            db.execute_unprepared(
+                r#"ALTER TABLE units ALTER COLUMN path TYPE varchar COLLATE "C""#,
+            )
+            .await?;
         }
         for (name, cols, unique) in [
             ("ux_units_tenant_code", &["tenant_id", "code"][..], true),
             ("ix_units_tenant_path", &["tenant_id", "path"][..], true),
-            ("ix_units_tenant_parent", &["tenant_id", "parent_id"][..], false),
+            (
+                "ix_units_tenant_parent",
+                &["tenant_id", "parent_id"][..],
+                false,
+            ),
         ] {
             let mut index = Index::create();
             index.name(name).table("units");
@@ -310,6 +316,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, _manager: &SchemaManager) -> Result<(), DbErr> {
         // The spine is never rolled back: dropping it would drop every tenant's data.
-        Err(DbErr::Migration("the spine migration cannot be reverted".into()))
+        Err(DbErr::Migration(
+            "the spine migration cannot be reverted".into(),
+        ))
     }
 }

@@ -13,31 +13,44 @@ async fn malformed_wrong_typed_and_unknown_fields_are_refused_with_codes() {
     let cases: Vec<(&str, reqwest::RequestBuilder, StatusCode, &str)> = vec![
         (
             "malformed JSON",
-            t.admin.request(Method::POST, "/api/v1/units").header("content-type", "application/json").body("{\"name\": "),
+            t.admin
+                .request(Method::POST, "/api/v1/units")
+                .header("content-type", "application/json")
+                .body("{\"name\": "),
             StatusCode::BAD_REQUEST,
             "malformed_json",
         ),
         (
             "trailing garbage",
-            t.admin.request(Method::POST, "/api/v1/units").header("content-type", "application/json").body("{\"name\":\"a\"} x"),
+            t.admin
+                .request(Method::POST, "/api/v1/units")
+                .header("content-type", "application/json")
+                .body("{\"name\":\"a\"} x"),
             StatusCode::BAD_REQUEST,
             "malformed_json",
         ),
         (
             "wrong type",
-            t.admin.request(Method::POST, "/api/v1/units").json(&json!({"name": 42})),
+            t.admin
+                .request(Method::POST, "/api/v1/units")
+                .json(&json!({"name": 42})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
         (
             "unknown field",
-            t.admin.request(Method::POST, "/api/v1/units").json(&json!({"name": "x", "colour": "red"})),
+            t.admin
+                .request(Method::POST, "/api/v1/units")
+                .json(&json!({"name": "x", "colour": "red"})),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_body",
         ),
         (
             "not JSON at all",
-            t.admin.request(Method::POST, "/api/v1/units").header("content-type", "text/plain").body("name=x"),
+            t.admin
+                .request(Method::POST, "/api/v1/units")
+                .header("content-type", "text/plain")
+                .body("name=x"),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
         ),
@@ -58,7 +71,10 @@ async fn malformed_wrong_typed_and_unknown_fields_are_refused_with_codes() {
         ),
         (
             "unknown id",
-            t.admin.request(Method::GET, &format!("/api/v1/units/{}", uuid::Uuid::new_v4())),
+            t.admin.request(
+                Method::GET,
+                &format!("/api/v1/units/{}", uuid::Uuid::new_v4()),
+            ),
             StatusCode::NOT_FOUND,
             "not_found",
         ),
@@ -109,15 +125,28 @@ async fn malformed_wrong_typed_and_unknown_fields_are_refused_with_codes() {
         let (got, body) = t.admin.send_raw(request).await;
         assert_eq!(got, status, "{what}: {body}");
         assert_eq!(body["error"]["code"], code, "{what}: {body}");
-        assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{what}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| !m.is_empty()),
+            "{what}: {body}"
+        );
     }
-    for token in [None, Some("x.y"), Some("0190c2a0e2b07c3a8c1b2d3e4f506172.forged")] {
+    for token in [
+        None,
+        Some("x.y"),
+        Some("0190c2a0e2b07c3a8c1b2d3e4f506172.forged"),
+    ] {
         let mut request = server.client().get(server.url("/api/v1/units"));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "token {token:?}");
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "token {token:?}"
+        );
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "unauthenticated");
     }
@@ -129,7 +158,12 @@ async fn malformed_wrong_typed_and_unknown_fields_are_refused_with_codes() {
 #[tokio::test]
 async fn messages_follow_accept_language() {
     let server = TestServer::start().await;
-    let zh = server.client().get(server.url("/api/v1/units")).send().await.unwrap();
+    let zh = server
+        .client()
+        .get(server.url("/api/v1/units"))
+        .send()
+        .await
+        .unwrap();
     let zh: serde_json::Value = zh.json().await.unwrap();
     assert_eq!(zh["error"]["message"], "请先登录。");
     let en = server
@@ -161,7 +195,10 @@ async fn field_errors_name_every_bad_field() {
     names.sort();
     assert_eq!(names, ["kind", "name_zh", "slug", "time_zone"]);
     let (status, body) = operator
-        .post("/api/v1/platform/tenants", &json!({"slug": "platform", "kind": "city", "name_zh": "x", "name_en": "x"}))
+        .post(
+            "/api/v1/platform/tenants",
+            &json!({"slug": "platform", "kind": "city", "name_zh": "x", "name_en": "x"}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["error"]["fields"]["slug"], "该标识为保留字。");
@@ -173,20 +210,47 @@ async fn duplicates_are_conflicts_not_500s() {
     let t = server.new_tenant("city").await;
     let operator = server.operator().await;
     let (status, body) = operator
-        .post("/api/v1/platform/tenants", &json!({"slug": t.slug, "kind": "city", "name_zh": "重复", "name_en": "dup"}))
+        .post(
+            "/api/v1/platform/tenants",
+            &json!({"slug": t.slug, "kind": "city", "name_zh": "重复", "name_en": "dup"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "slug_taken");
 
-    let (status, _) = t.admin.post("/api/v1/units", &json!({"name": "甲市", "code": "880100000000"})).await;
+    let (status, _) = t
+        .admin
+        .post(
+            "/api/v1/units",
+            &json!({"name": "甲市", "code": "880100000000"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = t.admin.post("/api/v1/units", &json!({"name": "乙市", "code": "880100000000"})).await;
+    let (status, body) = t
+        .admin
+        .post(
+            "/api/v1/units",
+            &json!({"name": "乙市", "code": "880100000000"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "code_taken");
 
-    let (status, _) = t.admin.post("/api/v1/accounts", &json!({"username": "dup-user", "password": ADMIN_PASSWORD})).await;
+    let (status, _) = t
+        .admin
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": "dup-user", "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = t.admin.post("/api/v1/accounts", &json!({"username": "dup-user", "password": ADMIN_PASSWORD})).await;
+    let (status, body) = t
+        .admin
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": "dup-user", "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "username_taken");
 }
@@ -216,7 +280,12 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_result() {
 #[tokio::test]
 async fn health_and_readiness_answer() {
     let server = TestServer::start().await;
-    let r = server.client().get(server.url("/healthz")).send().await.unwrap();
+    let r = server
+        .client()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let r = server
         .client()
@@ -227,6 +296,11 @@ async fn health_and_readiness_answer() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-request-id"], "req-from-test-42");
-    let r = server.client().get(server.url("/healthz")).send().await.unwrap();
+    let r = server
+        .client()
+        .get(server.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
     assert!(!r.headers()["x-request-id"].is_empty());
 }

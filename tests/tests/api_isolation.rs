@@ -11,19 +11,28 @@ async fn another_tenants_ids_are_not_found_on_every_endpoint() {
     let server = TestServer::start().await;
     let a = server.new_tenant("city").await;
     let b = server.new_tenant("city").await;
-    let (status, body) = a.admin.upload("/api/v1/units/import", "a.csv", division_csv(SMALL_CITY)).await;
+    let (status, body) = a
+        .admin
+        .upload("/api/v1/units/import", "a.csv", division_csv(SMALL_CITY))
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let unit = unit_id(&a.admin, "990101001000").await;
     let other_unit = unit_id(&a.admin, "990101002000").await;
     let district = unit_id(&a.admin, "990102000000").await;
     let (_, account) = a
         .admin
-        .post("/api/v1/accounts", &json!({"username": "cadre-a", "password": "Cadre-Pass-2026"}))
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": "cadre-a", "password": "Cadre-Pass-2026"}),
+        )
         .await;
     let account = account["id"].as_str().unwrap().to_owned();
     let (_, with_grant) = a
         .admin
-        .post(&format!("/api/v1/accounts/{account}/grants"), &json!({"role": "cadre", "unit_id": unit}))
+        .post(
+            &format!("/api/v1/accounts/{account}/grants"),
+            &json!({"role": "cadre", "unit_id": unit}),
+        )
         .await;
     let grant = with_grant["grants"][0]["id"].as_str().unwrap().to_owned();
 
@@ -42,16 +51,52 @@ async fn another_tenants_ids_are_not_found_on_every_endpoint() {
         assert_eq!(body["error"]["code"], "not_found");
     }
     let writes = [
-        ("PATCH", format!("/api/v1/units/{unit}"), json!({"name": "被改"})),
-        ("POST", format!("/api/v1/units/{unit}/move"), json!({"parent_id": district})),
-        ("POST", format!("/api/v1/units/{unit}/merge"), json!({"into_id": other_unit})),
+        (
+            "PATCH",
+            format!("/api/v1/units/{unit}"),
+            json!({"name": "被改"}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/units/{unit}/move"),
+            json!({"parent_id": district}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/units/{unit}/merge"),
+            json!({"into_id": other_unit}),
+        ),
         ("POST", format!("/api/v1/units/{unit}/archive"), json!({})),
-        ("PATCH", format!("/api/v1/accounts/{account}"), json!({"display_name": "x"})),
-        ("POST", format!("/api/v1/accounts/{account}/disable"), json!({})),
-        ("POST", format!("/api/v1/accounts/{account}/enable"), json!({})),
-        ("POST", format!("/api/v1/accounts/{account}/reset-password"), json!({})),
-        ("POST", format!("/api/v1/accounts/{account}/grants"), json!({"role": "cadre", "unit_id": null})),
-        ("DELETE", format!("/api/v1/accounts/{account}/grants/{grant}"), json!(null)),
+        (
+            "PATCH",
+            format!("/api/v1/accounts/{account}"),
+            json!({"display_name": "x"}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/accounts/{account}/disable"),
+            json!({}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/accounts/{account}/enable"),
+            json!({}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/accounts/{account}/reset-password"),
+            json!({}),
+        ),
+        (
+            "POST",
+            format!("/api/v1/accounts/{account}/grants"),
+            json!({"role": "cadre", "unit_id": null}),
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/accounts/{account}/grants/{grant}"),
+            json!(null),
+        ),
     ];
     for (method, path, body) in &writes {
         let (status, answer) = match *method {
@@ -73,8 +118,17 @@ async fn another_tenants_ids_are_not_found_on_every_endpoint() {
     let (_, listed) = b.admin.get("/api/v1/units?q=990101").await;
     assert_eq!(listed["items"], json!([]));
     let (_, accounts) = b.admin.get("/api/v1/accounts").await;
-    assert!(accounts["items"].as_array().unwrap().iter().all(|a| a["username"] != "cadre-a"));
-    let (_, log) = b.admin.get(&format!("/api/v1/operations-log?target_id={unit}")).await;
+    assert!(
+        accounts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["username"] != "cadre-a")
+    );
+    let (_, log) = b
+        .admin
+        .get(&format!("/api/v1/operations-log?target_id={unit}"))
+        .await;
     assert_eq!(log["items"], json!([]));
     // And A still sees its own, unchanged.
     let (status, body) = a.admin.get(&format!("/api/v1/units/{unit}")).await;
@@ -87,7 +141,9 @@ async fn another_tenants_ids_are_not_found_on_every_endpoint() {
 async fn a_street_cadre_cannot_read_or_change_a_sibling_street() {
     let server = TestServer::start().await;
     let t = server.new_tenant("city").await;
-    t.admin.upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY)).await;
+    t.admin
+        .upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY))
+        .await;
     let east = unit_id(&t.admin, "990101001000").await;
     let west = unit_id(&t.admin, "990101002000").await;
     let east_community = unit_id(&t.admin, "990101001001").await;
@@ -100,41 +156,81 @@ async fn a_street_cadre_cannot_read_or_change_a_sibling_street() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let cadre = server.login(&t.slug, "east-cadre", "Street-Worker-26").await;
+    let cadre = server
+        .login(&t.slug, "east-cadre", "Street-Worker-26")
+        .await;
 
     // Its own street and below: visible.
-    assert_eq!(cadre.get(&format!("/api/v1/units/{east}")).await.0, StatusCode::OK);
-    assert_eq!(cadre.get(&format!("/api/v1/units/{east_community}")).await.0, StatusCode::OK);
+    assert_eq!(
+        cadre.get(&format!("/api/v1/units/{east}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        cadre
+            .get(&format!("/api/v1/units/{east_community}"))
+            .await
+            .0,
+        StatusCode::OK
+    );
     // The sibling street and its community: not found, for reading and for changing.
     for id in [&west, &west_community] {
-        assert_eq!(cadre.get(&format!("/api/v1/units/{id}")).await.0, StatusCode::NOT_FOUND);
-        assert_eq!(cadre.get(&format!("/api/v1/units/{id}/children")).await.0, StatusCode::NOT_FOUND);
-        let (status, _) = cadre.patch(&format!("/api/v1/units/{id}"), &json!({"name": "改名"})).await;
+        assert_eq!(
+            cadre.get(&format!("/api/v1/units/{id}")).await.0,
+            StatusCode::NOT_FOUND
+        );
+        assert_eq!(
+            cadre.get(&format!("/api/v1/units/{id}/children")).await.0,
+            StatusCode::NOT_FOUND
+        );
+        let (status, _) = cadre
+            .patch(&format!("/api/v1/units/{id}"), &json!({"name": "改名"}))
+            .await;
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
     // A cadre may read its street but not change it.
-    let (status, _) = cadre.patch(&format!("/api/v1/units/{east}"), &json!({"name": "改名"})).await;
+    let (status, _) = cadre
+        .patch(&format!("/api/v1/units/{east}"), &json!({"name": "改名"}))
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // The tree starts at its street; depth-first listing holds its subtree only.
     let (_, roots) = cadre.get("/api/v1/units/roots").await;
     assert_eq!(roots["items"].as_array().unwrap().len(), 1);
     assert_eq!(roots["items"][0]["id"], east.as_str());
     let (_, all) = cadre.get("/api/v1/units").await;
-    let codes: Vec<_> = all["items"].as_array().unwrap().iter().map(|u| u["code"].as_str().unwrap()).collect();
+    let codes: Vec<_> = all["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes, ["990101001000", "990101001001"]);
     // Breadcrumbs: the names above its street are readable, nothing else about them.
     let (_, detail) = cadre.get(&format!("/api/v1/units/{east_community}")).await;
-    let crumbs: Vec<_> = detail["ancestors"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    let crumbs: Vec<_> = detail["ancestors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
     assert_eq!(crumbs, ["测试市", "甲区", "东街道"]);
     let city = detail["ancestors"][0]["id"].as_str().unwrap();
-    assert_eq!(cadre.get(&format!("/api/v1/units/{city}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        cadre.get(&format!("/api/v1/units/{city}")).await.0,
+        StatusCode::NOT_FOUND
+    );
     // Search finds nothing outside.
     let (_, found) = cadre.get("/api/v1/units?q=西").await;
     assert_eq!(found["items"], json!([]));
     // No admin pages for a cadre.
     assert_eq!(cadre.get("/api/v1/accounts").await.0, StatusCode::FORBIDDEN);
-    assert_eq!(cadre.get("/api/v1/operations-log").await.0, StatusCode::FORBIDDEN);
-    assert_eq!(cadre.get("/api/v1/platform/tenants").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        cadre.get("/api/v1/operations-log").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        cadre.get("/api/v1/platform/tenants").await.0,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -145,9 +241,18 @@ async fn tenant_tokens_get_403_on_platform_routes() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     let (status, _) = t
         .admin
-        .post("/api/v1/platform/tenants", &json!({"slug": "evil", "kind": "city", "name_zh": "x", "name_en": "x"}))
+        .post(
+            "/api/v1/platform/tenants",
+            &json!({"slug": "evil", "kind": "city", "name_zh": "x", "name_en": "x"}),
+        )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = t.admin.post(&format!("/api/v1/platform/tenants/{}/suspend", t.id), &json!({})).await;
+    let (status, _) = t
+        .admin
+        .post(
+            &format!("/api/v1/platform/tenants/{}/suspend", t.id),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

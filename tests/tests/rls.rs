@@ -17,25 +17,55 @@ async fn count(db: &impl ConnectionTrait, sql: &str) -> i64 {
 #[tokio::test]
 async fn without_a_tenant_scope_postgres_shows_nothing() {
     if !uses_postgres() {
-        eprintln!("skipping: row-level security exists on PostgreSQL only (set MINQING_TEST_DATABASE_URL)");
+        eprintln!(
+            "skipping: row-level security exists on PostgreSQL only (set MINQING_TEST_DATABASE_URL)"
+        );
         return;
     }
     let server = TestServer::start().await;
     let a = server.new_tenant("city").await;
     let b = server.new_tenant("city").await;
-    a.admin.upload("/api/v1/units/import", "a.csv", division_csv(SMALL_CITY)).await;
+    a.admin
+        .upload("/api/v1/units/import", "a.csv", division_csv(SMALL_CITY))
+        .await;
 
-    let db = Database::connect(&server.config.database_url).await.unwrap();
-    for table in ["units", "accounts", "grants", "tiers", "operations_log", "unit_history"] {
-        assert_eq!(count(&db, &format!("SELECT COUNT(*) FROM {table}")).await, 0, "{table} unscoped");
+    let db = Database::connect(&server.config.database_url)
+        .await
+        .unwrap();
+    for table in [
+        "units",
+        "accounts",
+        "grants",
+        "tiers",
+        "operations_log",
+        "unit_history",
+    ] {
+        assert_eq!(
+            count(&db, &format!("SELECT COUNT(*) FROM {table}")).await,
+            0,
+            "{table} unscoped"
+        );
     }
     // Scoped to A: A's units. Scoped to B: none of A's, even when asked for by tenant id.
     let tx = db.begin().await.unwrap();
-    tx.execute_unprepared(&format!("SELECT set_config('minqing.tenant_id', '{}', true)", a.id)).await.unwrap();
-    assert_eq!(count(&tx, "SELECT COUNT(*) FROM units").await, SMALL_CITY.len() as i64);
+    tx.execute_unprepared(&format!(
+        "SELECT set_config('minqing.tenant_id', '{}', true)",
+        a.id
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        count(&tx, "SELECT COUNT(*) FROM units").await,
+        SMALL_CITY.len() as i64
+    );
     tx.commit().await.unwrap();
     let tx = db.begin().await.unwrap();
-    tx.execute_unprepared(&format!("SELECT set_config('minqing.tenant_id', '{}', true)", b.id)).await.unwrap();
+    tx.execute_unprepared(&format!(
+        "SELECT set_config('minqing.tenant_id', '{}', true)",
+        b.id
+    ))
+    .await
+    .unwrap();
     let sql = format!("SELECT COUNT(*) FROM units WHERE tenant_id = '{}'", a.id);
     assert_eq!(count(&tx, &sql).await, 0);
     // And B cannot write a row into A.

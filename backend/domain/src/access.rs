@@ -176,7 +176,11 @@ mod tests {
         assert!(!cadre.may_at(Permission::ReadUnits, &path(&[1, 2, 4])));
         assert!(!cadre.may_at(Permission::ManageUnits, &path(&[1, 2, 3])));
         assert!(cadre.reach(Permission::ReadUnits).is_above(&path(&[1, 2])));
-        assert!(!cadre.reach(Permission::ReadUnits).is_above(&path(&[1, 2, 4])));
+        assert!(
+            !cadre
+                .reach(Permission::ReadUnits)
+                .is_above(&path(&[1, 2, 4]))
+        );
     }
 
     #[test]

@@ -100,7 +100,14 @@ pub fn plan_import(
         let code = match UnitCode::parse(&row.code) {
             Ok(c) => c,
             Err(reason) => {
-                fail(row, if reason == "required" { "missing_code" } else { reason });
+                fail(
+                    row,
+                    if reason == "required" {
+                        "missing_code"
+                    } else {
+                        reason
+                    },
+                );
                 continue;
             }
         };
@@ -299,7 +306,10 @@ mod tests {
             );
         }
         let plan = plan_import(&rows, 4, &existing).unwrap();
-        assert_eq!((plan.creates.len(), plan.updates.len(), plan.unchanged), (0, 0, 4));
+        assert_eq!(
+            (plan.creates.len(), plan.updates.len(), plan.unchanged),
+            (0, 0, 4)
+        );
 
         let mut more = rows.clone();
         more.push(row(6, "360104009010", "360104009000", "4", "新社区"));
@@ -318,9 +328,20 @@ mod tests {
         let street = UnitId(Uuid::from_u128(7));
         existing.insert(
             "360104009000".to_owned(),
-            ExistingUnit { id: street, level: 3, name: "徐家坊街道".into(), parent: None },
+            ExistingUnit {
+                id: street,
+                level: 3,
+                name: "徐家坊街道".into(),
+                parent: None,
+            },
         );
-        let rows = vec![row(2, "360104009009", "360104009000", "4", "洪城路社区居委会")];
+        let rows = vec![row(
+            2,
+            "360104009009",
+            "360104009000",
+            "4",
+            "洪城路社区居委会",
+        )];
         let plan = plan_import(&rows, 4, &existing).unwrap();
         assert_eq!(plan.creates[0].parent, ParentRef::Existing(street));
     }
@@ -330,7 +351,12 @@ mod tests {
         let mut existing = HashMap::new();
         existing.insert(
             "360100000000".to_owned(),
-            ExistingUnit { id: UnitId(Uuid::nil()), level: 2, name: "南昌市".into(), parent: None },
+            ExistingUnit {
+                id: UnitId(Uuid::nil()),
+                level: 2,
+                name: "南昌市".into(),
+                parent: None,
+            },
         );
         let errors = plan_import(&nanchang_rows()[..1], 4, &existing).unwrap_err();
         assert_eq!(errors[0].reason, "level_changed");

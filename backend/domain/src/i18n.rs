@@ -18,7 +18,11 @@ impl Lang {
             let mut bits = part.trim().split(';');
             let tag = bits.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = bits
-                .find_map(|b| b.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|b| {
+                    b.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let lang = if tag.starts_with("zh") {
                 Lang::Zh
@@ -63,84 +67,227 @@ pub fn message(code: &str, lang: Lang) -> String {
     let (zh, en) = match code {
         // Request-level errors.
         "unauthenticated" => ("请先登录。", "Please log in first."),
-        "invalid_credentials" => ("租户、用户名或密码不正确。", "Tenant, username or password is incorrect."),
-        "login_throttled" => ("登录失败次数过多，请15分钟后再试。", "Too many failed logins; try again in 15 minutes."),
-        "tenant_suspended" => ("该租户已暂停使用，请联系平台运维。", "This tenant is suspended; contact the platform operator."),
-        "account_disabled" => ("该账号已停用，请联系管理员。", "This account is disabled; contact your administrator."),
-        "password_change_required" => ("请先修改初始密码。", "Please change your initial password first."),
+        "invalid_credentials" => (
+            "租户、用户名或密码不正确。",
+            "Tenant, username or password is incorrect.",
+        ),
+        "login_throttled" => (
+            "登录失败次数过多，请15分钟后再试。",
+            "Too many failed logins; try again in 15 minutes.",
+        ),
+        "tenant_suspended" => (
+            "该租户已暂停使用，请联系平台运维。",
+            "This tenant is suspended; contact the platform operator.",
+        ),
+        "account_disabled" => (
+            "该账号已停用，请联系管理员。",
+            "This account is disabled; contact your administrator.",
+        ),
+        "password_change_required" => (
+            "请先修改初始密码。",
+            "Please change your initial password first.",
+        ),
         "forbidden" => ("您的角色无权执行此操作。", "Your role may not do this."),
-        "not_found" => ("未找到，或您无权查看。", "Not found, or not visible to you."),
-        "csrf_failed" => ("页面已过期，请刷新后重试。", "The page has expired; reload it and try again."),
-        "malformed_json" => ("请求内容不是有效的 JSON。", "The request body is not valid JSON."),
-        "invalid_body" => ("请求内容的字段或类型不正确。", "The request body has wrong fields or types."),
-        "unsupported_media_type" => ("请求的内容类型不受支持。", "The request's content type is not supported."),
+        "not_found" => (
+            "未找到，或您无权查看。",
+            "Not found, or not visible to you.",
+        ),
+        "csrf_failed" => (
+            "页面已过期，请刷新后重试。",
+            "The page has expired; reload it and try again.",
+        ),
+        "malformed_json" => (
+            "请求内容不是有效的 JSON。",
+            "The request body is not valid JSON.",
+        ),
+        "invalid_body" => (
+            "请求内容的字段或类型不正确。",
+            "The request body has wrong fields or types.",
+        ),
+        "unsupported_media_type" => (
+            "请求的内容类型不受支持。",
+            "The request's content type is not supported.",
+        ),
         "payload_too_large" => ("请求内容过大。", "The request body is too large."),
         "invalid_id" => ("编号格式不正确。", "The id is not a valid UUID."),
         "invalid_query" => ("查询参数不正确。", "The query parameters are not valid."),
-        "invalid_cursor" => ("分页游标无效，请从第一页重新开始。", "The page cursor is not valid; start again from the first page."),
-        "invalid_limit" => ("每页条数须在 1 到 500 之间。", "limit must be between 1 and 500."),
+        "invalid_cursor" => (
+            "分页游标无效，请从第一页重新开始。",
+            "The page cursor is not valid; start again from the first page.",
+        ),
+        "invalid_limit" => (
+            "每页条数须在 1 到 500 之间。",
+            "limit must be between 1 and 500.",
+        ),
         "validation_failed" => ("请检查标出的字段。", "Please check the marked fields."),
-        "idempotency_key_reused" => ("该幂等键已用于另一个请求。", "This Idempotency-Key was used for a different request."),
-        "import_invalid" => ("文件有错误行，未导入任何数据。", "The file has bad rows; nothing was imported."),
-        "import_unreadable" => ("无法读取该文件，请上传 CSV 或 XLSX。", "The file cannot be read; upload a CSV or XLSX file."),
+        "idempotency_key_reused" => (
+            "该幂等键已用于另一个请求。",
+            "This Idempotency-Key was used for a different request.",
+        ),
+        "import_invalid" => (
+            "文件有错误行，未导入任何数据。",
+            "The file has bad rows; nothing was imported.",
+        ),
+        "import_unreadable" => (
+            "无法读取该文件，请上传 CSV 或 XLSX。",
+            "The file cannot be read; upload a CSV or XLSX file.",
+        ),
         "import_empty" => ("文件中没有数据行。", "The file has no data rows."),
-        "import_bad_header" => ("表头须为 code,parent_code,level,name。", "The header must be code,parent_code,level,name."),
-        "method_not_allowed" => ("该地址不支持这种请求方法。", "This address does not accept that request method."),
-        "rate_limited" => ("请求过于频繁，请稍后再试。", "Too many requests; try again shortly."),
-        "internal" => ("服务器内部错误，已记录，请稍后再试。", "Internal error; it has been logged. Try again later."),
+        "import_bad_header" => (
+            "表头须为 code,parent_code,level,name。",
+            "The header must be code,parent_code,level,name.",
+        ),
+        "method_not_allowed" => (
+            "该地址不支持这种请求方法。",
+            "This address does not accept that request method.",
+        ),
+        "rate_limited" => (
+            "请求过于频繁，请稍后再试。",
+            "Too many requests; try again shortly.",
+        ),
+        "internal" => (
+            "服务器内部错误，已记录，请稍后再试。",
+            "Internal error; it has been logged. Try again later.",
+        ),
         "unavailable" => ("服务暂不可用。", "Service unavailable."),
         // State conflicts.
         "slug_taken" => ("该租户标识已被使用。", "This slug is already taken."),
-        "code_taken" => ("该区划代码在本租户中已存在。", "This code already exists in this tenant."),
+        "code_taken" => (
+            "该区划代码在本租户中已存在。",
+            "This code already exists in this tenant.",
+        ),
         "username_taken" => ("该用户名已存在。", "This username already exists."),
         "tier_exists" => ("该层级已存在。", "This tier already exists."),
-        "tier_in_use" => ("已有单位使用该层级或其下层级，不能增删。", "Units use this tier or a tier below it; it cannot be added or removed."),
-        "move_into_own_subtree" => ("不能把单位移到它自己的下级。", "A unit cannot move into its own subtree."),
+        "tier_in_use" => (
+            "已有单位使用该层级或其下层级，不能增删。",
+            "Units use this tier or a tier below it; it cannot be added or removed.",
+        ),
+        "move_into_own_subtree" => (
+            "不能把单位移到它自己的下级。",
+            "A unit cannot move into its own subtree.",
+        ),
         "unit_archived" => ("该单位已归档。", "This unit is archived."),
         "parent_archived" => ("上级单位已归档。", "The parent unit is archived."),
-        "wrong_parent_level" => ("上级单位必须正好高一个层级。", "The parent must be exactly one tier up."),
-        "no_tier_below" => ("该单位已在最低层级，不能再添加下级。", "This unit is on the lowest tier; it cannot have children."),
-        "cannot_disable_self" => ("不能停用自己的账号。", "You cannot disable your own account."),
+        "wrong_parent_level" => (
+            "上级单位必须正好高一个层级。",
+            "The parent must be exactly one tier up.",
+        ),
+        "no_tier_below" => (
+            "该单位已在最低层级，不能再添加下级。",
+            "This unit is on the lowest tier; it cannot have children.",
+        ),
+        "cannot_disable_self" => (
+            "不能停用自己的账号。",
+            "You cannot disable your own account.",
+        ),
         "merge_into_self" => ("不能合并到自身。", "A unit cannot be merged into itself."),
-        "merge_level_mismatch" => ("只能合并到同一层级的单位。", "A unit can only merge into a unit of the same tier."),
-        "unit_has_children" => ("该单位仍有下级单位，请先迁移或合并它们。", "This unit still has children; move or merge them first."),
+        "merge_level_mismatch" => (
+            "只能合并到同一层级的单位。",
+            "A unit can only merge into a unit of the same tier.",
+        ),
+        "unit_has_children" => (
+            "该单位仍有下级单位，请先迁移或合并它们。",
+            "This unit still has children; move or merge them first.",
+        ),
         // Field errors.
         "required" => ("必填。", "Required."),
         "too_long" => ("太长了。", "Too long."),
-        "invalid_characters" => ("含有不允许的字符。", "Contains characters that are not allowed."),
-        "invalid_slug" => ("须以小写字母开头，2–31 位小写字母、数字或连字符。", "2–31 lowercase letters, digits or hyphens, starting with a letter."),
+        "invalid_characters" => (
+            "含有不允许的字符。",
+            "Contains characters that are not allowed.",
+        ),
+        "invalid_slug" => (
+            "须以小写字母开头，2–31 位小写字母、数字或连字符。",
+            "2–31 lowercase letters, digits or hyphens, starting with a letter.",
+        ),
         "slug_reserved" => ("该标识为保留字。", "This slug is reserved."),
-        "invalid_tenant_kind" => ("类型须为 city 或 province。", "kind must be city or province."),
-        "invalid_time_zone" => ("不是有效的时区名，例如 Asia/Shanghai。", "Not a valid time zone name, e.g. Asia/Shanghai."),
-        "invalid_tier_key" => ("层级键须为 province、city、county、street 或 community。", "The tier key must be province, city, county, street or community."),
-        "invalid_code" => ("代码须为 1–32 位字母、数字、- 或 _。", "The code must be 1–32 letters, digits, - or _."),
+        "invalid_tenant_kind" => (
+            "类型须为 city 或 province。",
+            "kind must be city or province.",
+        ),
+        "invalid_time_zone" => (
+            "不是有效的时区名，例如 Asia/Shanghai。",
+            "Not a valid time zone name, e.g. Asia/Shanghai.",
+        ),
+        "invalid_tier_key" => (
+            "层级键须为 province、city、county、street 或 community。",
+            "The tier key must be province, city, county, street or community.",
+        ),
+        "invalid_code" => (
+            "代码须为 1–32 位字母、数字、- 或 _。",
+            "The code must be 1–32 letters, digits, - or _.",
+        ),
         "invalid_role" => ("未知角色。", "Unknown role."),
-        "invalid_username" => ("用户名须为 2–64 位字母、数字、.、_ 或 -。", "The username must be 2–64 letters, digits, ., _ or -."),
-        "password_too_short" => ("密码至少 10 位。", "The password needs at least 10 characters."),
-        "password_too_long" => ("密码最多 128 位。", "The password can have at most 128 characters."),
-        "password_too_simple" => ("密码须包含大写字母、小写字母、数字、符号中的至少三类。", "Use at least three of: uppercase, lowercase, digits, symbols."),
-        "password_contains_username" => ("密码不能包含用户名。", "The password must not contain the username."),
-        "password_reused" => ("新密码不能与当前密码相同。", "The new password must differ from the current one."),
+        "invalid_username" => (
+            "用户名须为 2–64 位字母、数字、.、_ 或 -。",
+            "The username must be 2–64 letters, digits, ., _ or -.",
+        ),
+        "password_too_short" => (
+            "密码至少 10 位。",
+            "The password needs at least 10 characters.",
+        ),
+        "password_too_long" => (
+            "密码最多 128 位。",
+            "The password can have at most 128 characters.",
+        ),
+        "password_too_simple" => (
+            "密码须包含大写字母、小写字母、数字、符号中的至少三类。",
+            "Use at least three of: uppercase, lowercase, digits, symbols.",
+        ),
+        "password_contains_username" => (
+            "密码不能包含用户名。",
+            "The password must not contain the username.",
+        ),
+        "password_reused" => (
+            "新密码不能与当前密码相同。",
+            "The new password must differ from the current one.",
+        ),
         "wrong_password" => ("当前密码不正确。", "The current password is incorrect."),
-        "unknown_unit" => ("单位不存在或不可见。", "The unit does not exist or is not visible."),
+        "unknown_unit" => (
+            "单位不存在或不可见。",
+            "The unit does not exist or is not visible.",
+        ),
         "invalid_date" => ("日期格式须为 YYYY-MM-DD。", "Dates look like YYYY-MM-DD."),
         // Import row reasons.
         "missing_code" => ("缺少代码。", "The code is missing."),
         "duplicate_code" => ("代码在文件中重复。", "The code appears twice in the file."),
-        "invalid_level" => ("层级须为本租户的层级序号（1 为最高层级）。", "level must be one of the tenant's tier numbers (1 = top)."),
+        "invalid_level" => (
+            "层级须为本租户的层级序号（1 为最高层级）。",
+            "level must be one of the tenant's tier numbers (1 = top).",
+        ),
         "empty_name" => ("名称为空。", "The name is empty."),
-        "missing_parent" => ("非最高层级的单位须填写上级代码。", "Only top-tier units may have no parent_code."),
-        "parent_is_self" => ("上级代码不能是自身。", "parent_code cannot be the unit's own code."),
-        "unknown_parent" => ("上级代码在文件和本租户中都不存在。", "parent_code is neither in the file nor in the tenant."),
-        "wrong_level" => ("层级须比上级多一级。", "level must be the parent's level + 1."),
-        "level_changed" => ("已有单位的层级不能通过导入修改。", "An existing unit's level cannot change through an import."),
-        "undecodable" => ("该行的文字无法解码（请使用 UTF-8 或 GB18030/GBK）。", "This line's text cannot be decoded (use UTF-8 or GB18030/GBK)."),
+        "missing_parent" => (
+            "非最高层级的单位须填写上级代码。",
+            "Only top-tier units may have no parent_code.",
+        ),
+        "parent_is_self" => (
+            "上级代码不能是自身。",
+            "parent_code cannot be the unit's own code.",
+        ),
+        "unknown_parent" => (
+            "上级代码在文件和本租户中都不存在。",
+            "parent_code is neither in the file nor in the tenant.",
+        ),
+        "wrong_level" => (
+            "层级须比上级多一级。",
+            "level must be the parent's level + 1.",
+        ),
+        "level_changed" => (
+            "已有单位的层级不能通过导入修改。",
+            "An existing unit's level cannot change through an import.",
+        ),
+        "undecodable" => (
+            "该行的文字无法解码（请使用 UTF-8 或 GB18030/GBK）。",
+            "This line's text cannot be decoded (use UTF-8 or GB18030/GBK).",
+        ),
         "wrong_column_count" => ("列数不正确。", "Wrong number of columns."),
         "unknown_account" => ("账号不存在。", "Unknown account."),
-        _ => return match lang {
-            Lang::Zh => format!("错误：{code}"),
-            Lang::En => format!("Error: {code}"),
-        },
+        _ => {
+            return match lang {
+                Lang::Zh => format!("错误：{code}"),
+                Lang::En => format!("Error: {code}"),
+            };
+        }
     };
     match lang {
         Lang::Zh => zh.to_owned(),
@@ -156,13 +303,19 @@ mod tests {
     fn chinese_is_the_default_and_english_is_honoured() {
         assert_eq!(Lang::from_accept_language(""), Lang::Zh);
         assert_eq!(Lang::from_accept_language("en-US,en;q=0.9"), Lang::En);
-        assert_eq!(Lang::from_accept_language("fr, en;q=0.5, zh-CN;q=0.8"), Lang::Zh);
+        assert_eq!(
+            Lang::from_accept_language("fr, en;q=0.5, zh-CN;q=0.8"),
+            Lang::Zh
+        );
         assert_eq!(Lang::from_accept_language("de"), Lang::Zh);
     }
 
     #[test]
     fn every_code_has_a_message_in_both_languages() {
-        assert_eq!(message("unknown_parent", Lang::En), "parent_code is neither in the file nor in the tenant.");
+        assert_eq!(
+            message("unknown_parent", Lang::En),
+            "parent_code is neither in the file nor in the tenant."
+        );
         assert!(message("unknown_parent", Lang::Zh).contains("上级代码"));
         assert_eq!(message("no_such_code", Lang::En), "Error: no_such_code");
     }

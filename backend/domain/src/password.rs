@@ -55,8 +55,14 @@ mod tests {
     #[test]
     fn short_or_simple_passwords_are_refused() {
         assert_eq!(check_password("Ab1!", "u"), Err("password_too_short"));
-        assert_eq!(check_password("abcdefghijkl", "u"), Err("password_too_simple"));
-        assert_eq!(check_password("abcdefgh12", "u"), Err("password_too_simple"));
+        assert_eq!(
+            check_password("abcdefghijkl", "u"),
+            Err("password_too_simple")
+        );
+        assert_eq!(
+            check_password("abcdefgh12", "u"),
+            Err("password_too_simple")
+        );
         assert!(check_password("abcdefGH12", "u").is_ok());
         assert!(check_password("民情家访abc123!", "u").is_ok());
     }

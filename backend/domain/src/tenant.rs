@@ -130,7 +130,10 @@ mod tests {
         assert_eq!(TenantSlug::parse("2city").unwrap_err(), "invalid_slug");
         assert_eq!(TenantSlug::parse("a").unwrap_err(), "invalid_slug");
         assert_eq!(TenantSlug::parse("南昌").unwrap_err(), "invalid_slug");
-        assert_eq!(TenantSlug::parse(&"a".repeat(32)).unwrap_err(), "invalid_slug");
+        assert_eq!(
+            TenantSlug::parse(&"a".repeat(32)).unwrap_err(),
+            "invalid_slug"
+        );
         assert!(TenantSlug::parse(&"a".repeat(31)).is_ok());
     }
 
@@ -142,7 +145,10 @@ mod tests {
     #[test]
     fn time_zones_come_from_the_zone_database() {
         assert_eq!(parse_time_zone("Asia/Shanghai").unwrap(), "Asia/Shanghai");
-        assert_eq!(parse_time_zone("Mars/Base").unwrap_err(), "invalid_time_zone");
+        assert_eq!(
+            parse_time_zone("Mars/Base").unwrap_err(),
+            "invalid_time_zone"
+        );
     }
 
     #[test]

@@ -131,7 +131,10 @@ mod tests {
             Err("tier_in_use")
         );
         assert_eq!(place_new_tier(&city, TierKey::Province, None), Ok(1));
-        assert_eq!(place_new_tier(&city, TierKey::City, None), Err("tier_exists"));
+        assert_eq!(
+            place_new_tier(&city, TierKey::City, None),
+            Err("tier_exists")
+        );
     }
 
     #[test]

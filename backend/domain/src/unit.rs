@@ -115,11 +115,17 @@ mod tests {
 
     #[test]
     fn codes_accept_official_and_own_codes() {
-        assert_eq!(UnitCode::parse(" 360104009009 ").unwrap().as_str(), "360104009009");
+        assert_eq!(
+            UnitCode::parse(" 360104009009 ").unwrap().as_str(),
+            "360104009009"
+        );
         assert!(UnitCode::parse("HC-01").is_ok());
         assert_eq!(UnitCode::parse("").unwrap_err(), "required");
         assert_eq!(UnitCode::parse("36 01").unwrap_err(), "invalid_code");
-        assert_eq!(UnitCode::parse(&"1".repeat(33)).unwrap_err(), "invalid_code");
+        assert_eq!(
+            UnitCode::parse(&"1".repeat(33)).unwrap_err(),
+            "invalid_code"
+        );
     }
 
     #[test]

@@ -69,14 +69,13 @@ impl From<DomainError> for ApiError {
             DomainError::Validation { fields } => {
                 // A single-field error whose code is itself a request-level code keeps it
                 // (e.g. `invalid_cursor`, `idempotency_key_reused`).
-                let code = match fields.values().next().copied() {
-                    Some(c @ ("invalid_cursor" | "idempotency_key_reused" | "invalid_limit"))
-                        if fields.len() == 1 =>
-                    {
-                        c
-                    }
-                    _ => "validation_failed",
-                };
+                let code =
+                    match fields.values().next().copied() {
+                        Some(
+                            c @ ("invalid_cursor" | "idempotency_key_reused" | "invalid_limit"),
+                        ) if fields.len() == 1 => c,
+                        _ => "validation_failed",
+                    };
                 let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code);
                 err.fields = fields;
                 err
@@ -96,7 +95,9 @@ impl From<StorageError> for ApiError {
                 err.rows = rows;
                 err
             }
-            StorageError::ImportUnreadable(code) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code),
+            StorageError::ImportUnreadable(code) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code)
+            }
             StorageError::Db(err) => {
                 tracing::error!(error = %err, "database error");
                 ApiError::internal()

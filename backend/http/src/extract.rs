@@ -29,7 +29,10 @@ pub fn request_id(headers: &HeaderMap) -> Option<String> {
 
 /// The session token: a bearer token, else the portal's cookie (then CSRF applies).
 fn token_of(headers: &HeaderMap) -> Option<(String, bool)> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         return auth
             .strip_prefix("Bearer ")
             .map(|t| (t.trim().to_owned(), false));
@@ -130,7 +133,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
         let caller = SessionCaller::from_request_parts(parts, state).await?;
         if caller.must_change_password {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "password_change_required"));
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+            ));
         }
         Ok(Caller(caller))
     }
@@ -182,13 +188,17 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> ApiR
             mime == "application/json" || mime.ends_with("+json")
         });
     if !is_json {
-        return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"));
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ));
     }
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de);
     match value {
         Ok(v) => {
-            de.end().map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"))?;
+            de.end()
+                .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"))?;
             Ok(v)
         }
         Err(e) => {
@@ -261,12 +271,17 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiQuer
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
         let query = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
-        serde_path_to_error::deserialize(de).map(ApiQuery).map_err(|e| {
-            let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
-            let path = e.path().to_string();
-            err.fields.insert(if path == "." { "query".into() } else { path }, "invalid_query");
-            err
-        })
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+                let path = e.path().to_string();
+                err.fields.insert(
+                    if path == "." { "query".into() } else { path },
+                    "invalid_query",
+                );
+                err
+            })
     }
 }
 

@@ -14,11 +14,18 @@ pub struct Idempotency {
 }
 
 impl Idempotency {
-    pub fn from_request(headers: &HeaderMap, method: &Method, uri: &Uri, body: &[u8]) -> ApiResult<Self> {
+    pub fn from_request(
+        headers: &HeaderMap,
+        method: &Method,
+        uri: &Uri,
+        body: &[u8],
+    ) -> ApiResult<Self> {
         let key = match headers.get("idempotency-key") {
             None => None,
             Some(v) => {
-                let k = v.to_str().map_err(|_| ApiError::field("Idempotency-Key", "invalid_characters"))?;
+                let k = v
+                    .to_str()
+                    .map_err(|_| ApiError::field("Idempotency-Key", "invalid_characters"))?;
                 if k.is_empty() || k.len() > 255 {
                     return Err(ApiError::field("Idempotency-Key", "too_long"));
                 }
@@ -33,7 +40,9 @@ impl Idempotency {
 
     /// The stored answer of an earlier identical request, if any.
     pub async fn replay(&self, scope: &TenantScope) -> ApiResult<Option<Response>> {
-        let Some(key) = &self.key else { return Ok(None) };
+        let Some(key) = &self.key else {
+            return Ok(None);
+        };
         Ok(scope
             .idempotency()
             .replay(key, &self.hash)
@@ -41,23 +50,42 @@ impl Idempotency {
             .map(|stored| {
                 let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
                 let mut r = (status, stored.body).into_response();
-                r.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().expect("static"));
-                r.headers_mut().insert("idempotent-replayed", "true".parse().expect("static"));
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    "application/json".parse().expect("static"),
+                );
+                r.headers_mut()
+                    .insert("idempotent-replayed", "true".parse().expect("static"));
                 r
             }))
     }
 
     /// Remembers the answer (in the scope's transaction) and returns it as a response.
-    pub async fn answer<T: Serialize>(&self, scope: &TenantScope, status: StatusCode, body: &T) -> ApiResult<Response> {
+    pub async fn answer<T: Serialize>(
+        &self,
+        scope: &TenantScope,
+        status: StatusCode,
+        body: &T,
+    ) -> ApiResult<Response> {
         let json = serde_json::to_string(body).map_err(|_| ApiError::internal())?;
         if let Some(key) = &self.key {
             scope
                 .idempotency()
-                .remember(key, &self.hash, &StoredResponse { status: status.as_u16(), body: json.clone() })
+                .remember(
+                    key,
+                    &self.hash,
+                    &StoredResponse {
+                        status: status.as_u16(),
+                        body: json.clone(),
+                    },
+                )
                 .await?;
         }
         let mut r = (status, json).into_response();
-        r.headers_mut().insert(header::CONTENT_TYPE, "application/json".parse().expect("static"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            "application/json".parse().expect("static"),
+        );
         Ok(r)
     }
 }

@@ -24,16 +24,26 @@ pub async fn localize(request: Request, next: Next) -> Response {
     let error = match response.extensions_mut().remove::<ApiError>() {
         Some(e) => e,
         None => match response.status() {
-            StatusCode::METHOD_NOT_ALLOWED => ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed")
+            }
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            }
             StatusCode::INTERNAL_SERVER_ERROR if is_empty(&response) => ApiError::internal(),
             _ => return response,
         },
     };
     let (mut parts, _) = response.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(lang.tag()));
+    parts.headers.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.tag()),
+    );
     Response::from_parts(parts, Body::from(error_body(&error, lang).to_string()))
 }
 

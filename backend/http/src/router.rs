@@ -27,28 +27,64 @@ fn api_routes() -> Router<AppState> {
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
         .route("/auth/password", post(auth::change_password))
-        .route("/platform/tenants", get(platform::list_tenants).post(platform::create_tenant))
-        .route("/platform/tenants/{id}", get(platform::get_tenant).patch(platform::update_tenant))
-        .route("/platform/tenants/{id}/suspend", post(platform::suspend_tenant))
-        .route("/platform/tenants/{id}/resume", post(platform::resume_tenant))
-        .route("/tenant", get(tenant::get_tenant).patch(tenant::update_tenant))
-        .route("/tenant/tiers", get(tenant::list_tiers).post(tenant::add_tier))
-        .route("/tenant/tiers/{key}", patch(tenant::relabel_tier).delete(tenant::remove_tier))
+        .route(
+            "/platform/tenants",
+            get(platform::list_tenants).post(platform::create_tenant),
+        )
+        .route(
+            "/platform/tenants/{id}",
+            get(platform::get_tenant).patch(platform::update_tenant),
+        )
+        .route(
+            "/platform/tenants/{id}/suspend",
+            post(platform::suspend_tenant),
+        )
+        .route(
+            "/platform/tenants/{id}/resume",
+            post(platform::resume_tenant),
+        )
+        .route(
+            "/tenant",
+            get(tenant::get_tenant).patch(tenant::update_tenant),
+        )
+        .route(
+            "/tenant/tiers",
+            get(tenant::list_tiers).post(tenant::add_tier),
+        )
+        .route(
+            "/tenant/tiers/{key}",
+            patch(tenant::relabel_tier).delete(tenant::remove_tier),
+        )
         .route("/units", get(units::list_units).post(units::create_unit))
         .route("/units/roots", get(units::list_roots))
-        .route("/units/{id}", get(units::get_unit).patch(units::update_unit))
+        .route(
+            "/units/{id}",
+            get(units::get_unit).patch(units::update_unit),
+        )
         .route("/units/{id}/children", get(units::list_children))
         .route("/units/{id}/ancestors", get(units::list_ancestors))
         .route("/units/{id}/move", post(units::move_unit))
         .route("/units/{id}/merge", post(units::merge_unit))
         .route("/units/{id}/archive", post(units::archive_unit))
-        .route("/accounts", get(accounts::list_accounts).post(accounts::create_account))
-        .route("/accounts/{id}", get(accounts::get_account).patch(accounts::update_account))
+        .route(
+            "/accounts",
+            get(accounts::list_accounts).post(accounts::create_account),
+        )
+        .route(
+            "/accounts/{id}",
+            get(accounts::get_account).patch(accounts::update_account),
+        )
         .route("/accounts/{id}/disable", post(accounts::disable_account))
         .route("/accounts/{id}/enable", post(accounts::enable_account))
-        .route("/accounts/{id}/reset-password", post(accounts::reset_password))
+        .route(
+            "/accounts/{id}/reset-password",
+            post(accounts::reset_password),
+        )
         .route("/accounts/{id}/grants", post(accounts::add_grant))
-        .route("/accounts/{id}/grants/{grant_id}", delete(accounts::remove_grant))
+        .route(
+            "/accounts/{id}/grants/{grant_id}",
+            delete(accounts::remove_grant),
+        )
         .route("/operations-log", get(operations_log::list_operations))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .merge(imports)
@@ -110,11 +146,19 @@ fn make_span(request: &Request) -> tracing::Span {
     span
 }
 
-fn on_response(response: &axum::response::Response, latency: std::time::Duration, span: &tracing::Span) {
+fn on_response(
+    response: &axum::response::Response,
+    latency: std::time::Duration,
+    span: &tracing::Span,
+) {
     let status = response.status().as_u16();
     span.record("status", status);
     if status >= 500 {
-        tracing::error!(status, latency_ms = latency.as_millis() as u64, "request failed");
+        tracing::error!(
+            status,
+            latency_ms = latency.as_millis() as u64,
+            "request failed"
+        );
     } else {
         tracing::info!(status, latency_ms = latency.as_millis() as u64, "request");
     }

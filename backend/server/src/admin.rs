@@ -10,7 +10,12 @@ use minqing_storage::{Audit, Storage};
 use crate::config::Config;
 
 async fn storage(config: &Config) -> anyhow::Result<Storage> {
-    let storage = Storage::connect(&config.database_url, config.redis_url.as_deref(), config.sessions).await?;
+    let storage = Storage::connect(
+        &config.database_url,
+        config.redis_url.as_deref(),
+        config.sessions,
+    )
+    .await?;
     storage
         .prepare(&SeedOptions {
             bootstrap_password: config.bootstrap_password.clone(),
@@ -23,13 +28,20 @@ async fn storage(config: &Config) -> anyhow::Result<Storage> {
 fn shell_audit() -> Audit {
     Audit {
         actor_id: None,
-        username: format!("shell:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into())),
+        username: format!(
+            "shell:{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        ),
         request_id: None,
     }
 }
 
 /// Creates a platform operator; prints the password when generated.
-pub async fn create_operator(config: &Config, username: &str, password: Option<String>) -> anyhow::Result<()> {
+pub async fn create_operator(
+    config: &Config,
+    username: &str,
+    password: Option<String>,
+) -> anyhow::Result<()> {
     let username = parse_username(username).map_err(|c| anyhow::anyhow!("username: {c}"))?;
     if let Some(p) = &password {
         check_password(p, &username).map_err(|c| anyhow::anyhow!("password: {c}"))?;
@@ -49,10 +61,15 @@ pub async fn create_operator(config: &Config, username: &str, password: Option<S
             password,
         })
         .await?;
-    scope.accounts().grant(account.id, Role::PlatformOperator, None).await?;
+    scope
+        .accounts()
+        .grant(account.id, Role::PlatformOperator, None)
+        .await?;
     scope.commit().await?;
     match generated {
-        Some(p) => println!("Created operator `{username}` with password: {p}\n  It must be changed at first login."),
+        Some(p) => println!(
+            "Created operator `{username}` with password: {p}\n  It must be changed at first login."
+        ),
         None => println!("Created operator `{username}`."),
     }
     Ok(())
@@ -73,9 +90,18 @@ pub async fn reset_password(config: &Config, tenant: &str, username: &str) -> an
         .await?
         .ok_or_else(|| anyhow::anyhow!("no account `{username}` in tenant `{}`", tenant.slug))?;
     let password = generate_password();
-    scope.accounts().set_password(account.id, &password, true).await?;
+    scope
+        .accounts()
+        .set_password(account.id, &password, true)
+        .await?;
     scope.commit().await?;
-    storage.sessions().end_account(tenant.id, account.id, None).await?;
-    println!("New password for `{username}` in `{}`: {password}\n  It must be changed at next login.", tenant.slug);
+    storage
+        .sessions()
+        .end_account(tenant.id, account.id, None)
+        .await?;
+    println!(
+        "New password for `{username}` in `{}`: {password}\n  It must be changed at next login.",
+        tenant.slug
+    );
     Ok(())
 }

@@ -63,12 +63,16 @@ impl Config {
             redis_url: env("REDIS_URL"),
             bootstrap_password: env("MINQING_BOOTSTRAP_PASSWORD"),
             demo: env_bool("MINQING_DEMO", true)?,
-            site_root: PathBuf::from(env("MINQING_SITE_ROOT").unwrap_or_else(|| "target/site".into())),
+            site_root: PathBuf::from(
+                env("MINQING_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            ),
             json_logs: env("MINQING_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             secure_cookies: env_bool("MINQING_SECURE_COOKIES", false)?,
             sessions: SessionConfig {
                 idle: Duration::from_secs(env_u64("MINQING_SESSION_IDLE_MINUTES", 720)? * 60),
-                absolute: Duration::from_secs(env_u64("MINQING_SESSION_ABSOLUTE_HOURS", 168)? * 3600),
+                absolute: Duration::from_secs(
+                    env_u64("MINQING_SESSION_ABSOLUTE_HOURS", 168)? * 3600,
+                ),
             },
             login_limits: LoginLimits {
                 per_account: env_u64("MINQING_LOGIN_FAILURES_PER_ACCOUNT", 5)? as i64,

@@ -3,7 +3,11 @@ use clap::{Parser, Subcommand};
 use minqing_server::{Config, Server, admin, startup, telemetry};
 
 #[derive(Parser)]
-#[command(name = "minqing", version, about = "民情家访 — Minqing: API and portal")]
+#[command(
+    name = "minqing",
+    version,
+    about = "民情家访 — Minqing: API and portal"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -64,7 +68,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -19,7 +19,12 @@ pub struct Server {
 
 impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let storage = Storage::connect(&config.database_url, config.redis_url.as_deref(), config.sessions).await?;
+        let storage = Storage::connect(
+            &config.database_url,
+            config.redis_url.as_deref(),
+            config.sessions,
+        )
+        .await?;
         let seed = storage
             .prepare(&SeedOptions {
                 bootstrap_password: config.bootstrap_password.clone(),
@@ -46,11 +51,16 @@ impl Server {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` resolves.
-    pub async fn serve(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         axum::serve(
             self.listener,
             self.app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -70,9 +80,13 @@ pub fn announce(seed: &SeedReport) {
         println!("Created platform operator `operator` with MINQING_BOOTSTRAP_PASSWORD.");
     }
     if let Some(p) = &seed.demo_admin_password {
-        println!("Created demo tenant `nanchang` (南昌市) with tenant admin `admin`, password: {p}");
+        println!(
+            "Created demo tenant `nanchang` (南昌市) with tenant admin `admin`, password: {p}"
+        );
         println!("  It must be changed at first login.");
     } else if seed.demo_created {
-        println!("Created demo tenant `nanchang` (南昌市) with tenant admin `admin` (MINQING_BOOTSTRAP_PASSWORD).");
+        println!(
+            "Created demo tenant `nanchang` (南昌市) with tenant admin `admin` (MINQING_BOOTSTRAP_PASSWORD)."
+        );
     }
 }

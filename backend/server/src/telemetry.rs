@@ -29,9 +29,13 @@ fn otlp_provider() -> anyhow::Result<Option<SdkTracerProvider>> {
     }
     let protocol = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").unwrap_or_else(|_| "grpc".into());
     let exporter = if protocol.starts_with("http") {
-        opentelemetry_otlp::SpanExporter::builder().with_http().build()?
+        opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()?
     } else {
-        opentelemetry_otlp::SpanExporter::builder().with_tonic().build()?
+        opentelemetry_otlp::SpanExporter::builder()
+            .with_tonic()
+            .build()?
     };
     let resource = opentelemetry_sdk::Resource::builder()
         .with_service_name(std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "minqing".into()))
@@ -47,7 +51,10 @@ fn otlp_provider() -> anyhow::Result<Option<SdkTracerProvider>> {
 /// Installs the global subscriber once; later calls (tests start many servers) do nothing.
 pub fn init(json: bool) -> anyhow::Result<Telemetry> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = || {
+        EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"))
+    };
     let fmt = if json {
         tracing_subscriber::fmt::layer()
             .json()
@@ -56,7 +63,9 @@ pub fn init(json: bool) -> anyhow::Result<Telemetry> {
             .with_filter(filter())
             .boxed()
     } else {
-        tracing_subscriber::fmt::layer().with_filter(filter()).boxed()
+        tracing_subscriber::fmt::layer()
+            .with_filter(filter())
+            .boxed()
     };
     let provider = otlp_provider()?;
     let otel = provider.as_ref().map(|p| {
@@ -67,6 +76,9 @@ pub fn init(json: bool) -> anyhow::Result<Telemetry> {
     if let Some(p) = &provider {
         opentelemetry::global::set_tracer_provider(p.clone());
     }
-    let _ = tracing_subscriber::registry().with(fmt).with(otel).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
+        .try_init();
     Ok(Telemetry { provider })
 }

@@ -134,7 +134,11 @@ impl Accounts<'_> {
     }
 
     /// Accounts in username order, paged by username.
-    pub async fn list(&self, cursor: Option<&str>, limit: u64) -> Result<(Vec<AccountView>, Option<String>)> {
+    pub async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: u64,
+    ) -> Result<(Vec<AccountView>, Option<String>)> {
         let mut select = account::Entity::find().filter(self.tenant_filter());
         if let Some(after) = cursor {
             select = select.filter(account::Column::Username.gt(after));
@@ -226,9 +230,14 @@ impl Accounts<'_> {
         Ok((view, generated))
     }
 
-    pub async fn update_display_name(&self, id: AccountId, display_name: String) -> Result<AccountView> {
+    pub async fn update_display_name(
+        &self,
+        id: AccountId,
+        display_name: String,
+    ) -> Result<AccountView> {
         let before = self.get(id).await?;
-        self.update(id, |a| a.display_name = Set(display_name)).await?;
+        self.update(id, |a| a.display_name = Set(display_name))
+            .await?;
         self.changed("account.updated", before).await
     }
 
@@ -236,19 +245,32 @@ impl Accounts<'_> {
     pub async fn set_disabled(&self, id: AccountId, disabled: bool) -> Result<AccountView> {
         let before = self.get(id).await?;
         self.update(id, |a| a.disabled = Set(disabled)).await?;
-        let action = if disabled { "account.disabled" } else { "account.enabled" };
+        let action = if disabled {
+            "account.disabled"
+        } else {
+            "account.enabled"
+        };
         self.changed(action, before).await
     }
 
     /// Sets a password; `must_change` marks one someone else chose (a reset).
-    pub async fn set_password(&self, id: AccountId, password: &str, must_change: bool) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        id: AccountId,
+        password: &str,
+        must_change: bool,
+    ) -> Result<()> {
         let hash = hash_password(password);
         self.update(id, |a| {
             a.password_hash = Set(hash);
             a.must_change_password = Set(must_change);
         })
         .await?;
-        let action = if must_change { "account.password_reset" } else { "account.password_changed" };
+        let action = if must_change {
+            "account.password_reset"
+        } else {
+            "account.password_changed"
+        };
         // Never log the password or its hash.
         self.scope
             .oplog()
@@ -256,7 +278,11 @@ impl Accounts<'_> {
             .await
     }
 
-    async fn update(&self, id: AccountId, fill: impl FnOnce(&mut account::ActiveModel)) -> Result<()> {
+    async fn update(
+        &self,
+        id: AccountId,
+        fill: impl FnOnce(&mut account::ActiveModel),
+    ) -> Result<()> {
         let mut active = account::ActiveModel {
             id: sea_orm::ActiveValue::Unchanged(id.0),
             updated_at: Set(crate::now()),
@@ -279,15 +305,30 @@ impl Accounts<'_> {
         let after = self.get(before.id).await?;
         self.scope
             .oplog()
-            .record(action, "account", Some(before.id.0), json(&before), json(&after))
+            .record(
+                action,
+                "account",
+                Some(before.id.0),
+                json(&before),
+                json(&after),
+            )
             .await?;
         Ok(after)
     }
 
     /// Grants `role` over `unit`'s subtree (the whole tenant when None).
-    pub async fn grant(&self, id: AccountId, role: Role, unit: Option<UnitId>) -> Result<AccountView> {
+    pub async fn grant(
+        &self,
+        id: AccountId,
+        role: Role,
+        unit: Option<UnitId>,
+    ) -> Result<AccountView> {
         let before = self.get(id).await?;
-        if before.grants.iter().any(|g| g.role == role && g.unit_id == unit) {
+        if before
+            .grants
+            .iter()
+            .any(|g| g.role == role && g.unit_id == unit)
+        {
             return Ok(before);
         }
         grant::Entity::insert(grant::ActiveModel {

@@ -225,15 +225,26 @@ mod tests {
     async fn counters_count_and_expire() {
         let cache = Cache::memory();
         let key = global_key(&["test"]);
-        assert_eq!(cache.incr(&key, Duration::from_millis(50)).await.unwrap(), 1);
-        assert_eq!(cache.incr(&key, Duration::from_millis(50)).await.unwrap(), 2);
+        assert_eq!(
+            cache.incr(&key, Duration::from_millis(50)).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            cache.incr(&key, Duration::from_millis(50)).await.unwrap(),
+            2
+        );
         tokio::time::sleep(Duration::from_millis(60)).await;
-        assert_eq!(cache.incr(&key, Duration::from_millis(50)).await.unwrap(), 1);
+        assert_eq!(
+            cache.incr(&key, Duration::from_millis(50)).await.unwrap(),
+            1
+        );
     }
 
     #[test]
     fn tenant_keys_start_with_the_tenant() {
         let t = TenantId(uuid::Uuid::from_u128(7));
-        assert!(tenant_key(t, &["session", "x"]).starts_with(&format!("minqing:t:{}", t.0.simple())));
+        assert!(
+            tenant_key(t, &["session", "x"]).starts_with(&format!("minqing:t:{}", t.0.simple()))
+        );
     }
 }

@@ -55,7 +55,9 @@ fn decode(bytes: &[u8]) -> (String, Vec<usize>) {
     let mut bad = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let decoded = if utf8_evidence {
-            std::str::from_utf8(line).ok().map(std::borrow::Cow::Borrowed)
+            std::str::from_utf8(line)
+                .ok()
+                .map(std::borrow::Cow::Borrowed)
         } else {
             GB18030.decode_without_bom_handling_and_without_replacement(line)
         };
@@ -190,7 +192,8 @@ mod tests {
         let (rows, _) = read_division_file(&with_bom).unwrap();
         assert_eq!(rows[0].name, "南昌市");
 
-        let (gbk, _, _) = GB18030.encode("code,parent_code,level,name\r\n1,,1,南昌市\r\n2,1,2,青云谱区\r\n");
+        let (gbk, _, _) =
+            GB18030.encode("code,parent_code,level,name\r\n1,,1,南昌市\r\n2,1,2,青云谱区\r\n");
         let (rows, errors) = read_division_file(&gbk).unwrap();
         assert!(errors.is_empty());
         assert_eq!(rows[1].name, "青云谱区");
@@ -199,7 +202,9 @@ mod tests {
 
     #[test]
     fn an_undecodable_line_is_reported_by_number() {
-        let mut bytes = "code,parent_code,level,name\n1,,1,南昌市\n".as_bytes().to_vec();
+        let mut bytes = "code,parent_code,level,name\n1,,1,南昌市\n"
+            .as_bytes()
+            .to_vec();
         bytes.extend_from_slice(b"2,1,2,\xff\xfe\n");
         bytes.extend_from_slice("3,1,2,青云谱区\n".as_bytes());
         let (rows, errors) = read_division_file(&bytes).unwrap();
@@ -212,7 +217,10 @@ mod tests {
     #[test]
     fn a_wrong_header_is_refused() {
         let err = read_division_file(b"id,name\n1,x\n").unwrap_err();
-        assert!(matches!(err, StorageError::ImportUnreadable("import_bad_header")));
+        assert!(matches!(
+            err,
+            StorageError::ImportUnreadable("import_bad_header")
+        ));
     }
 
     #[test]

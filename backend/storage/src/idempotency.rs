@@ -57,11 +57,19 @@ impl Idempotency<'_> {
                 status: row.status as u16,
                 body: row.response_body,
             })),
-            Some(_) => Err(StorageError::field("Idempotency-Key", "idempotency_key_reused")),
+            Some(_) => Err(StorageError::field(
+                "Idempotency-Key",
+                "idempotency_key_reused",
+            )),
         }
     }
 
-    pub async fn remember(&self, key: &str, request_hash: &str, response: &StoredResponse) -> Result<()> {
+    pub async fn remember(
+        &self,
+        key: &str,
+        request_hash: &str,
+        response: &StoredResponse,
+    ) -> Result<()> {
         let Some(account) = self.scope.audit.actor_id else {
             return Ok(());
         };

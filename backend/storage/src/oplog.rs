@@ -74,7 +74,8 @@ impl OperationsLog<'_> {
         cursor: Option<&str>,
         limit: u64,
     ) -> Result<(Vec<LogEntry>, Option<String>)> {
-        let mut cond = Condition::all().add(operation_log::Column::TenantId.eq(self.scope.tenant.0));
+        let mut cond =
+            Condition::all().add(operation_log::Column::TenantId.eq(self.scope.tenant.0));
         if let Some(t) = target_id {
             cond = cond.add(operation_log::Column::TargetId.eq(t));
         }

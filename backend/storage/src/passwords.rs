@@ -1,6 +1,6 @@
 //! Password hashing (argon2id) and generation.
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use minqing_domain::password::{GENERATED_ALPHABET, check_password};
 use rand::Rng;
 use rand::rngs::OsRng;

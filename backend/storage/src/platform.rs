@@ -1,21 +1,21 @@
 //! The operators' cross-tenant path: tenants are created, listed, renamed, suspended and resumed
 //! only here, each change logged in the platform tenant's operations log.
+use minqing_domain::TenantId;
+use minqing_domain::role::Role;
 use minqing_domain::tenant::{TenantKind, TenantSlug, TenantStatus};
 use minqing_domain::tier::default_tiers;
-use minqing_domain::role::Role;
-use minqing_domain::TenantId;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use serde::Serialize;
 
+use crate::Storage;
 use crate::accounts::NewAccount;
 use crate::entities::tenant;
 use crate::error::{Result, StorageError, on_unique};
 use crate::scope::{Audit, TenantScope};
 use crate::tiers::json;
-use crate::Storage;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TenantView {
@@ -87,8 +87,13 @@ impl<'a> Platform<'a> {
     }
 
     /// Customer tenants in slug order (the platform tenant is never listed).
-    pub async fn list(&self, cursor: Option<&str>, limit: u64) -> Result<(Vec<TenantView>, Option<String>)> {
-        let mut select = tenant::Entity::find().filter(tenant::Column::Kind.ne(TenantKind::Platform.as_str()));
+    pub async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: u64,
+    ) -> Result<(Vec<TenantView>, Option<String>)> {
+        let mut select =
+            tenant::Entity::find().filter(tenant::Column::Kind.ne(TenantKind::Platform.as_str()));
         if let Some(after) = cursor {
             select = select.filter(tenant::Column::Slug.gt(after));
         }
@@ -124,13 +129,23 @@ impl<'a> Platform<'a> {
         let scope = TenantScope::open(tx, platform, audit.clone()).await?;
         scope
             .oplog()
-            .record(action, "tenant", Some(target.0), before.and_then(json), after.and_then(json))
+            .record(
+                action,
+                "tenant",
+                Some(target.0),
+                before.and_then(json),
+                after.and_then(json),
+            )
             .await?;
         Ok(scope.tx)
     }
 
     /// Creates a tenant in its own transaction (see [`Platform::create_tenant_in`]).
-    pub async fn create_tenant(&self, new: NewTenant, audit: &Audit) -> Result<(TenantView, Option<String>)> {
+    pub async fn create_tenant(
+        &self,
+        new: NewTenant,
+        audit: &Audit,
+    ) -> Result<(TenantView, Option<String>)> {
         let tx = self.storage.begin_write().await?;
         let platform = self.platform_tenant(&tx).await?;
         let scope = TenantScope::open(tx, platform, audit.clone()).await?;
@@ -152,7 +167,13 @@ impl<'a> Platform<'a> {
         let scope = scope.rebind(platform).await?;
         scope
             .oplog()
-            .record("tenant.created", "tenant", Some(view.id.0), None, json(&view))
+            .record(
+                "tenant.created",
+                "tenant",
+                Some(view.id.0),
+                None,
+                json(&view),
+            )
             .await?;
         Ok((scope, view, password))
     }
@@ -188,17 +209,29 @@ impl<'a> Platform<'a> {
             .accounts()
             .create(NewAccount {
                 username: if platform { "operator" } else { "admin" }.into(),
-                display_name: if platform { "平台运维" } else { "管理员" }.into(),
+                display_name: if platform {
+                    "平台运维"
+                } else {
+                    "管理员"
+                }
+                .into(),
                 password: new.admin_password,
             })
             .await?;
-        let role = if platform { Role::PlatformOperator } else { Role::TenantAdmin };
+        let role = if platform {
+            Role::PlatformOperator
+        } else {
+            Role::TenantAdmin
+        };
         scope.accounts().grant(admin.id, role, None).await?;
         Ok((view, password, scope))
     }
 
     /// The platform tenant and its first operator; created once, at start-up.
-    pub(crate) async fn ensure_platform(&self, operator_password: Option<String>) -> Result<Option<Option<String>>> {
+    pub(crate) async fn ensure_platform(
+        &self,
+        operator_password: Option<String>,
+    ) -> Result<Option<Option<String>>> {
         let tx = self.storage.begin_write().await?;
         if self.platform_tenant(&tx).await.is_ok() {
             return Ok(None);
@@ -218,7 +251,12 @@ impl<'a> Platform<'a> {
         Ok(Some(password))
     }
 
-    pub async fn update_tenant(&self, id: TenantId, changes: TenantChanges, audit: &Audit) -> Result<TenantView> {
+    pub async fn update_tenant(
+        &self,
+        id: TenantId,
+        changes: TenantChanges,
+        audit: &Audit,
+    ) -> Result<TenantView> {
         self.change(id, audit, "tenant.updated", |m| {
             if let Some(v) = changes.name_zh {
                 m.name_zh = Set(v);
@@ -234,13 +272,20 @@ impl<'a> Platform<'a> {
     }
 
     /// Suspends or resumes a tenant; suspending ends its sessions. Its data stays.
-    pub async fn set_status(&self, id: TenantId, status: TenantStatus, audit: &Audit) -> Result<TenantView> {
+    pub async fn set_status(
+        &self,
+        id: TenantId,
+        status: TenantStatus,
+        audit: &Audit,
+    ) -> Result<TenantView> {
         let action = match status {
             TenantStatus::Suspended => "tenant.suspended",
             TenantStatus::Active => "tenant.resumed",
         };
         let view = self
-            .change(id, audit, action, |m| m.status = Set(status.as_str().to_owned()))
+            .change(id, audit, action, |m| {
+                m.status = Set(status.as_str().to_owned())
+            })
             .await?;
         if status == TenantStatus::Suspended {
             self.storage.sessions().end_tenant(id).await?;
@@ -266,7 +311,9 @@ impl<'a> Platform<'a> {
         fill(&mut active);
         active.updated_at = Set(crate::now());
         let after = TenantView::from(tenant::Entity::update(active).exec(&tx).await?);
-        let tx = self.log(tx, audit, action, id, Some(&before), Some(&after)).await?;
+        let tx = self
+            .log(tx, audit, action, id, Some(&before), Some(&after))
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -302,7 +349,13 @@ impl TenantScope {
         active.updated_at = Set(crate::now());
         let after = TenantView::from(tenant::Entity::update(active).exec(&self.tx).await?);
         self.oplog()
-            .record("tenant.updated", "tenant", Some(self.tenant.0), json(&before), json(&after))
+            .record(
+                "tenant.updated",
+                "tenant",
+                Some(self.tenant.0),
+                json(&before),
+                json(&after),
+            )
             .await?;
         Ok(after)
     }

@@ -30,7 +30,11 @@ pub struct TenantScope {
 }
 
 impl TenantScope {
-    pub(crate) async fn open(tx: DatabaseTransaction, tenant: TenantId, audit: Audit) -> Result<Self> {
+    pub(crate) async fn open(
+        tx: DatabaseTransaction,
+        tenant: TenantId,
+        audit: Audit,
+    ) -> Result<Self> {
         bind_tenant(&tx, tenant).await?;
         Ok(Self { tenant, tx, audit })
     }

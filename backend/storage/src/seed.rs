@@ -3,11 +3,11 @@
 //! starting together seed once.
 use minqing_domain::tenant::{TenantKind, TenantSlug};
 
+use crate::Storage;
 use crate::error::Result;
 use crate::files::read_division_file;
 use crate::platform::NewTenant;
 use crate::scope::Audit;
-use crate::Storage;
 
 /// The 2023 official division list of Nanchang: 1 city, 9 districts and counties,
 /// 139 streets and townships, 2,263 communities and villages.

@@ -95,7 +95,11 @@ impl SessionStore {
     }
 
     /// Starts a session; returns the token (shown once) and its record.
-    pub async fn create(&self, tenant: TenantId, account: AccountId) -> Result<(String, SessionRecord)> {
+    pub async fn create(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+    ) -> Result<(String, SessionRecord)> {
         let token = format!("{}.{}", tenant.0.simple(), random_token());
         let now = crate::now();
         let record = SessionRecord {
@@ -117,16 +121,28 @@ impl SessionStore {
                 .unwrap_or(Duration::from_secs(1));
             let json = serde_json::to_string(record).expect("a session record serializes");
             self.cache
-                .set(&Self::key(record.tenant, &["session", token_hash]), &json, ttl)
+                .set(
+                    &Self::key(record.tenant, &["session", token_hash]),
+                    &json,
+                    ttl,
+                )
                 .await?;
             if new {
                 let absolute = self.config.absolute;
                 self.cache
-                    .set_add(&Self::key(record.tenant, &["sessions"]), token_hash, absolute)
+                    .set_add(
+                        &Self::key(record.tenant, &["sessions"]),
+                        token_hash,
+                        absolute,
+                    )
                     .await?;
                 let account = record.account.0.simple().to_string();
                 self.cache
-                    .set_add(&Self::key(record.tenant, &["account", &account, "sessions"]), token_hash, absolute)
+                    .set_add(
+                        &Self::key(record.tenant, &["account", &account, "sessions"]),
+                        token_hash,
+                        absolute,
+                    )
                     .await?;
             }
             return Ok(());
@@ -197,16 +213,26 @@ impl SessionStore {
                 .del(&[Self::key(tenant, &["session", &token_hash])])
                 .await
         } else {
-            session::Entity::delete_by_id(token_hash).exec(&self.db).await?;
+            session::Entity::delete_by_id(token_hash)
+                .exec(&self.db)
+                .await?;
             Ok(())
         }
     }
 
     /// Ends every session of an account (disabled, or its password reset) but `keep`'s.
-    pub async fn end_account(&self, tenant: TenantId, account: AccountId, keep: Option<&str>) -> Result<()> {
+    pub async fn end_account(
+        &self,
+        tenant: TenantId,
+        account: AccountId,
+        keep: Option<&str>,
+    ) -> Result<()> {
         let keep = keep.map(hash);
         if self.cache.is_redis() {
-            let set = Self::key(tenant, &["account", &account.0.simple().to_string(), "sessions"]);
+            let set = Self::key(
+                tenant,
+                &["account", &account.0.simple().to_string(), "sessions"],
+            );
             return self.end_set(tenant, &set, keep.as_deref()).await;
         }
         let mut delete = session::Entity::delete_many()
@@ -222,7 +248,9 @@ impl SessionStore {
     /// Ends every session of a tenant (suspended).
     pub async fn end_tenant(&self, tenant: TenantId) -> Result<()> {
         if self.cache.is_redis() {
-            return self.end_set(tenant, &Self::key(tenant, &["sessions"]), None).await;
+            return self
+                .end_set(tenant, &Self::key(tenant, &["sessions"]), None)
+                .await;
         }
         session::Entity::delete_many()
             .filter(session::Column::TenantId.eq(tenant.0))

@@ -27,7 +27,12 @@ impl Default for LoginLimits {
 fn account_key(tenant_slug: &str, username: &str) -> String {
     // The tenant may not exist (an unknown slug must look like a wrong password), so this key
     // is global but always carries the slug.
-    global_key(&["login-fail", "account", tenant_slug, &username.to_lowercase()])
+    global_key(&[
+        "login-fail",
+        "account",
+        tenant_slug,
+        &username.to_lowercase(),
+    ])
 }
 
 fn address_key(address: &str) -> String {
@@ -48,8 +53,15 @@ pub async fn is_throttled(
     Ok(by_account >= limits.per_account || by_address >= limits.per_address)
 }
 
-pub async fn record_failure(cache: &Cache, tenant_slug: &str, username: &str, address: &str) -> Result<()> {
-    cache.incr(&account_key(tenant_slug, username), WINDOW).await?;
+pub async fn record_failure(
+    cache: &Cache,
+    tenant_slug: &str,
+    username: &str,
+    address: &str,
+) -> Result<()> {
+    cache
+        .incr(&account_key(tenant_slug, username), WINDOW)
+        .await?;
     cache.incr(&address_key(address), WINDOW).await?;
     Ok(())
 }

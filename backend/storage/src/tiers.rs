@@ -66,7 +66,10 @@ impl Tiers<'_> {
             .await?
             .into_iter()
             .map(|t| TierView {
-                unit_count: counts.iter().find(|c| c.level == t.level).map_or(0, |c| c.n),
+                unit_count: counts
+                    .iter()
+                    .find(|c| c.level == t.level)
+                    .map_or(0, |c| c.n),
                 level: t.level,
                 key: t.key,
                 label_zh: t.label_zh,
@@ -172,7 +175,10 @@ impl Tiers<'_> {
 
     pub async fn remove(&self, key: TierKey) -> Result<()> {
         let tiers = self.list().await?;
-        let gone = tiers.iter().find(|t| t.key == key).ok_or(StorageError::NotFound)?;
+        let gone = tiers
+            .iter()
+            .find(|t| t.key == key)
+            .ok_or(StorageError::NotFound)?;
         check_tier_removal(gone.level, self.deepest_used_level().await?)
             .map_err(StorageError::conflict)?;
         tier::Entity::delete_many()

@@ -105,7 +105,11 @@ impl TenantScope {
 }
 
 /// Splits `limit + 1` rows into a page and the cursor of its last row when more follow.
-pub(crate) fn page<T>(mut rows: Vec<T>, limit: u64, cursor: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+pub(crate) fn page<T>(
+    mut rows: Vec<T>,
+    limit: u64,
+    cursor: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
     if rows.len() as u64 > limit {
         rows.truncate(limit as usize);
         let next = rows.last().map(cursor);
@@ -201,9 +205,9 @@ impl Units<'_> {
                 .filter(unit::Column::ParentId.is_null())
                 .filter(unit::Column::ArchivedAt.is_null()),
             Reach::Nothing => return Ok(Vec::new()),
-            Reach::Subtrees(roots) => self.select().filter(
-                unit::Column::Path.is_in(roots.iter().map(|r| r.as_str().to_owned())),
-            ),
+            Reach::Subtrees(roots) => self
+                .select()
+                .filter(unit::Column::Path.is_in(roots.iter().map(|r| r.as_str().to_owned()))),
         };
         self.fetch(select.order_by_asc(unit::Column::Path)).await
     }
@@ -236,7 +240,11 @@ impl Units<'_> {
             select = select.filter(unit::Column::Path.gt(decode_path_cursor(cursor)?));
         }
         let rows = self
-            .fetch(select.order_by_asc(unit::Column::Path).limit(query.limit + 1))
+            .fetch(
+                select
+                    .order_by_asc(unit::Column::Path)
+                    .limit(query.limit + 1),
+            )
             .await?;
         Ok(page(rows, query.limit, |u| encode_path_cursor(&u.path)))
     }
@@ -247,7 +255,10 @@ impl Units<'_> {
             return Ok(Vec::new());
         }
         let found = self
-            .fetch(self.select().filter(unit::Column::Id.is_in(ids.iter().map(|i| i.0))))
+            .fetch(
+                self.select()
+                    .filter(unit::Column::Id.is_in(ids.iter().map(|i| i.0))),
+            )
             .await?;
         let mut by_id: HashMap<UnitId, UnitView> = found.into_iter().map(|u| (u.id, u)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
@@ -293,7 +304,9 @@ impl Units<'_> {
         let level = match parent {
             None => 1,
             Some(p) if p.archived => return Err(StorageError::conflict("parent_archived")),
-            Some(p) if p.level >= tier_count => return Err(StorageError::conflict("no_tier_below")),
+            Some(p) if p.level >= tier_count => {
+                return Err(StorageError::conflict("no_tier_below"));
+            }
             Some(p) => p.level + 1,
         };
         let id = UnitId(crate::new_id());
@@ -325,7 +338,13 @@ impl Units<'_> {
         Ok(created)
     }
 
-    async fn record_history(&self, unit: UnitId, change: &str, fill: impl FnOnce(&mut unit_history::ActiveModel), note: &ChangeNote) -> Result<()> {
+    async fn record_history(
+        &self,
+        unit: UnitId,
+        change: &str,
+        fill: impl FnOnce(&mut unit_history::ActiveModel),
+        note: &ChangeNote,
+    ) -> Result<()> {
         let mut row = unit_history::ActiveModel {
             id: Set(crate::new_id()),
             tenant_id: Set(self.tenant().0),
@@ -344,11 +363,17 @@ impl Units<'_> {
             recorded_at: Set(crate::now()),
         };
         fill(&mut row);
-        unit_history::Entity::insert(row).exec(&self.scope.tx).await?;
+        unit_history::Entity::insert(row)
+            .exec(&self.scope.tx)
+            .await?;
         Ok(())
     }
 
-    async fn set_fields(&self, id: UnitId, fill: impl FnOnce(&mut unit::ActiveModel)) -> Result<()> {
+    async fn set_fields(
+        &self,
+        id: UnitId,
+        fill: impl FnOnce(&mut unit::ActiveModel),
+    ) -> Result<()> {
         let mut active = unit::ActiveModel {
             id: sea_orm::ActiveValue::Unchanged(id.0),
             updated_at: Set(crate::now()),
@@ -366,38 +391,65 @@ impl Units<'_> {
     }
 
     /// Renames a unit; the former name stays on record.
-    pub async fn rename(&self, unit: &UnitView, name: String, note: &ChangeNote) -> Result<UnitView> {
+    pub async fn rename(
+        &self,
+        unit: &UnitView,
+        name: String,
+        note: &ChangeNote,
+    ) -> Result<UnitView> {
         if unit.name == name {
             return Ok(unit.clone());
         }
-        self.set_fields(unit.id, |a| a.name = Set(name.clone())).await?;
+        self.set_fields(unit.id, |a| a.name = Set(name.clone()))
+            .await?;
         let old = unit.name.clone();
-        self.record_history(unit.id, "renamed", |h| {
-            h.old_name = Set(Some(old));
-            h.new_name = Set(Some(name));
-        }, note)
+        self.record_history(
+            unit.id,
+            "renamed",
+            |h| {
+                h.old_name = Set(Some(old));
+                h.new_name = Set(Some(name));
+            },
+            note,
+        )
         .await?;
         self.changed("unit.renamed", unit).await
     }
 
     /// Gives a unit a new code (区划代码变更); the former code stays on record.
-    pub async fn recode(&self, unit: &UnitView, code: UnitCode, note: &ChangeNote) -> Result<UnitView> {
+    pub async fn recode(
+        &self,
+        unit: &UnitView,
+        code: UnitCode,
+        note: &ChangeNote,
+    ) -> Result<UnitView> {
         if unit.code.as_deref() == Some(code.as_str()) {
             return Ok(unit.clone());
         }
         let new_code = code.into_string();
-        self.set_fields(unit.id, |a| a.code = Set(Some(new_code.clone()))).await?;
+        self.set_fields(unit.id, |a| a.code = Set(Some(new_code.clone())))
+            .await?;
         let old = unit.code.clone();
-        self.record_history(unit.id, "recoded", |h| {
-            h.old_code = Set(old);
-            h.new_code = Set(Some(new_code));
-        }, note)
+        self.record_history(
+            unit.id,
+            "recoded",
+            |h| {
+                h.old_code = Set(old);
+                h.new_code = Set(Some(new_code));
+            },
+            note,
+        )
         .await?;
         self.changed("unit.recoded", unit).await
     }
 
     /// Moves a unit and its whole subtree under `new_parent`, which must sit one tier above it.
-    pub async fn move_to(&self, unit: &UnitView, new_parent: &UnitView, note: &ChangeNote) -> Result<UnitView> {
+    pub async fn move_to(
+        &self,
+        unit: &UnitView,
+        new_parent: &UnitView,
+        note: &ChangeNote,
+    ) -> Result<UnitView> {
         if new_parent.path.is_within(&unit.path) {
             return Err(StorageError::conflict("move_into_own_subtree"));
         }
@@ -410,13 +462,20 @@ impl Units<'_> {
         if unit.parent_id == Some(new_parent.id) {
             return Ok(unit.clone());
         }
-        self.rebase_subtree(unit, &unit.path.rebased(Some(&new_parent.path))).await?;
-        self.set_fields(unit.id, |a| a.parent_id = Set(Some(new_parent.id.0))).await?;
+        self.rebase_subtree(unit, &unit.path.rebased(Some(&new_parent.path)))
+            .await?;
+        self.set_fields(unit.id, |a| a.parent_id = Set(Some(new_parent.id.0)))
+            .await?;
         let old_parent = unit.parent_id.map(|p| p.0);
-        self.record_history(unit.id, "moved", |h| {
-            h.old_parent_id = Set(old_parent);
-            h.new_parent_id = Set(Some(new_parent.id.0));
-        }, note)
+        self.record_history(
+            unit.id,
+            "moved",
+            |h| {
+                h.old_parent_id = Set(old_parent);
+                h.new_parent_id = Set(Some(new_parent.id.0));
+            },
+            note,
+        )
         .await?;
         self.changed("unit.moved", unit).await
     }
@@ -455,13 +514,20 @@ impl Units<'_> {
         if unit.child_count > 0 {
             return Err(StorageError::conflict("unit_has_children"));
         }
-        self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now()))).await?;
-        self.record_history(unit.id, "abolished", |_| {}, note).await?;
+        self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now())))
+            .await?;
+        self.record_history(unit.id, "abolished", |_| {}, note)
+            .await?;
         self.changed("unit.archived", unit).await
     }
 
     /// Merges `unit` into `target` (same tier): its children move to the target, it is archived.
-    pub async fn merge_into(&self, unit: &UnitView, target: &UnitView, note: &ChangeNote) -> Result<UnitView> {
+    pub async fn merge_into(
+        &self,
+        unit: &UnitView,
+        target: &UnitView,
+        note: &ChangeNote,
+    ) -> Result<UnitView> {
         if unit.id == target.id {
             return Err(StorageError::conflict("merge_into_self"));
         }
@@ -481,9 +547,15 @@ impl Units<'_> {
         for child in &children {
             self.move_to(child, target, note).await?;
         }
-        self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now()))).await?;
-        self.record_history(unit.id, "merged", |h| h.merged_into_id = Set(Some(target.id.0)), note)
+        self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now())))
             .await?;
+        self.record_history(
+            unit.id,
+            "merged",
+            |h| h.merged_into_id = Set(Some(target.id.0)),
+            note,
+        )
+        .await?;
         self.changed("unit.merged", unit).await
     }
 
@@ -491,14 +563,25 @@ impl Units<'_> {
         let after = self.get(before.id).await?;
         self.scope
             .oplog()
-            .record(action, "unit", Some(before.id.0), json(before), json(&after))
+            .record(
+                action,
+                "unit",
+                Some(before.id.0),
+                json(before),
+                json(&after),
+            )
             .await?;
         Ok(after)
     }
 
     /// Imports a division list in this transaction: any bad row and nothing is written.
     /// `unreadable` are rows the file reader could not read; they are reported with the rest.
-    pub async fn import(&self, rows: &[RawRow], unreadable: Vec<RowError>, tier_count: i32) -> Result<ImportReport> {
+    pub async fn import(
+        &self,
+        rows: &[RawRow],
+        unreadable: Vec<RowError>,
+        tier_count: i32,
+    ) -> Result<ImportReport> {
         let existing = unit::Entity::find()
             .filter(unit::Column::TenantId.eq(self.tenant().0))
             .filter(unit::Column::Code.is_not_null())
@@ -522,7 +605,10 @@ impl Units<'_> {
                 ))
             })
             .collect();
-        let plan = match (plan_import(rows, tier_count, &by_code), unreadable.is_empty()) {
+        let plan = match (
+            plan_import(rows, tier_count, &by_code),
+            unreadable.is_empty(),
+        ) {
             (Ok(plan), true) => plan,
             (Ok(_), false) => return Err(StorageError::ImportInvalid(unreadable)),
             (Err(mut errors), _) => {
@@ -565,7 +651,11 @@ impl Units<'_> {
     }
 
     /// Inserts the planned units in multi-row statements; returns their ids in plan order.
-    async fn insert_planned(&self, plan: &ImportPlan, existing: &HashMap<UnitId, UnitPath>) -> Result<Vec<UnitId>> {
+    async fn insert_planned(
+        &self,
+        plan: &ImportPlan,
+        existing: &HashMap<UnitId, UnitPath>,
+    ) -> Result<Vec<UnitId>> {
         let now = crate::now();
         let mut ids: Vec<UnitId> = Vec::with_capacity(plan.creates.len());
         let mut paths: Vec<UnitPath> = Vec::with_capacity(plan.creates.len());
@@ -618,7 +708,9 @@ pub struct ListQuery<'a> {
 }
 
 fn escape_like(q: &str) -> String {
-    q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    q.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 fn like(pattern: &str) -> sea_orm::sea_query::LikeExpr {

@@ -48,7 +48,10 @@ pub fn uses_postgres() -> bool {
 
 /// A slug no other test uses.
 pub fn unique_slug(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
 }
 
 impl TestServer {
@@ -66,7 +69,9 @@ impl TestServer {
             listen: "127.0.0.1:0".into(),
             data_dir: dir.path().to_owned(),
             database_url,
-            redis_url: std::env::var("MINQING_TEST_REDIS_URL").ok().filter(|u| !u.is_empty()),
+            redis_url: std::env::var("MINQING_TEST_REDIS_URL")
+                .ok()
+                .filter(|u| !u.is_empty()),
             bootstrap_password: Some(BOOTSTRAP_PASSWORD.into()),
             demo: options.demo,
             site_root: options.site_root.unwrap_or_else(|| dir.path().join("site")),
@@ -118,7 +123,12 @@ impl TestServer {
         }
     }
 
-    pub async fn try_login(&self, tenant: &str, username: &str, password: &str) -> (StatusCode, Value) {
+    pub async fn try_login(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: &str,
+    ) -> (StatusCode, Value) {
         let r = self
             .client
             .post(self.url("/api/v1/auth/login"))
@@ -131,7 +141,8 @@ impl TestServer {
     }
 
     pub async fn operator(&self) -> Session {
-        self.login("platform", "operator", &self.operator_password).await
+        self.login("platform", "operator", &self.operator_password)
+            .await
     }
 
     /// A new tenant with a random slug; returns its id, slug and its admin's session.
@@ -186,7 +197,8 @@ impl Session {
     }
 
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("{}{}", self.base_url, path))
+        self.client
+            .request(method, format!("{}{}", self.base_url, path))
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -194,11 +206,13 @@ impl Session {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        self.send(self.request(reqwest::Method::POST, path).json(body)).await
+        self.send(self.request(reqwest::Method::POST, path).json(body))
+            .await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
-        self.send(self.request(reqwest::Method::PATCH, path).json(body)).await
+        self.send(self.request(reqwest::Method::PATCH, path).json(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
@@ -214,7 +228,8 @@ impl Session {
     pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
         let form = reqwest::multipart::Form::new().part("file", part);
-        self.send(self.request(reqwest::Method::POST, path).multipart(form)).await
+        self.send(self.request(reqwest::Method::POST, path).multipart(form))
+            .await
     }
 }
 

@@ -92,7 +92,10 @@ pub async fn list_accounts(
     let reach = caller.reach(Permission::ManageAccounts)?;
     let limit = page_limit(query.limit)?;
     let scope = caller.read(&state).await?;
-    let (accounts, next) = scope.accounts().list(query.cursor.as_deref(), limit).await?;
+    let (accounts, next) = scope
+        .accounts()
+        .list(query.cursor.as_deref(), limit)
+        .await?;
     let items = accounts
         .into_iter()
         .filter(|a| a.is_within(&reach))
@@ -121,7 +124,11 @@ pub struct GrantRequest {
 }
 
 /// Checks a grant the caller wants to give; returns it parsed.
-async fn checked_grant(scope: &TenantScope, caller: &Caller, req: &GrantRequest) -> ApiResult<(Role, Option<UnitId>)> {
+async fn checked_grant(
+    scope: &TenantScope,
+    caller: &Caller,
+    req: &GrantRequest,
+) -> ApiResult<(Role, Option<UnitId>)> {
     let role = Role::parse(&req.role).map_err(|c| ApiError::field("role", c))?;
     let is_platform = caller.tenant.kind == TenantKind::Platform;
     if (role == Role::PlatformOperator) != is_platform {
@@ -191,7 +198,9 @@ pub async fn create_account(
     }
     let mut response = AccountResponse::from(account);
     response.generated_password = generated;
-    let answer = idempotency.answer(&scope, StatusCode::CREATED, &response).await?;
+    let answer = idempotency
+        .answer(&scope, StatusCode::CREATED, &response)
+        .await?;
     scope.commit().await?;
     Ok(answer)
 }
@@ -202,7 +211,9 @@ pub async fn get_account(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<axum::Json<AccountResponse>> {
     let scope = caller.read(&state).await?;
-    Ok(axum::Json(managed_account(&scope, &caller, id).await?.into()))
+    Ok(axum::Json(
+        managed_account(&scope, &caller, id).await?.into(),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,15 +228,24 @@ pub async fn update_account(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<UpdateAccountRequest>,
 ) -> ApiResult<axum::Json<AccountResponse>> {
-    let display_name = parse_name(&req.display_name).map_err(|c| ApiError::field("display_name", c))?;
+    let display_name =
+        parse_name(&req.display_name).map_err(|c| ApiError::field("display_name", c))?;
     let scope = caller.write(&state).await?;
     let account = managed_account(&scope, &caller, id).await?;
-    let updated = scope.accounts().update_display_name(account.id, display_name).await?;
+    let updated = scope
+        .accounts()
+        .update_display_name(account.id, display_name)
+        .await?;
     scope.commit().await?;
     Ok(axum::Json(updated.into()))
 }
 
-async fn set_disabled(state: AppState, caller: Caller, id: Uuid, disabled: bool) -> ApiResult<axum::Json<AccountResponse>> {
+async fn set_disabled(
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+    disabled: bool,
+) -> ApiResult<axum::Json<AccountResponse>> {
     if disabled && id == caller.actor.account.0 {
         return Err(ApiError::new(StatusCode::CONFLICT, "cannot_disable_self"));
     }
@@ -275,7 +295,10 @@ pub async fn reset_password(
     let scope = caller.write(&state).await?;
     let account = managed_account(&scope, &caller, id).await?;
     let password = generate_password();
-    scope.accounts().set_password(account.id, &password, true).await?;
+    scope
+        .accounts()
+        .set_password(account.id, &password, true)
+        .await?;
     scope.commit().await?;
     state
         .storage

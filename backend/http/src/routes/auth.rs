@@ -6,9 +6,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use minqing_domain::AccountId;
 use minqing_domain::password::check_password;
 use minqing_domain::tenant::TenantStatus;
-use minqing_domain::AccountId;
 use minqing_storage::passwords::{burn_verification_time, verify_password};
 use minqing_storage::throttle;
 use serde::{Deserialize, Serialize};
@@ -57,7 +57,11 @@ fn invalid_credentials() -> ApiError {
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     ))
@@ -73,7 +77,10 @@ pub async fn login(
     let slug = req.tenant.trim().to_lowercase();
     let username = req.username.trim().to_owned();
     if throttle::is_throttled(cache, state.config.login_limits, &slug, &username, &addr).await? {
-        return Err(ApiError::new(StatusCode::TOO_MANY_REQUESTS, "login_throttled"));
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "login_throttled",
+        ));
     }
     let account = match state.storage.platform().find_by_slug(&slug).await? {
         None => None,
@@ -159,7 +166,10 @@ pub struct MeResponse {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn me(State(state): State<AppState>, caller: SessionCaller) -> ApiResult<axum::Json<MeResponse>> {
+pub async fn me(
+    State(state): State<AppState>,
+    caller: SessionCaller,
+) -> ApiResult<axum::Json<MeResponse>> {
     let scope = caller.read(&state).await?;
     let account = scope.accounts().get(caller.actor.account).await?;
     Ok(axum::Json(MeResponse {
@@ -176,9 +186,15 @@ pub async fn me(State(state): State<AppState>, caller: SessionCaller) -> ApiResu
             display_name: account.display_name,
             must_change_password: account.must_change_password,
         },
-        grants: account.grants.into_iter().map(GrantResponse::from).collect(),
+        grants: account
+            .grants
+            .into_iter()
+            .map(GrantResponse::from)
+            .collect(),
         csrf_token: caller.session.csrf_token.clone(),
-        expires_at: caller.session.idle_deadline(state.storage.sessions().config()),
+        expires_at: caller
+            .session
+            .idle_deadline(state.storage.sessions().config()),
     }))
 }
 

@@ -5,8 +5,10 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use minqing_domain::TenantId;
 use minqing_domain::error::FieldCheck;
-use minqing_domain::tenant::{DEFAULT_TIME_ZONE, TenantKind, TenantSlug, TenantStatus, parse_name, parse_time_zone};
 use minqing_domain::password::check_password;
+use minqing_domain::tenant::{
+    DEFAULT_TIME_ZONE, TenantKind, TenantSlug, TenantStatus, parse_name, parse_time_zone,
+};
 use minqing_storage::platform::{NewTenant, TenantChanges, TenantView};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -48,7 +50,11 @@ pub async fn list_tenants(
 ) -> ApiResult<axum::Json<ListResponse<TenantView>>> {
     require_operator(&caller)?;
     let limit = page_limit(query.limit)?;
-    let (items, next) = state.storage.platform().list(query.cursor.as_deref(), limit).await?;
+    let (items, next) = state
+        .storage
+        .platform()
+        .list(query.cursor.as_deref(), limit)
+        .await?;
     Ok(axum::Json(ListResponse::new(items, next)))
 }
 
@@ -103,7 +109,14 @@ pub async fn create_tenant(
         .platform()
         .create_tenant_in(
             scope,
-            NewTenant { slug, kind, name_zh, name_en, time_zone, admin_password: req.admin_password },
+            NewTenant {
+                slug,
+                kind,
+                name_zh,
+                name_en,
+                time_zone,
+                admin_password: req.admin_password,
+            },
         )
         .await
         .map_err(|e| match ApiError::from(e) {
@@ -113,7 +126,14 @@ pub async fn create_tenant(
             e => e,
         })?;
     let answer = idempotency
-        .answer(&scope, StatusCode::CREATED, &TenantResponse { tenant, admin_password })
+        .answer(
+            &scope,
+            StatusCode::CREATED,
+            &TenantResponse {
+                tenant,
+                admin_password,
+            },
+        )
         .await?;
     scope.commit().await?;
     Ok(answer)
@@ -144,9 +164,18 @@ pub struct UpdateTenantRequest {
 pub fn parse_changes(req: UpdateTenantRequest) -> ApiResult<TenantChanges> {
     let mut check = FieldCheck::new();
     let changes = TenantChanges {
-        name_zh: req.name_zh.as_deref().and_then(|n| check.take("name_zh", parse_name(n))),
-        name_en: req.name_en.as_deref().and_then(|n| check.take("name_en", parse_name(n))),
-        time_zone: req.time_zone.as_deref().and_then(|z| check.take("time_zone", parse_time_zone(z))),
+        name_zh: req
+            .name_zh
+            .as_deref()
+            .and_then(|n| check.take("name_zh", parse_name(n))),
+        name_en: req
+            .name_en
+            .as_deref()
+            .and_then(|n| check.take("name_en", parse_name(n))),
+        time_zone: req
+            .time_zone
+            .as_deref()
+            .and_then(|z| check.take("time_zone", parse_time_zone(z))),
     };
     check.finish()?;
     Ok(changes)
@@ -161,14 +190,27 @@ pub async fn update_tenant(
     require_operator(&caller)?;
     let changes = parse_changes(req)?;
     Ok(axum::Json(
-        state.storage.platform().update_tenant(TenantId(id), changes, &caller.audit()).await?,
+        state
+            .storage
+            .platform()
+            .update_tenant(TenantId(id), changes, &caller.audit())
+            .await?,
     ))
 }
 
-async fn set_status(state: AppState, caller: Caller, id: Uuid, status: TenantStatus) -> ApiResult<axum::Json<TenantView>> {
+async fn set_status(
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+    status: TenantStatus,
+) -> ApiResult<axum::Json<TenantView>> {
     require_operator(&caller)?;
     Ok(axum::Json(
-        state.storage.platform().set_status(TenantId(id), status, &caller.audit()).await?,
+        state
+            .storage
+            .platform()
+            .set_status(TenantId(id), status, &caller.audit())
+            .await?,
     ))
 }
 

@@ -15,7 +15,10 @@ use crate::routes::platform::{UpdateTenantRequest, parse_changes};
 use crate::state::AppState;
 
 /// Anyone of the tenant may read its settings.
-pub async fn get_tenant(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<TenantView>> {
+pub async fn get_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<TenantView>> {
     let scope = caller.read(&state).await?;
     Ok(axum::Json(scope.tenant_record().await?))
 }
@@ -33,9 +36,15 @@ pub async fn update_tenant(
     Ok(axum::Json(tenant))
 }
 
-pub async fn list_tiers(State(state): State<AppState>, caller: Caller) -> ApiResult<axum::Json<ListResponse<TierView>>> {
+pub async fn list_tiers(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<ListResponse<TierView>>> {
     let scope = caller.read(&state).await?;
-    Ok(axum::Json(ListResponse::new(scope.tiers().list_with_counts().await?, None)))
+    Ok(axum::Json(ListResponse::new(
+        scope.tiers().list_with_counts().await?,
+        None,
+    )))
 }
 
 #[derive(Debug, Deserialize)]

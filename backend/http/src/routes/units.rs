@@ -4,11 +4,11 @@ use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use chrono::NaiveDate;
+use minqing_domain::UnitId;
 use minqing_domain::access::{Permission, Reach};
 use minqing_domain::tenant::parse_name;
 use minqing_domain::tier::Tier;
 use minqing_domain::unit::UnitCode;
-use minqing_domain::UnitId;
 use minqing_storage::TenantScope;
 use minqing_storage::files::read_division_file;
 use minqing_storage::units::{ChangeNote, HistoryEntry, ImportReport, ListQuery, UnitView};
@@ -141,7 +141,11 @@ pub async fn list_units(
 }
 
 /// Ancestors for breadcrumbs: a scoped caller may read the names above its subtree.
-async fn visible_ancestors(scope: &TenantScope, unit: &UnitView, reach: &Reach) -> ApiResult<Vec<AncestorResponse>> {
+async fn visible_ancestors(
+    scope: &TenantScope,
+    unit: &UnitView,
+    reach: &Reach,
+) -> ApiResult<Vec<AncestorResponse>> {
     let ancestors = scope.units().ancestors(unit).await?;
     Ok(ancestors
         .into_iter()
@@ -377,7 +381,13 @@ pub async fn move_unit(
     let unit = managed_unit(&scope, &caller, id).await?;
     let parent = managed_unit(&scope, &caller, req.parent_id)
         .await
-        .map_err(|e| if e.code == "not_found" { ApiError::field("parent_id", "unknown_unit") } else { e })?;
+        .map_err(|e| {
+            if e.code == "not_found" {
+                ApiError::field("parent_id", "unknown_unit")
+            } else {
+                e
+            }
+        })?;
     let moved = scope.units().move_to(&unit, &parent, &note).await?;
     let response = unit_response(&scope, moved).await?;
     scope.commit().await?;
@@ -399,7 +409,11 @@ pub async fn archive_unit(
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> ApiResult<axum::Json<UnitResponse>> {
-    let req: ArchiveUnitRequest = if body.is_empty() { ArchiveUnitRequest::default() } else { parse_json(&headers, &body)? };
+    let req: ArchiveUnitRequest = if body.is_empty() {
+        ArchiveUnitRequest::default()
+    } else {
+        parse_json(&headers, &body)?
+    };
     let note = change_note(req.effective_on, req.note)?;
     let scope = caller.write(&state).await?;
     let unit = managed_unit(&scope, &caller, id).await?;
@@ -429,7 +443,13 @@ pub async fn merge_unit(
     let unit = managed_unit(&scope, &caller, id).await?;
     let target = managed_unit(&scope, &caller, req.into_id)
         .await
-        .map_err(|e| if e.code == "not_found" { ApiError::field("into_id", "unknown_unit") } else { e })?;
+        .map_err(|e| {
+            if e.code == "not_found" {
+                ApiError::field("into_id", "unknown_unit")
+            } else {
+                e
+            }
+        })?;
     let merged = scope.units().merge_into(&unit, &target, &note).await?;
     let response = unit_response(&scope, merged).await?;
     scope.commit().await?;
@@ -457,9 +477,17 @@ async fn uploaded_file(req: Request) -> ApiResult<Vec<u8>> {
     let mut multipart = Multipart::from_request(req, &())
         .await
         .map_err(|e| too_large(e.status()))?;
-    while let Some(field) = multipart.next_field().await.map_err(|e| too_large(e.status()))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| too_large(e.status()))?
+    {
         if field.name() == Some("file") {
-            return Ok(field.bytes().await.map_err(|e| too_large(e.status()))?.to_vec());
+            return Ok(field
+                .bytes()
+                .await
+                .map_err(|e| too_large(e.status()))?
+                .to_vec());
         }
     }
     Err(ApiError::field("file", "required"))
