@@ -281,6 +281,23 @@ pub fn message(code: &str, lang: Lang) -> String {
             "This line's text cannot be decoded (use UTF-8 or GB18030/GBK).",
         ),
         "wrong_column_count" => ("列数不正确。", "Wrong number of columns."),
+        "missing_username" => ("缺少用户名。", "The username is missing."),
+        "unknown_unit_code" => (
+            "单位代码在本租户中不存在。",
+            "No unit of this tenant has this code.",
+        ),
+        "unit_outside_scope" => (
+            "该单位不在您的管辖范围内。",
+            "This unit is outside the subtree you administer.",
+        ),
+        "duplicate_grant" => (
+            "同一账号的同一授权在文件中重复。",
+            "The same grant appears twice for this account.",
+        ),
+        "conflicting_rows" => (
+            "同一账号的各行姓名或密码不一致。",
+            "Rows of this account disagree on its name or password.",
+        ),
         "unknown_account" => ("账号不存在。", "Unknown account."),
         _ => {
             return match lang {

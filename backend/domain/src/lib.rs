@@ -4,6 +4,7 @@
 //! Raw input is parsed once, at the edge, into these types (`TenantSlug::parse`, …).
 
 pub mod access;
+pub mod account_import;
 pub mod division_import;
 pub mod error;
 pub mod i18n;

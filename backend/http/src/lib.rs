@@ -6,6 +6,7 @@ pub mod localize;
 pub mod router;
 pub mod routes;
 pub mod state;
+pub mod upload;
 
 pub use error::{ApiError, ApiResult};
 pub use router::{layers, router};

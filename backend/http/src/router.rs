@@ -21,6 +21,7 @@ pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 fn api_routes() -> Router<AppState> {
     let imports = Router::new()
         .route("/units/import", post(units::import_units))
+        .route("/accounts/import", post(accounts::import_accounts))
         .layer(DefaultBodyLimit::max(IMPORT_LIMIT));
     Router::new()
         .route("/auth/login", post(auth::login))

@@ -4,6 +4,7 @@ use std::io::Cursor;
 
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use encoding_rs::GB18030;
+use minqing_domain::account_import::AccountRow;
 use minqing_domain::division_import::{RawRow, RowError};
 
 use crate::error::{Result, StorageError};
@@ -138,15 +139,7 @@ pub const DIVISION_HEADER: [&str; 4] = ["code", "parent_code", "level", "name"];
 /// rows that cannot be read at all.
 pub fn read_division_file(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<RowError>)> {
     let table = read_table(bytes, &DIVISION_HEADER)?;
-    let mut errors: Vec<RowError> = table
-        .undecodable
-        .iter()
-        .map(|line| RowError {
-            line: *line,
-            code: String::new(),
-            reason: "undecodable".into(),
-        })
-        .collect();
+    let mut errors = undecodable_rows(&table);
     let mut rows = Vec::with_capacity(table.rows.len());
     for (line, cells) in table.rows {
         if cells.len() != DIVISION_HEADER.len() {
@@ -240,4 +233,40 @@ mod tests {
         assert_eq!(rows[0].level, "1");
         assert_eq!(rows[0].line, 2);
     }
+}
+
+pub const ACCOUNT_HEADER: [&str; 4] = ["username", "display_name", "role", "unit_code"];
+
+/// An account list (`username,display_name,role,unit_code[,password]`), one grant a row.
+pub fn read_account_file(bytes: &[u8]) -> Result<(Vec<AccountRow>, Vec<RowError>)> {
+    let table = read_table(bytes, &ACCOUNT_HEADER)?;
+    let errors = undecodable_rows(&table);
+    let rows = table
+        .rows
+        .into_iter()
+        .map(|(line, cells)| {
+            let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
+            AccountRow {
+                line,
+                username: cell(0),
+                display_name: cell(1),
+                role: cell(2),
+                unit_code: cell(3),
+                password: cell(4),
+            }
+        })
+        .collect();
+    Ok((rows, errors))
+}
+
+fn undecodable_rows(table: &Table) -> Vec<RowError> {
+    table
+        .undecodable
+        .iter()
+        .map(|line| RowError {
+            line: *line,
+            code: String::new(),
+            reason: "undecodable".into(),
+        })
+        .collect()
 }

@@ -8,7 +8,8 @@ use minqing_domain::role::Role;
 use minqing_domain::tenant::{TenantKind, parse_name};
 use minqing_domain::{AccountId, UnitId};
 use minqing_storage::TenantScope;
-use minqing_storage::accounts::{AccountView, GrantView, NewAccount};
+use minqing_storage::accounts::{AccountImportReport, AccountView, GrantView, NewAccount};
+use minqing_storage::files::read_account_file;
 use minqing_storage::passwords::generate_password;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -348,4 +349,25 @@ pub async fn remove_grant(
     let updated = scope.accounts().revoke(account.id, grant_id).await?;
     scope.commit().await?;
     Ok(axum::Json(updated.into()))
+}
+
+/// `POST /accounts/import`: accounts with their grants from CSV or XLSX
+/// (`username,display_name,role,unit_code[,password]`, one grant a row), in one transaction;
+/// generated passwords come back once, in the answer.
+pub async fn import_accounts(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: axum::extract::Request,
+) -> ApiResult<axum::Json<AccountImportReport>> {
+    let reach = caller.reach(Permission::ManageAccounts)?;
+    let bytes = crate::upload::uploaded_file(req).await?;
+    let (rows, unreadable) = read_account_file(&bytes)?;
+    let scope = caller.write(&state).await?;
+    let platform = caller.tenant.kind == TenantKind::Platform;
+    let report = scope
+        .accounts()
+        .import(&rows, unreadable, &reach, platform)
+        .await?;
+    scope.commit().await?;
+    Ok(axum::Json(report))
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/units`: the hierarchy — browse, search, create, rename, recode, move, merge,
 //! archive, and import the official division list.
-use axum::extract::{FromRequest, Multipart, Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use chrono::NaiveDate;
 use minqing_domain::UnitId;
@@ -456,43 +456,6 @@ pub async fn merge_unit(
     Ok(response)
 }
 
-/// The file of an import request: a multipart field `file`, or the raw body.
-async fn uploaded_file(req: Request) -> ApiResult<Vec<u8>> {
-    let is_multipart = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("multipart/form-data"));
-    let too_large = |status: StatusCode| {
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-        } else {
-            ApiError::new(StatusCode::BAD_REQUEST, "import_unreadable")
-        }
-    };
-    if !is_multipart {
-        let RawBody(bytes) = RawBody::from_request(req, &()).await?;
-        return Ok(bytes.to_vec());
-    }
-    let mut multipart = Multipart::from_request(req, &())
-        .await
-        .map_err(|e| too_large(e.status()))?;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| too_large(e.status()))?
-    {
-        if field.name() == Some("file") {
-            return Ok(field
-                .bytes()
-                .await
-                .map_err(|e| too_large(e.status()))?
-                .to_vec());
-        }
-    }
-    Err(ApiError::field("file", "required"))
-}
-
 /// `POST /units/import`: a division list (CSV or XLSX, `code,parent_code,level,name`) in one
 /// transaction — any bad row and nothing is imported, every bad row is named.
 pub async fn import_units(
@@ -501,7 +464,7 @@ pub async fn import_units(
     req: Request,
 ) -> ApiResult<axum::Json<ImportReport>> {
     caller.require_everywhere(Permission::ManageUnits)?;
-    let bytes = uploaded_file(req).await?;
+    let bytes = crate::upload::uploaded_file(req).await?;
     let (rows, unreadable) = read_division_file(&bytes)?;
     let scope = caller.write(&state).await?;
     let tiers = scope.tiers().list().await?.len() as i32;
