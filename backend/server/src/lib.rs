@@ -1,6 +1,7 @@
 //! The minqing binary's parts: configuration, telemetry, start-up, the portal mount, and the
 //! shell subcommands. `main.rs` only parses the command line.
 pub mod admin;
+pub mod bench;
 pub mod config;
 pub mod portal;
 pub mod startup;

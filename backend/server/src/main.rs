@@ -1,6 +1,6 @@
 //! `minqing`: serve (the default), or administer from a shell.
 use clap::{Parser, Subcommand};
-use minqing_server::{Config, Server, admin, startup, telemetry};
+use minqing_server::{Config, Server, admin, bench, startup, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -20,6 +20,25 @@ enum Command {
     /// Administer accounts from a shell.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Measure the speeds the product promises (PostgreSQL, release build, scratch database).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Import the Jiangxi list (23,959 units) and compare with COPY of the same rows.
+    Import {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
+    /// p50/p99 of the first 500 units of a district's subtree over HTTP.
+    Subtree {
+        #[arg(long, default_value_t = 1000)]
+        requests: usize,
+    },
+    /// Both.
+    All,
 }
 
 #[derive(Subcommand)]
@@ -43,7 +62,9 @@ enum AdminCommand {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
-    let _telemetry = telemetry::init(config.json_logs)?;
+    // Benchmarks print their figures; a log line per request would bury them.
+    let level = if matches!(cli.command, Some(Command::Bench(_))) { "warn" } else { "info" };
+    let _telemetry = telemetry::init_with(config.json_logs, level)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let server = Server::build(&config).await?;
@@ -58,6 +79,12 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin(AdminCommand::ResetPassword { tenant, username }) => {
             admin::reset_password(&config, &tenant, &username).await
+        }
+        Command::Bench(BenchCommand::Import { runs }) => bench::import(&config, runs).await,
+        Command::Bench(BenchCommand::Subtree { requests }) => bench::subtree(&config, requests).await,
+        Command::Bench(BenchCommand::All) => {
+            bench::import(&config, 3).await?;
+            bench::subtree(&config, 1000).await
         }
     }
 }

@@ -49,11 +49,16 @@ fn otlp_provider() -> anyhow::Result<Option<SdkTracerProvider>> {
 }
 
 /// Installs the global subscriber once; later calls (tests start many servers) do nothing.
+/// `RUST_LOG` overrides the default level (`info`).
 pub fn init(json: bool) -> anyhow::Result<Telemetry> {
+    init_with(json, "info")
+}
+
+pub fn init_with(json: bool, default_level: &'static str) -> anyhow::Result<Telemetry> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    let filter = || {
+    let filter = move || {
         EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"))
+            .unwrap_or_else(|_| EnvFilter::new(format!("{default_level},sqlx=warn,sea_orm=warn")))
     };
     let fmt = if json {
         tracing_subscriber::fmt::layer()

@@ -15,6 +15,7 @@ use sea_orm::{
 };
 
 pub mod accounts;
+mod baseline;
 pub mod cache;
 mod entities;
 pub mod error;
@@ -86,6 +87,10 @@ impl Storage {
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.backend() == DbBackend::Postgres
     }
 
     pub fn cache(&self) -> &Cache {
