@@ -9,8 +9,8 @@
 //! `DATABASE_URL=postgres://… cargo run --release -p minqing_server -- bench all`
 use std::time::{Duration, Instant};
 
-use minqing_domain::tenant::{TenantKind, TenantSlug};
 use minqing_domain::TenantId;
+use minqing_domain::tenant::{TenantKind, TenantSlug};
 use minqing_storage::files::read_division_file;
 use minqing_storage::platform::NewTenant;
 use minqing_storage::seed::SeedOptions;
@@ -28,7 +28,12 @@ const BENCH_PASSWORD: &str = "Bench-Admin-2026!";
 const DISTRICT_CODE: &str = "360104000000";
 
 async fn storage(config: &Config) -> anyhow::Result<Storage> {
-    let storage = Storage::connect(&config.database_url, config.redis_url.as_deref(), config.sessions).await?;
+    let storage = Storage::connect(
+        &config.database_url,
+        config.redis_url.as_deref(),
+        config.sessions,
+    )
+    .await?;
     storage
         .prepare(&SeedOptions {
             bootstrap_password: config.bootstrap_password.clone(),
@@ -39,7 +44,10 @@ async fn storage(config: &Config) -> anyhow::Result<Storage> {
 }
 
 /// Creates a province tenant and imports `file` into it; returns the tenant and the import time.
-pub async fn import_province(storage: &Storage, file: &[u8]) -> anyhow::Result<(TenantId, String, Duration, usize)> {
+pub async fn import_province(
+    storage: &Storage,
+    file: &[u8],
+) -> anyhow::Result<(TenantId, String, Duration, usize)> {
     let slug = format!("bench-{}", &uuid::Uuid::now_v7().simple().to_string()[20..]);
     let (tenant, _) = storage
         .platform()
@@ -146,7 +154,10 @@ pub async fn subtree(config: &Config, requests: usize) -> anyhow::Result<()> {
             limit: 1,
         };
         let (found, _) = scope.units().list(&query).await?;
-        found.into_iter().next().ok_or_else(|| anyhow::anyhow!("district {DISTRICT_CODE} missing"))?
+        found
+            .into_iter()
+            .next()
+            .ok_or_else(|| anyhow::anyhow!("district {DISTRICT_CODE} missing"))?
     };
     let base = format!("http://{addr}");
     let client = reqwest::Client::new();
@@ -157,12 +168,19 @@ pub async fn subtree(config: &Config, requests: usize) -> anyhow::Result<()> {
         .await?
         .json()
         .await?;
-    let token = login["token"].as_str().ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?.to_owned();
+    let token = login["token"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("login failed: {login}"))?
+        .to_owned();
     let url = format!("{base}/api/v1/units?within={}&limit=500", district.id);
     let fetch = || async {
         let started = Instant::now();
         let response = client.get(&url).bearer_auth(&token).send().await?;
-        anyhow::ensure!(response.status().is_success(), "status {}", response.status());
+        anyhow::ensure!(
+            response.status().is_success(),
+            "status {}",
+            response.status()
+        );
         let body: serde_json::Value = response.json().await?;
         let n = body["items"].as_array().map_or(0, Vec::len);
         Ok::<_, anyhow::Error>((started.elapsed(), n))
@@ -178,7 +196,11 @@ pub async fn subtree(config: &Config, requests: usize) -> anyhow::Result<()> {
         items = n;
     }
     times.sort();
-    let pct = |p: f64| times[((times.len() as f64 * p).ceil() as usize).saturating_sub(1).min(times.len() - 1)];
+    let pct = |p: f64| {
+        times[((times.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(times.len() - 1)]
+    };
     let target = Duration::from_millis(5);
     println!(
         "bench subtree: first page of {}'s subtree ({items} units) over HTTP, {} requests",

@@ -63,8 +63,12 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let config = Config::from_env()?;
     // Benchmarks print their figures; a log line per request would bury them.
-    let level = if matches!(cli.command, Some(Command::Bench(_))) { "warn" } else { "info" };
-    let _telemetry = telemetry::init_with(config.json_logs, level)?;
+    let level = if matches!(cli.command, Some(Command::Bench(_))) {
+        "warn"
+    } else {
+        "info"
+    };
+    let _telemetry = telemetry::init_with(config.json_logs, level, telemetry::Otlp::from_env())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let server = Server::build(&config).await?;
@@ -81,7 +85,9 @@ async fn main() -> anyhow::Result<()> {
             admin::reset_password(&config, &tenant, &username).await
         }
         Command::Bench(BenchCommand::Import { runs }) => bench::import(&config, runs).await,
-        Command::Bench(BenchCommand::Subtree { requests }) => bench::subtree(&config, requests).await,
+        Command::Bench(BenchCommand::Subtree { requests }) => {
+            bench::subtree(&config, requests).await
+        }
         Command::Bench(BenchCommand::All) => {
             bench::import(&config, 3).await?;
             bench::subtree(&config, 1000).await

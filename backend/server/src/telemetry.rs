@@ -13,6 +13,42 @@ pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
 }
 
+impl Telemetry {
+    /// Sends the spans still buffered (tests, and before exit).
+    pub fn flush(&self) {
+        if let Some(p) = &self.provider {
+            let _ = p.force_flush();
+        }
+    }
+}
+
+/// Where spans go: the standard `OTEL_*` variables, read in `main`, or given by a test.
+#[derive(Debug, Clone)]
+pub struct Otlp {
+    /// Unset means the exporter's own default (`OTEL_EXPORTER_OTLP_ENDPOINT` etc.).
+    pub endpoint: Option<String>,
+    pub http: bool,
+    pub service_name: String,
+}
+
+impl Otlp {
+    /// Export is on when `OTEL_EXPORTER_OTLP_ENDPOINT` (or its traces variant) is set.
+    pub fn from_env() -> Option<Self> {
+        let set = |name: &str| std::env::var(name).is_ok_and(|v| !v.is_empty());
+        if !set("OTEL_EXPORTER_OTLP_ENDPOINT") && !set("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+            return None;
+        }
+        let protocol = std::env::var("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+            .or_else(|_| std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL"))
+            .unwrap_or_else(|_| "grpc".into());
+        Some(Self {
+            endpoint: None,
+            http: protocol.starts_with("http"),
+            service_name: std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "minqing".into()),
+        })
+    }
+}
+
 impl Drop for Telemetry {
     fn drop(&mut self) {
         if let Some(p) = self.provider.take() {
@@ -21,40 +57,41 @@ impl Drop for Telemetry {
     }
 }
 
-fn otlp_provider() -> anyhow::Result<Option<SdkTracerProvider>> {
-    if std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_err()
-        && std::env::var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").is_err()
-    {
-        return Ok(None);
-    }
-    let protocol = std::env::var("OTEL_EXPORTER_OTLP_PROTOCOL").unwrap_or_else(|_| "grpc".into());
-    let exporter = if protocol.starts_with("http") {
-        opentelemetry_otlp::SpanExporter::builder()
-            .with_http()
-            .build()?
+fn otlp_provider(otlp: &Otlp) -> anyhow::Result<SdkTracerProvider> {
+    use opentelemetry_otlp::WithExportConfig;
+    let exporter = if otlp.http {
+        let mut builder = opentelemetry_otlp::SpanExporter::builder().with_http();
+        if let Some(e) = &otlp.endpoint {
+            builder = builder.with_endpoint(format!("{}/v1/traces", e.trim_end_matches('/')));
+        }
+        builder.build()?
     } else {
-        opentelemetry_otlp::SpanExporter::builder()
-            .with_tonic()
-            .build()?
+        let mut builder = opentelemetry_otlp::SpanExporter::builder().with_tonic();
+        if let Some(e) = &otlp.endpoint {
+            builder = builder.with_endpoint(e.clone());
+        }
+        builder.build()?
     };
     let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| "minqing".into()))
+        .with_service_name(otlp.service_name.clone())
         .build();
-    Ok(Some(
-        SdkTracerProvider::builder()
-            .with_batch_exporter(exporter)
-            .with_resource(resource)
-            .build(),
-    ))
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
 }
 
 /// Installs the global subscriber once; later calls (tests start many servers) do nothing.
 /// `RUST_LOG` overrides the default level (`info`).
 pub fn init(json: bool) -> anyhow::Result<Telemetry> {
-    init_with(json, "info")
+    init_with(json, "info", Otlp::from_env())
 }
 
-pub fn init_with(json: bool, default_level: &'static str) -> anyhow::Result<Telemetry> {
+pub fn init_with(
+    json: bool,
+    default_level: &'static str,
+    otlp: Option<Otlp>,
+) -> anyhow::Result<Telemetry> {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     let filter = move || {
         EnvFilter::try_from_default_env()
@@ -72,7 +109,7 @@ pub fn init_with(json: bool, default_level: &'static str) -> anyhow::Result<Tele
             .with_filter(filter())
             .boxed()
     };
-    let provider = otlp_provider()?;
+    let provider = otlp.as_ref().map(otlp_provider).transpose()?;
     let otel = provider.as_ref().map(|p| {
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer("minqing"))
