@@ -21,7 +21,9 @@ type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Resu
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admin_finds_a_community_in_the_hydrated_hierarchy_browser() {
-    let Some(browser) = Browser::start() else { return };
+    let Some(browser) = Browser::start() else {
+        return;
+    };
 
     let site = tokio::task::spawn_blocking(|| xtask::build_site(false))
         .await
@@ -34,8 +36,12 @@ async fn an_admin_finds_a_community_in_the_hydrated_hierarchy_browser() {
     })
     .await;
 
-    let driver = browser.driver().await.expect("starting Chromium through chromedriver");
-    let outcome = hierarchy_browser_scenario(&driver, &server.base_url, &server.admin_password).await;
+    let driver = browser
+        .driver()
+        .await
+        .expect("starting Chromium through chromedriver");
+    let outcome =
+        hierarchy_browser_scenario(&driver, &server.base_url, &server.admin_password).await;
     if outcome.is_err() {
         dump_page(&driver).await;
     }
@@ -55,9 +61,18 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
     let tenant = form.find(By::Css("input[name=tenant]")).await?;
     tenant.clear().await?;
     tenant.send_keys("nanchang").await?;
-    form.find(By::Css("input[name=username]")).await?.send_keys("admin").await?;
-    form.find(By::Css("input[name=password]")).await?.send_keys(password).await?;
-    form.find(By::Css("[data-testid=login-submit]")).await?.click().await?;
+    form.find(By::Css("input[name=username]"))
+        .await?
+        .send_keys("admin")
+        .await?;
+    form.find(By::Css("input[name=password]"))
+        .await?
+        .send_keys(password)
+        .await?;
+    form.find(By::Css("[data-testid=login-submit]"))
+        .await?
+        .click()
+        .await?;
 
     // A generated password must be changed first; a given one may be used as it is.
     let landed = driver
@@ -68,39 +83,85 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
         .await?;
     if landed.attr("data-testid").await?.as_deref() == Some("change-password") {
         let new_password = "Browser-Test-Pass-2026!";
-        landed.find(By::Css("input[name=current_password]")).await?.send_keys(password).await?;
-        landed.find(By::Css("input[name=new_password]")).await?.send_keys(new_password).await?;
-        landed.find(By::Css("input[name=repeat_password]")).await?.send_keys(new_password).await?;
-        landed.find(By::Css("button[type=submit]")).await?.click().await?;
+        landed
+            .find(By::Css("input[name=current_password]"))
+            .await?
+            .send_keys(password)
+            .await?;
+        landed
+            .find(By::Css("input[name=new_password]"))
+            .await?
+            .send_keys(new_password)
+            .await?;
+        landed
+            .find(By::Css("input[name=repeat_password]"))
+            .await?
+            .send_keys(new_password)
+            .await?;
+        landed
+            .find(By::Css("button[type=submit]"))
+            .await?
+            .click()
+            .await?;
         wait_for(driver, "[data-testid=unit-tree]").await?;
     }
     assert_path(driver, "/units").await?;
     // Gone after any full page load: proves the steps below happen in place.
-    driver.execute("window.__minqingNoReload = true;", Vec::new()).await?;
+    driver
+        .execute("window.__minqingNoReload = true;", Vec::new())
+        .await?;
 
     // The single root opens by itself; opening a district is a click on its toggle.
     let district = wait_for(driver, "[data-testid=tree-node][data-name='青云谱区']").await?;
-    district.find(By::Css(":scope > .tree-row > [data-testid=tree-toggle]")).await?.click().await?;
+    district
+        .find(By::Css(":scope > .tree-row > [data-testid=tree-toggle]"))
+        .await?
+        .click()
+        .await?;
     wait_for(driver, "[data-testid=tree-node][data-name='青云谱区'] [data-testid=tree-node][data-name='徐家坊街道']").await?;
-    assert_eq!(district.attr("aria-expanded").await?.as_deref(), Some("true"));
+    assert_eq!(
+        district.attr("aria-expanded").await?.as_deref(),
+        Some("true")
+    );
 
     let search = driver.find(By::Id("unit-search")).await?;
     search.send_keys("洪城路").await?;
-    let result = wait_for(driver, "[data-testid=search-result][data-name='洪城路社区居委会'] a").await?;
+    let result = wait_for(
+        driver,
+        "[data-testid=search-result][data-name='洪城路社区居委会'] a",
+    )
+    .await?;
     result.click().await?;
 
-    let breadcrumb = wait_until_text(driver, "[data-testid=breadcrumb]", "南昌市 › 青云谱区 › 徐家坊街道").await?;
+    let breadcrumb = wait_until_text(
+        driver,
+        "[data-testid=breadcrumb]",
+        "南昌市 › 青云谱区 › 徐家坊街道",
+    )
+    .await?;
     assert_eq!(breadcrumb, "南昌市 › 青云谱区 › 徐家坊街道");
     let name = wait_until_text(driver, "[data-testid=unit-name]", "洪城路社区居委会").await?;
     assert_eq!(name, "洪城路社区居委会");
     let path = driver.current_url().await?.path().to_owned();
-    assert!(path.starts_with("/units/"), "the unit's page has its own address, got {path}");
+    assert!(
+        path.starts_with("/units/"),
+        "the unit's page has its own address, got {path}"
+    );
 
     // Language: in place, without a reload…
     wait_until_text(driver, "[data-testid=nav-units]", "单位层级").await?;
-    driver.find(By::Css("[data-testid=lang-en]")).await?.click().await?;
+    driver
+        .find(By::Css("[data-testid=lang-en]"))
+        .await?
+        .click()
+        .await?;
     wait_until_text(driver, "[data-testid=nav-units]", "Units").await?;
-    wait_until_text(driver, "[data-testid=unit-detail] .council h3", "Council — coming soon").await?;
+    wait_until_text(
+        driver,
+        "[data-testid=unit-detail] .council h3",
+        "Council — coming soon",
+    )
+    .await?;
     let cookie = driver.get_named_cookie("minqing_lang").await?;
     assert_eq!(cookie.value, "en");
     assert_no_reload(driver).await?;
@@ -108,10 +169,17 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
     // …and the server renders the next page in it (from the cookie), which hydrates cleanly.
     driver.refresh().await?;
     wait_hydrated(driver).await?;
-    let lang = driver.execute("return document.documentElement.lang;", Vec::new()).await?;
+    let lang = driver
+        .execute("return document.documentElement.lang;", Vec::new())
+        .await?;
     assert_eq!(lang.json().as_str(), Some("en"));
     wait_until_text(driver, "[data-testid=nav-units]", "Units").await?;
-    wait_until_text(driver, "[data-testid=breadcrumb]", "南昌市 › 青云谱区 › 徐家坊街道").await?;
+    wait_until_text(
+        driver,
+        "[data-testid=breadcrumb]",
+        "南昌市 › 青云谱区 › 徐家坊街道",
+    )
+    .await?;
     Ok(())
 }
 
@@ -120,7 +188,9 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
 async fn wait_hydrated(driver: &WebDriver) -> Result<()> {
     wait_for(driver, "body[data-hydrated=true]")
         .await
-        .map_err(|e| format!("the page never hydrated (is /pkg/minqing.wasm served and loading?): {e}"))?;
+        .map_err(|e| {
+            format!("the page never hydrated (is /pkg/minqing.wasm served and loading?): {e}")
+        })?;
     Ok(())
 }
 
@@ -136,7 +206,8 @@ async fn wait_for(driver: &WebDriver, css: &str) -> Result<WebElement> {
 
 /// Waits until the element's visible text (`innerText`, trimmed) is `expected`; returns it.
 async fn wait_until_text(driver: &WebDriver, css: &str, expected: &str) -> Result<String> {
-    let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null;";
+    let script =
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : null;";
     let deadline = Instant::now() + WAIT;
     loop {
         let text = driver.execute(script, vec![serde_json::json!(css)]).await?;
@@ -166,7 +237,9 @@ async fn assert_path(driver: &WebDriver, expected: &str) -> Result<()> {
 }
 
 async fn assert_no_reload(driver: &WebDriver) -> Result<()> {
-    let marker = driver.execute("return window.__minqingNoReload === true;", Vec::new()).await?;
+    let marker = driver
+        .execute("return window.__minqingNoReload === true;", Vec::new())
+        .await?;
     if marker.json().as_bool() != Some(true) {
         return Err("the page was reloaded; these steps must happen in place".into());
     }
@@ -178,7 +251,10 @@ async fn dump_page(driver: &WebDriver) {
         eprintln!("--- browser at {url}");
     }
     if let Ok(source) = driver.source().await {
-        let end = source.char_indices().nth(4000).map_or(source.len(), |(i, _)| i);
+        let end = source
+            .char_indices()
+            .nth(4000)
+            .map_or(source.len(), |(i, _)| i);
         eprintln!("--- page source (start):\n{}", &source[..end]);
     }
 }
@@ -193,16 +269,27 @@ struct Browser {
 impl Browser {
     /// None (after saying so on stderr) where Chromium is not installed and not required.
     fn start() -> Option<Browser> {
-        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER].into_iter().filter(|p| !Path::new(p).exists()).collect();
+        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
+            .into_iter()
+            .filter(|p| !Path::new(p).exists())
+            .collect();
         if !missing.is_empty() {
-            let why = format!("{} not found (apt-get install chromium chromium-driver)", missing.join(" and "));
+            let why = format!(
+                "{} not found (apt-get install chromium chromium-driver)",
+                missing.join(" and ")
+            );
             if std::env::var("MINQING_REQUIRE_BROWSER").as_deref() == Ok("1") {
                 panic!("MINQING_REQUIRE_BROWSER=1 but {why}");
             }
-            eprintln!("\n!!! SKIPPING browser test: {why}\n!!! The portal's hydration was NOT tested.\n");
+            eprintln!(
+                "\n!!! SKIPPING browser test: {why}\n!!! The portal's hydration was NOT tested.\n"
+            );
             return None;
         }
-        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
         let chromedriver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -211,12 +298,23 @@ impl Browser {
             .expect("starting chromedriver");
         let deadline = Instant::now() + Duration::from_secs(15);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port}");
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-        let profile = std::env::temp_dir().join(format!("minqing-chromium-{}-{nanos}", std::process::id()));
-        Some(Browser { chromedriver, port, profile })
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let profile =
+            std::env::temp_dir().join(format!("minqing-chromium-{}-{nanos}", std::process::id()));
+        Some(Browser {
+            chromedriver,
+            port,
+            profile,
+        })
     }
 
     async fn driver(&self) -> WebDriverResult<WebDriver> {

@@ -120,6 +120,9 @@ pub fn build_site(release: bool) -> Result<PathBuf> {
         .out_name(OUTPUT_NAME)
         .web(true)?
         .typescript(false)
+        // Function names only help debugging; a release leaves them out (over half the file).
+        .remove_name_section(release)
+        .remove_producers_section(release)
         .generate(&pkg)
         .with_context(|| format!("wasm-bindgen on {}", wasm.display()))?;
     let bound = pkg.join(format!("{OUTPUT_NAME}.wasm"));

@@ -28,7 +28,7 @@ pub struct PlannedAccount {
     pub display_name: String,
     /// None: generate one (to be changed at first login).
     pub password: Option<String>,
-    pub grants: Vec<(Role, Option<UnitId>)>,
+    pub grants: Vec<GrantSpec>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,12 +38,15 @@ pub struct AccountImportPlan {
     pub grants: Vec<(AccountId, Role, Option<UnitId>)>,
 }
 
+/// A grant as the planner sees it: a role over a unit's subtree (None: the whole tenant).
+pub type GrantSpec = (Role, Option<UnitId>);
+
 /// What the planner needs to know of the tenant.
 pub struct AccountImportContext<'a> {
     /// Unit code → id and path.
     pub units: &'a HashMap<String, (UnitId, UnitPath)>,
     /// Existing usernames → account and the grants it holds.
-    pub accounts: &'a HashMap<String, (AccountId, Vec<(Role, Option<UnitId>)>)>,
+    pub accounts: &'a HashMap<String, (AccountId, Vec<GrantSpec>)>,
     /// Where the importing administrator may grant.
     pub reach: &'a Reach,
     /// Importing into the platform tenant (operators) rather than a customer tenant.
