@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use crate::tenant::TenantKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TierKey {
     Province,
@@ -53,6 +54,7 @@ impl TierKey {
 
 /// One tier of a tenant. `level` is 1 for the tenant's top tier.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tier {
     pub level: i32,
     pub key: TierKey,

@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use minqing_domain::DomainError;
 use minqing_domain::division_import::RowError;
 use minqing_storage::StorageError;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -18,6 +20,39 @@ pub struct ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The body of every 4xx and 5xx answer, as `localize` writes it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable snake_case code (`unauthenticated`, `not_found`, `validation_failed`, …).
+    #[schema(example = "validation_failed")]
+    pub code: String,
+    /// The code explained in the caller's language (`Accept-Language`; zh-CN by default, or en).
+    pub message: String,
+    /// Field name → message, for the fields a validation failure names; empty otherwise.
+    pub fields: BTreeMap<String, String>,
+    /// The bad rows of a rejected import file (`import_invalid`); absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<ErrorRow>,
+}
+
+/// One bad row of an import file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorRow {
+    /// The line as a spreadsheet shows it (the header is line 1).
+    pub line: usize,
+    /// The row's code (division code or username), as given.
+    pub code: String,
+    /// A stable reason code (`unknown_parent`, `wrong_level`, `duplicate_code`, …).
+    pub reason: String,
+    /// The reason explained in the caller's language.
+    pub message: String,
+}
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {

@@ -3,6 +3,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod localize;
+pub mod openapi;
 pub mod router;
 pub mod routes;
 pub mod state;

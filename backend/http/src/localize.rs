@@ -6,9 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use minqing_domain::i18n::{Lang, message};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody, ErrorResponse, ErrorRow};
 
 pub fn request_lang(headers: &axum::http::HeaderMap) -> Lang {
     headers
@@ -54,30 +54,28 @@ fn is_empty(response: &Response) -> bool {
         .is_none_or(|v| v == "0")
 }
 
+/// `{"error": {"code", "message", "fields", "rows"?}}` ([`ErrorResponse`]) in `lang`.
 pub fn error_body(error: &ApiError, lang: Lang) -> Value {
-    let fields: Map<String, Value> = error
-        .fields
-        .iter()
-        .map(|(k, code)| (k.clone(), Value::String(message(code, lang))))
-        .collect();
-    let mut body = json!({
-        "code": error.code,
-        "message": message(error.code, lang),
-        "fields": fields,
-    });
-    if !error.rows.is_empty() {
-        body["rows"] = error
-            .rows
-            .iter()
-            .map(|r| {
-                json!({
-                    "line": r.line,
-                    "code": r.code,
-                    "reason": r.reason,
-                    "message": message(&r.reason, lang),
+    let body = ErrorResponse {
+        error: ErrorBody {
+            code: error.code.to_owned(),
+            message: message(error.code, lang),
+            fields: error
+                .fields
+                .iter()
+                .map(|(k, code)| (k.clone(), message(code, lang)))
+                .collect(),
+            rows: error
+                .rows
+                .iter()
+                .map(|r| ErrorRow {
+                    line: r.line,
+                    code: r.code.clone(),
+                    reason: r.reason.clone(),
+                    message: message(&r.reason, lang),
                 })
-            })
-            .collect();
-    }
-    json!({ "error": body })
+                .collect(),
+        },
+    };
+    serde_json::to_value(body).expect("an error body serializes")
 }

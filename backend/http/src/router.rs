@@ -2,8 +2,9 @@
 //! (request id, trace span, body limits, error localization, panic → 500 JSON).
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::HeaderName;
-use axum::routing::{delete, get, patch, post};
+use axum::handler::Handler;
+use axum::http::{HeaderName, Method};
+use axum::routing::{MethodFilter, MethodRouter, get, on};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -11,6 +12,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::ApiError;
 use crate::localize::localize;
+use crate::openapi;
 use crate::routes::{accounts, auth, health, operations_log, platform, tenant, units};
 use crate::state::AppState;
 
@@ -18,86 +20,132 @@ use crate::state::AppState;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 pub const IMPORT_LIMIT: usize = 64 * 1024 * 1024;
 
-fn api_routes() -> Router<AppState> {
-    let imports = Router::new()
-        .route("/units/import", post(units::import_units))
-        .route("/accounts/import", post(accounts::import_accounts))
-        .layer(DefaultBodyLimit::max(IMPORT_LIMIT));
-    Router::new()
-        .route("/auth/login", post(auth::login))
-        .route("/auth/logout", post(auth::logout))
-        .route("/auth/me", get(auth::me))
-        .route("/auth/password", post(auth::change_password))
-        .route(
-            "/platform/tenants",
-            get(platform::list_tenants).post(platform::create_tenant),
-        )
-        .route(
-            "/platform/tenants/{id}",
-            get(platform::get_tenant).patch(platform::update_tenant),
-        )
-        .route(
+/// Where the JSON API lives.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// One row of the route table: a method and path under [`API_PREFIX`], its handler, and
+/// whether it takes a file (64 MB) rather than a JSON body (1 MB).
+struct ApiRoute {
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+    file: bool,
+}
+
+fn route<H, T>(method: Method, path: &'static str, handler: H) -> ApiRoute
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a routable method");
+    ApiRoute {
+        method,
+        path,
+        handler: on(filter, handler),
+        file: false,
+    }
+}
+
+impl ApiRoute {
+    fn file(self) -> Self {
+        Self { file: true, ..self }
+    }
+}
+
+/// Every route under `/api/v1`, once: the router is built from this table, and [`api_routes`]
+/// lists it for the test that holds the OpenAPI document to it.
+fn table() -> Vec<ApiRoute> {
+    use Method as M;
+    vec![
+        route(M::POST, "/auth/login", auth::login),
+        route(M::POST, "/auth/logout", auth::logout),
+        route(M::GET, "/auth/me", auth::me),
+        route(M::POST, "/auth/password", auth::change_password),
+        route(M::GET, "/platform/tenants", platform::list_tenants),
+        route(M::POST, "/platform/tenants", platform::create_tenant),
+        route(M::GET, "/platform/tenants/{id}", platform::get_tenant),
+        route(M::PATCH, "/platform/tenants/{id}", platform::update_tenant),
+        route(
+            M::POST,
             "/platform/tenants/{id}/suspend",
-            post(platform::suspend_tenant),
-        )
-        .route(
+            platform::suspend_tenant,
+        ),
+        route(
+            M::POST,
             "/platform/tenants/{id}/resume",
-            post(platform::resume_tenant),
-        )
-        .route(
-            "/tenant",
-            get(tenant::get_tenant).patch(tenant::update_tenant),
-        )
-        .route(
-            "/tenant/tiers",
-            get(tenant::list_tiers).post(tenant::add_tier),
-        )
-        .route(
-            "/tenant/tiers/{key}",
-            patch(tenant::relabel_tier).delete(tenant::remove_tier),
-        )
-        .route("/units", get(units::list_units).post(units::create_unit))
-        .route("/units/roots", get(units::list_roots))
-        .route(
-            "/units/{id}",
-            get(units::get_unit).patch(units::update_unit),
-        )
-        .route("/units/{id}/children", get(units::list_children))
-        .route("/units/{id}/ancestors", get(units::list_ancestors))
-        .route("/units/{id}/move", post(units::move_unit))
-        .route("/units/{id}/merge", post(units::merge_unit))
-        .route("/units/{id}/archive", post(units::archive_unit))
-        .route(
-            "/accounts",
-            get(accounts::list_accounts).post(accounts::create_account),
-        )
-        .route(
-            "/accounts/{id}",
-            get(accounts::get_account).patch(accounts::update_account),
-        )
-        .route("/accounts/{id}/disable", post(accounts::disable_account))
-        .route("/accounts/{id}/enable", post(accounts::enable_account))
-        .route(
+            platform::resume_tenant,
+        ),
+        route(M::GET, "/tenant", tenant::get_tenant),
+        route(M::PATCH, "/tenant", tenant::update_tenant),
+        route(M::GET, "/tenant/tiers", tenant::list_tiers),
+        route(M::POST, "/tenant/tiers", tenant::add_tier),
+        route(M::PATCH, "/tenant/tiers/{key}", tenant::relabel_tier),
+        route(M::DELETE, "/tenant/tiers/{key}", tenant::remove_tier),
+        route(M::GET, "/units", units::list_units),
+        route(M::POST, "/units", units::create_unit),
+        route(M::GET, "/units/roots", units::list_roots),
+        route(M::GET, "/units/{id}", units::get_unit),
+        route(M::PATCH, "/units/{id}", units::update_unit),
+        route(M::GET, "/units/{id}/children", units::list_children),
+        route(M::GET, "/units/{id}/ancestors", units::list_ancestors),
+        route(M::POST, "/units/{id}/move", units::move_unit),
+        route(M::POST, "/units/{id}/merge", units::merge_unit),
+        route(M::POST, "/units/{id}/archive", units::archive_unit),
+        route(M::POST, "/units/import", units::import_units).file(),
+        route(M::GET, "/accounts", accounts::list_accounts),
+        route(M::POST, "/accounts", accounts::create_account),
+        route(M::GET, "/accounts/{id}", accounts::get_account),
+        route(M::PATCH, "/accounts/{id}", accounts::update_account),
+        route(M::POST, "/accounts/{id}/disable", accounts::disable_account),
+        route(M::POST, "/accounts/{id}/enable", accounts::enable_account),
+        route(
+            M::POST,
             "/accounts/{id}/reset-password",
-            post(accounts::reset_password),
-        )
-        .route("/accounts/{id}/grants", post(accounts::add_grant))
-        .route(
+            accounts::reset_password,
+        ),
+        route(M::POST, "/accounts/{id}/grants", accounts::add_grant),
+        route(
+            M::DELETE,
             "/accounts/{id}/grants/{grant_id}",
-            delete(accounts::remove_grant),
-        )
-        .route("/operations-log", get(operations_log::list_operations))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .merge(imports)
+            accounts::remove_grant,
+        ),
+        route(M::POST, "/accounts/import", accounts::import_accounts).file(),
+        route(M::GET, "/operations-log", operations_log::list_operations),
+        route(M::GET, "/openapi.json", openapi::openapi_json),
+    ]
+}
+
+/// Every (method, full path) the router serves under [`API_PREFIX`], paths as in OpenAPI
+/// (`/api/v1/units/{id}`).
+pub fn api_routes() -> Vec<(Method, String)> {
+    table()
+        .into_iter()
+        .map(|r| (r.method, format!("{API_PREFIX}{}", r.path)))
+        .collect()
+}
+
+fn api_router() -> Router<AppState> {
+    let (mut json, mut files) = (Router::new(), Router::new());
+    for r in table() {
+        if r.file {
+            files = files.route(r.path, r.handler);
+        } else {
+            json = json.route(r.path, r.handler);
+        }
+    }
+    json.layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .merge(files.layer(DefaultBodyLimit::max(IMPORT_LIMIT)))
         .fallback(|| async { ApiError::not_found() })
 }
 
-/// The API and health routes, with state. The server adds the portal and calls [`layers`].
+/// The API, its documentation page and the health routes, with state. The server adds the
+/// portal and calls [`layers`].
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .nest("/api/v1", api_routes())
+        .route("/api/docs", get(openapi::docs_page))
+        .nest(API_PREFIX, api_router())
         .with_state(state)
 }
 

@@ -358,6 +358,7 @@ impl Accounts<'_> {
 
 /// What an account import did; generated passwords are shown once, here.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountImportReport {
     pub created: usize,
     pub grants_added: usize,
@@ -365,6 +366,7 @@ pub struct AccountImportReport {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GeneratedPassword {
     pub username: String,
     pub generated_password: String,
@@ -379,7 +381,9 @@ impl Accounts<'_> {
         reach: &Reach,
         platform: bool,
     ) -> Result<AccountImportReport> {
-        use minqing_domain::account_import::{AccountImportContext, plan_account_import};
+        use minqing_domain::account_import::{
+            AccountImportContext, GrantSpec, plan_account_import,
+        };
         use std::collections::HashMap;
 
         let units: HashMap<String, (UnitId, UnitPath)> = unit::Entity::find()
@@ -395,7 +399,7 @@ impl Accounts<'_> {
             .filter(self.tenant_filter())
             .all(&self.scope.tx)
             .await?;
-        let accounts: HashMap<String, (AccountId, Vec<(Role, Option<UnitId>)>)> = self
+        let accounts: HashMap<String, (AccountId, Vec<GrantSpec>)> = self
             .with_grants(models)
             .await?
             .into_iter()

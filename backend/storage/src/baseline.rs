@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use sea_orm::DbBackend;
 
-use crate::error::{Result, StorageError};
 use crate::Storage;
+use crate::error::{Result, StorageError};
 
 impl Storage {
     /// COPYs `rows` (code, parent_code, level, name, path, id) into a fresh unindexed temporary
@@ -20,7 +20,10 @@ impl Storage {
         let mut conn = pool.acquire().await.map_err(db_err)?;
         let ddl = "CREATE TEMPORARY TABLE bench_units_copy (id uuid, tenant_id uuid, parent_id uuid, \
                    level int, code text, name text, path text, created_at timestamptz, updated_at timestamptz)";
-        sea_orm::sqlx::query(ddl).execute(&mut *conn).await.map_err(db_err)?;
+        sea_orm::sqlx::query(ddl)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
         let started = Instant::now();
         let mut copy = conn
             .copy_in_raw("COPY bench_units_copy FROM STDIN (FORMAT csv)")

@@ -84,9 +84,24 @@ fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Table)> {
         undecodable,
         ..Default::default()
     };
+    // Line numbers from byte offsets: csv's own line count drifts on CRLF and blank lines.
+    let newlines: Vec<usize> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, b)| *b == b'\n')
+        .map(|(i, _)| i)
+        .collect();
+    // A record's position can sit on the line break before it (CRLF, skipped blank lines).
+    let raw = text.as_bytes();
+    let line_of = |mut byte: usize| {
+        while byte < raw.len() && matches!(raw[byte], b'\r' | b'\n') {
+            byte += 1;
+        }
+        newlines.partition_point(|&n| n < byte) + 1
+    };
     for record in reader.records() {
         let record = record.map_err(|_| StorageError::ImportUnreadable("import_unreadable"))?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = record.position().map_or(0, |p| line_of(p.byte() as usize));
         let cells: Vec<String> = record.iter().map(str::to_owned).collect();
         if head.is_none() {
             if line != 1 {
@@ -163,6 +178,42 @@ pub fn read_division_file(bytes: &[u8]) -> Result<(Vec<RawRow>, Vec<RowError>)> 
     Ok((rows, errors))
 }
 
+pub const ACCOUNT_HEADER: [&str; 4] = ["username", "display_name", "role", "unit_code"];
+
+/// An account list (`username,display_name,role,unit_code[,password]`), one grant a row.
+pub fn read_account_file(bytes: &[u8]) -> Result<(Vec<AccountRow>, Vec<RowError>)> {
+    let table = read_table(bytes, &ACCOUNT_HEADER)?;
+    let errors = undecodable_rows(&table);
+    let rows = table
+        .rows
+        .into_iter()
+        .map(|(line, cells)| {
+            let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
+            AccountRow {
+                line,
+                username: cell(0),
+                display_name: cell(1),
+                role: cell(2),
+                unit_code: cell(3),
+                password: cell(4),
+            }
+        })
+        .collect();
+    Ok((rows, errors))
+}
+
+fn undecodable_rows(table: &Table) -> Vec<RowError> {
+    table
+        .undecodable
+        .iter()
+        .map(|line| RowError {
+            line: *line,
+            code: String::new(),
+            reason: "undecodable".into(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,40 +284,4 @@ mod tests {
         assert_eq!(rows[0].level, "1");
         assert_eq!(rows[0].line, 2);
     }
-}
-
-pub const ACCOUNT_HEADER: [&str; 4] = ["username", "display_name", "role", "unit_code"];
-
-/// An account list (`username,display_name,role,unit_code[,password]`), one grant a row.
-pub fn read_account_file(bytes: &[u8]) -> Result<(Vec<AccountRow>, Vec<RowError>)> {
-    let table = read_table(bytes, &ACCOUNT_HEADER)?;
-    let errors = undecodable_rows(&table);
-    let rows = table
-        .rows
-        .into_iter()
-        .map(|(line, cells)| {
-            let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
-            AccountRow {
-                line,
-                username: cell(0),
-                display_name: cell(1),
-                role: cell(2),
-                unit_code: cell(3),
-                password: cell(4),
-            }
-        })
-        .collect();
-    Ok((rows, errors))
-}
-
-fn undecodable_rows(table: &Table) -> Vec<RowError> {
-    table
-        .undecodable
-        .iter()
-        .map(|line| RowError {
-            line: *line,
-            code: String::new(),
-            reason: "undecodable".into(),
-        })
-        .collect()
 }

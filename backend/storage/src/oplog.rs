@@ -15,6 +15,7 @@ use crate::error::{Result, StorageError};
 use crate::scope::TenantScope;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LogEntry {
     pub id: Uuid,
     pub actor_id: Option<AccountId>,

@@ -18,6 +18,7 @@ use crate::scope::{Audit, TenantScope};
 use crate::tiers::json;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantView {
     pub id: TenantId,
     pub slug: String,

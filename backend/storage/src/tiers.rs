@@ -12,6 +12,7 @@ use crate::error::{Result, StorageError};
 use crate::scope::TenantScope;
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TierView {
     pub level: i32,
     pub key: TierKey,

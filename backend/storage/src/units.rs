@@ -65,6 +65,7 @@ impl From<UnitRow> for UnitView {
 
 /// One recorded boundary change (区划调整) or edit of a unit.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     pub change: String,
     pub old_code: Option<String>,
@@ -81,6 +82,7 @@ pub struct HistoryEntry {
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ImportReport {
     pub created: usize,
     pub updated: usize,

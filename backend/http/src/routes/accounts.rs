@@ -12,15 +12,21 @@ use minqing_storage::accounts::{AccountImportReport, AccountView, GrantView, New
 use minqing_storage::files::read_account_file;
 use minqing_storage::passwords::generate_password;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
 use crate::idempotency::Idempotency;
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, IdempotencyKey, ImportFile, NotFound, PayloadTooLarge,
+    Unauthorized, Unprocessable,
+};
 use crate::routes::ListResponse;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+/// A role, over the whole tenant (`unit_id` null) or over one unit's subtree.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct GrantResponse {
     pub id: Uuid,
     pub role: Role,
@@ -39,7 +45,7 @@ impl From<GrantView> for GrantResponse {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AccountResponse {
     pub id: AccountId,
     pub username: String,
@@ -78,13 +84,32 @@ async fn managed_account(scope: &TenantScope, caller: &Caller, id: Uuid) -> ApiR
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListAccountsQuery {
+    /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
+/// List accounts.
+///
+/// The accounts the caller may manage: all for a whole-tenant administrator, those with a grant
+/// inside its subtrees for a scoped one.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    params(ListAccountsQuery),
+    responses(
+        (status = 200, description = "A page of accounts.", body = ListResponse<AccountResponse>),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn list_accounts(
     State(state): State<AppState>,
     caller: Caller,
@@ -105,7 +130,7 @@ pub async fn list_accounts(
     Ok(axum::Json(ListResponse::new(items, next)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateAccountRequest {
     pub username: String,
@@ -117,10 +142,15 @@ pub struct CreateAccountRequest {
     pub grants: Vec<GrantRequest>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrantRequest {
+    /// `tenant_admin`, `leader`, `cadre`, `recorder` or `auditor` (`platform_operator` in the
+    /// platform tenant).
+    #[schema(example = "cadre")]
     pub role: String,
+    /// The unit whose subtree the role covers; absent or null for the whole tenant
+    /// (whole-tenant administrators only).
     pub unit_id: Option<Uuid>,
 }
 
@@ -150,6 +180,27 @@ async fn checked_grant(
     }
 }
 
+/// Create an account.
+///
+/// With its grants at once; a scoped administrator must give at least one inside its subtree.
+/// Without a password one is generated, answered once in `generated_password`, and must be
+/// changed at first login. Honours `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    params(IdempotencyKey),
+    request_body = CreateAccountRequest,
+    responses(
+        (status = 201, description = "Created.", body = AccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn create_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -206,6 +257,20 @@ pub async fn create_account(
     Ok(answer)
 }
 
+/// Get an account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/accounts/{id}",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The account.", body = AccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn get_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -217,12 +282,29 @@ pub async fn get_account(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateAccountRequest {
     pub display_name: String,
 }
 
+/// Rename an account.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/accounts/{id}",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id.")),
+    request_body = UpdateAccountRequest,
+    responses(
+        (status = 200, description = "The account as changed.", body = AccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn update_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -265,6 +347,23 @@ async fn set_disabled(
     Ok(axum::Json(updated.into()))
 }
 
+/// Disable an account.
+///
+/// Its sessions end at once. One cannot disable oneself (409 `cannot_disable_self`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{id}/disable",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The account, disabled.", body = AccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    )
+)]
 pub async fn disable_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -273,6 +372,20 @@ pub async fn disable_account(
     set_disabled(state, caller, id, true).await
 }
 
+/// Enable a disabled account.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{id}/enable",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The account, enabled.", body = AccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn enable_account(
     State(state): State<AppState>,
     caller: Caller,
@@ -281,13 +394,28 @@ pub async fn enable_account(
     set_disabled(state, caller, id, false).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ResetPasswordResponse {
     pub generated_password: String,
 }
 
-/// `POST /accounts/{id}/reset-password`: a generated password, to be changed at next login;
-/// the account's sessions end.
+/// Reset an account's password.
+///
+/// A generated password, answered once and to be changed at next login; the account's sessions
+/// end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{id}/reset-password",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "The new password.", body = ResetPasswordResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn reset_password(
     State(state): State<AppState>,
     caller: Caller,
@@ -311,6 +439,25 @@ pub async fn reset_password(
     }))
 }
 
+/// Grant a role.
+///
+/// A scoped administrator may grant only inside its subtrees.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/{id}/grants",
+    tag = "accounts",
+    params(("id" = Uuid, Path, description = "The account's id.")),
+    request_body = GrantRequest,
+    responses(
+        (status = 201, description = "The account with the new grant.", body = AccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn add_grant(
     State(state): State<AppState>,
     caller: Caller,
@@ -325,6 +472,25 @@ pub async fn add_grant(
     Ok((StatusCode::CREATED, axum::Json(updated.into())))
 }
 
+/// Revoke a grant.
+///
+/// A scoped administrator may revoke only what it could have granted.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/accounts/{id}/grants/{grant_id}",
+    tag = "accounts",
+    params(
+        ("id" = Uuid, Path, description = "The account's id."),
+        ("grant_id" = Uuid, Path, description = "The grant's id."),
+    ),
+    responses(
+        (status = 200, description = "The account without the grant.", body = AccountResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn remove_grant(
     State(state): State<AppState>,
     caller: Caller,
@@ -351,9 +517,26 @@ pub async fn remove_grant(
     Ok(axum::Json(updated.into()))
 }
 
-/// `POST /accounts/import`: accounts with their grants from CSV or XLSX
-/// (`username,display_name,role,unit_code[,password]`, one grant a row), in one transaction;
-/// generated passwords come back once, in the answer.
+/// Import accounts with their grants.
+///
+/// CSV or XLSX with the columns `username,display_name,role,unit_code[,password]`, one grant a
+/// row, as the multipart field `file` or as the raw body, up to 64 MB. One transaction: any bad
+/// row and nothing is imported, and the 422 `import_invalid` names every bad row. Generated
+/// passwords come back once, in the answer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts/import",
+    tag = "accounts",
+    request_body(content = ImportFile, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "What the import did.", body = AccountImportReport),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn import_accounts(
     State(state): State<AppState>,
     caller: Caller,

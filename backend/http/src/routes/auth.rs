@@ -12,25 +12,34 @@ use minqing_domain::tenant::TenantStatus;
 use minqing_storage::passwords::{burn_verification_time, verify_password};
 use minqing_storage::throttle;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, SESSION_COOKIE, SessionCaller};
+use crate::openapi::{
+    BadRequest, Forbidden, PayloadTooLarge, TooManyRequests, Unauthorized, Unprocessable,
+};
 use crate::routes::accounts::GrantResponse;
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The tenant's slug; `platform` for operators.
+    #[schema(example = "nanchang")]
     pub tenant: String,
     pub username: String,
     pub password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
+    /// Send as `Authorization: Bearer <token>`.
     pub token: String,
+    /// When the session ends if unused (idle expiry); each use extends it up to the absolute limit.
     pub expires_at: DateTime<Utc>,
+    /// For `x-csrf-token` on unsafe requests made with the session cookie.
     pub csrf_token: String,
     pub must_change_password: bool,
 }
@@ -68,6 +77,27 @@ fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     .expect("cookie text is ASCII")
 }
 
+/// Log in.
+///
+/// Answers a token and sets the portal's session cookie. Unknown tenant and wrong password give
+/// the same 401 `invalid_credentials`; repeated failures are throttled (429 `login_throttled`);
+/// a suspended tenant is a 403 `tenant_suspended`, a disabled account 403 `account_disabled`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; also sets the `minqing_session` cookie.", body = LoginResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -131,6 +161,19 @@ pub async fn login(
     Ok(response)
 }
 
+/// Log out.
+///
+/// Ends the session (token and cookie alike) and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    responses(
+        (status = 204, description = "Logged out."),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
 pub async fn logout(State(state): State<AppState>, caller: SessionCaller) -> ApiResult<Response> {
     state.storage.sessions().end(&caller.token).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -140,7 +183,7 @@ pub async fn logout(State(state): State<AppState>, caller: SessionCaller) -> Api
     Ok(response)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MeTenant {
     pub id: Uuid,
     pub slug: String,
@@ -149,7 +192,7 @@ pub struct MeTenant {
     pub name_en: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MeAccount {
     pub id: AccountId,
     pub username: String,
@@ -157,7 +200,7 @@ pub struct MeAccount {
     pub must_change_password: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct MeResponse {
     pub tenant: MeTenant,
     pub account: MeAccount,
@@ -166,6 +209,20 @@ pub struct MeResponse {
     pub expires_at: DateTime<Utc>,
 }
 
+/// Who am I.
+///
+/// The caller's tenant, account and grants, and the session's CSRF token. Answers even when the
+/// password must be changed first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/me",
+    tag = "auth",
+    responses(
+        (status = 200, description = "The caller.", body = MeResponse),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
 pub async fn me(
     State(state): State<AppState>,
     caller: SessionCaller,
@@ -198,14 +255,30 @@ pub async fn me(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordRequest {
     pub current_password: String,
     pub new_password: String,
 }
 
-/// Changes one's own password; the account's other sessions end, this one stays.
+/// Change one's own password.
+///
+/// The account's other sessions end; this one stays.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password",
+    tag = "auth",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     caller: SessionCaller,

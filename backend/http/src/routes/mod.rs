@@ -8,11 +8,13 @@ pub mod tenant;
 pub mod units;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Every list answers `{"items": […], "next_cursor": … | null}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ListResponse<T> {
     pub items: Vec<T>,
+    /// Pass as `?cursor=` for the next page; null on the last page.
     pub next_cursor: Option<String>,
 }
 

@@ -11,11 +11,16 @@ use minqing_domain::tenant::{
 };
 use minqing_storage::platform::{NewTenant, TenantChanges, TenantView};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
 use crate::idempotency::Idempotency;
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, IdempotencyKey, NotFound, PayloadTooLarge, Unauthorized,
+    Unprocessable,
+};
 use crate::routes::ListResponse;
 use crate::state::AppState;
 
@@ -27,7 +32,7 @@ fn require_operator(caller: &Caller) -> ApiResult<()> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TenantResponse {
     #[serde(flatten)]
     pub tenant: TenantView,
@@ -36,13 +41,31 @@ pub struct TenantResponse {
     pub admin_password: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListTenantsQuery {
+    /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
+/// List tenants.
+///
+/// Every tenant but the operators' own `platform`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/platform/tenants",
+    tag = "platform",
+    params(ListTenantsQuery),
+    responses(
+        (status = 200, description = "A page of tenants.", body = ListResponse<TenantView>),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn list_tenants(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,18 +81,42 @@ pub async fn list_tenants(
     Ok(axum::Json(ListResponse::new(items, next)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTenantRequest {
+    /// `^[a-z][a-z0-9-]{1,30}$`; `platform` is reserved.
+    #[schema(example = "jiangxi")]
     pub slug: String,
+    /// `city` or `province`: decides the default tiers.
+    #[schema(example = "province")]
     pub kind: String,
     pub name_zh: String,
     pub name_en: String,
+    /// An IANA zone name; `Asia/Shanghai` when absent.
     pub time_zone: Option<String>,
+    /// The first admin's password; generated (shown once, to be changed) when absent.
     pub admin_password: Option<String>,
 }
 
-/// `POST /platform/tenants` (honours `Idempotency-Key`).
+/// Create a tenant.
+///
+/// With its default tiers and a first administrator `admin`. Honours `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/tenants",
+    tag = "platform",
+    params(IdempotencyKey),
+    request_body = CreateTenantRequest,
+    responses(
+        (status = 201, description = "Created.", body = TenantResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn create_tenant(
     State(state): State<AppState>,
     caller: Caller,
@@ -139,6 +186,20 @@ pub async fn create_tenant(
     Ok(answer)
 }
 
+/// Get a tenant.
+#[utoipa::path(
+    get,
+    path = "/api/v1/platform/tenants/{id}",
+    tag = "platform",
+    params(("id" = Uuid, Path, description = "The tenant's id.")),
+    responses(
+        (status = 200, description = "The tenant.", body = TenantView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn get_tenant(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,11 +213,13 @@ pub async fn get_tenant(
     Ok(axum::Json(tenant))
 }
 
-#[derive(Debug, Deserialize)]
+/// The fields to change; absent ones stay.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTenantRequest {
     pub name_zh: Option<String>,
     pub name_en: Option<String>,
+    /// An IANA zone name.
     pub time_zone: Option<String>,
 }
 
@@ -181,6 +244,23 @@ pub fn parse_changes(req: UpdateTenantRequest) -> ApiResult<TenantChanges> {
     Ok(changes)
 }
 
+/// Rename a tenant or change its time zone.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/platform/tenants/{id}",
+    tag = "platform",
+    params(("id" = Uuid, Path, description = "The tenant's id.")),
+    request_body = UpdateTenantRequest,
+    responses(
+        (status = 200, description = "The tenant as changed.", body = TenantView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn update_tenant(
     State(state): State<AppState>,
     caller: Caller,
@@ -214,6 +294,22 @@ async fn set_status(
     ))
 }
 
+/// Suspend a tenant.
+///
+/// Its sessions end and its accounts cannot log in (403 `tenant_suspended`) until resumed.
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/tenants/{id}/suspend",
+    tag = "platform",
+    params(("id" = Uuid, Path, description = "The tenant's id.")),
+    responses(
+        (status = 200, description = "The tenant, suspended.", body = TenantView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn suspend_tenant(
     State(state): State<AppState>,
     caller: Caller,
@@ -222,6 +318,20 @@ pub async fn suspend_tenant(
     set_status(state, caller, id, TenantStatus::Suspended).await
 }
 
+/// Resume a suspended tenant.
+#[utoipa::path(
+    post,
+    path = "/api/v1/platform/tenants/{id}/resume",
+    tag = "platform",
+    params(("id" = Uuid, Path, description = "The tenant's id.")),
+    responses(
+        (status = 200, description = "The tenant, active.", body = TenantView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn resume_tenant(
     State(state): State<AppState>,
     caller: Caller,

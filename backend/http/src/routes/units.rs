@@ -7,37 +7,47 @@ use chrono::NaiveDate;
 use minqing_domain::UnitId;
 use minqing_domain::access::{Permission, Reach};
 use minqing_domain::tenant::parse_name;
-use minqing_domain::tier::Tier;
+use minqing_domain::tier::{Tier, TierKey};
 use minqing_domain::unit::UnitCode;
 use minqing_storage::TenantScope;
 use minqing_storage::files::read_division_file;
 use minqing_storage::units::{ChangeNote, HistoryEntry, ImportReport, ListQuery, UnitView};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
 use crate::idempotency::Idempotency;
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, IdempotencyKey, ImportFile, NotFound, PayloadTooLarge,
+    Unauthorized, Unprocessable,
+};
 use crate::routes::ListResponse;
 use crate::state::AppState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UnitResponse {
     pub id: UnitId,
+    /// The official division code (统计用区划代码), when the unit has one.
     pub code: Option<String>,
     pub name: String,
+    /// The tenant's tier index: 1 is the tenant's top tier.
     pub level: i32,
+    #[schema(value_type = Option<TierKey>)]
     pub tier_key: Option<&'static str>,
     pub tier_label_zh: Option<String>,
     pub tier_label_en: Option<String>,
     pub parent_id: Option<UnitId>,
     pub child_count: i64,
+    /// Abolished (撤销): kept with its records, hidden from lists unless `?archived=true`.
     pub archived: bool,
+    /// Root first; with search hits and in `GET /units/{id}` only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ancestors: Option<Vec<AncestorResponse>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AncestorResponse {
     pub id: UnitId,
     pub name: String,
@@ -45,7 +55,7 @@ pub struct AncestorResponse {
     pub level: i32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UnitDetailResponse {
     #[serde(flatten)]
     pub unit: UnitResponse,
@@ -78,21 +88,43 @@ fn ancestor(u: UnitView) -> AncestorResponse {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListUnitsQuery {
+    /// Only this unit's direct children.
     pub parent: Option<Uuid>,
     /// Only within this unit's subtree (itself included).
     pub within: Option<Uuid>,
+    /// Search by name or code prefix (up to 100 characters); each hit comes with its ancestors.
     pub q: Option<String>,
+    /// Include archived units.
     #[serde(default)]
     pub archived: bool,
+    /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
-/// `GET /units`: depth-first through the caller's subtrees; `?parent=` direct children;
-/// `?q=` search by name or code prefix (each hit with its ancestors); `?within=` one subtree.
+/// List units.
+///
+/// Without filters, every unit of the caller's subtrees in depth-first order (parents before
+/// children); `?parent=` direct children; `?q=` search by name or code prefix (each hit with its
+/// ancestors); `?within=` one subtree. A `parent` or `within` the caller cannot see is a 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units",
+    tag = "units",
+    params(ListUnitsQuery),
+    responses(
+        (status = 200, description = "A page of units.", body = ListResponse<UnitResponse>),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn list_units(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,7 +186,19 @@ async fn visible_ancestors(
         .collect())
 }
 
-/// `GET /units/roots`: the top of the caller's tree.
+/// List the top of the caller's tree.
+///
+/// The tenant's top-tier units, or for a scoped caller the roots of its granted subtrees.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/roots",
+    tag = "units",
+    responses(
+        (status = 200, description = "Every root; `next_cursor` is null.", body = ListResponse<UnitResponse>),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    )
+)]
 pub async fn list_roots(
     State(state): State<AppState>,
     caller: Caller,
@@ -169,16 +213,34 @@ pub async fn list_roots(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ChildrenQuery {
+    /// Include archived units.
     #[serde(default)]
     pub archived: bool,
+    /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
-/// `GET /units/{id}/children`.
+/// List a unit's children.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{id}/children",
+    tag = "units",
+    params(("id" = Uuid, Path, description = "The unit's id."), ChildrenQuery),
+    responses(
+        (status = 200, description = "A page of direct children.", body = ListResponse<UnitResponse>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn list_children(
     State(state): State<AppState>,
     caller: Caller,
@@ -200,7 +262,22 @@ pub async fn list_children(
     .await
 }
 
-/// `GET /units/{id}`: the unit, its ancestors (root first) and its recorded changes.
+/// Get a unit.
+///
+/// The unit, its ancestors (root first) and its recorded changes.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{id}",
+    tag = "units",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    responses(
+        (status = 200, description = "The unit.", body = UnitDetailResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn get_unit(
     State(state): State<AppState>,
     caller: Caller,
@@ -220,7 +297,22 @@ pub async fn get_unit(
     }))
 }
 
-/// `GET /units/{id}/ancestors`.
+/// List a unit's ancestors.
+///
+/// Root first; a scoped caller sees the names above its subtree (for breadcrumbs).
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{id}/ancestors",
+    tag = "units",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    responses(
+        (status = 200, description = "The ancestors; `next_cursor` is null.", body = ListResponse<AncestorResponse>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
 pub async fn list_ancestors(
     State(state): State<AppState>,
     caller: Caller,
@@ -235,10 +327,10 @@ pub async fn list_ancestors(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUnitRequest {
-    /// None creates a top-tier unit (whole-tenant administrators only).
+    /// Absent or null: a top-tier unit (whole-tenant administrators only).
     pub parent_id: Option<Uuid>,
     pub name: String,
     pub code: Option<String>,
@@ -253,7 +345,25 @@ fn parse_code(raw: Option<&str>) -> ApiResult<Option<UnitCode>> {
     }
 }
 
-/// `POST /units` (honours `Idempotency-Key`).
+/// Create a unit.
+///
+/// One tier below its parent. Honours `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units",
+    tag = "units",
+    params(IdempotencyKey),
+    request_body = CreateUnitRequest,
+    responses(
+        (status = 201, description = "Created.", body = UnitResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn create_unit(
     State(state): State<AppState>,
     caller: Caller,
@@ -294,13 +404,15 @@ pub async fn create_unit(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUnitRequest {
     pub name: Option<String>,
     /// A new official code (区划代码变更).
     pub code: Option<String>,
+    /// When the change took effect; today when absent.
     pub effective_on: Option<NaiveDate>,
+    /// Why (up to 500 characters), for the unit's history.
     pub note: Option<String>,
 }
 
@@ -327,7 +439,26 @@ async fn unit_response(scope: &TenantScope, unit: UnitView) -> ApiResult<axum::J
     Ok(axum::Json(respond(unit, &tiers)))
 }
 
-/// `PATCH /units/{id}`: rename and/or recode; former names and codes stay on record.
+/// Rename or recode a unit.
+///
+/// Former names and codes stay on record in its history.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/units/{id}",
+    tag = "units",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    request_body = UpdateUnitRequest,
+    responses(
+        (status = 200, description = "The unit as changed.", body = UnitResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn update_unit(
     State(state): State<AppState>,
     caller: Caller,
@@ -361,7 +492,7 @@ pub async fn update_unit(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoveUnitRequest {
     pub parent_id: Uuid,
@@ -369,7 +500,26 @@ pub struct MoveUnitRequest {
     pub note: Option<String>,
 }
 
-/// `POST /units/{id}/move`: the subtree moves with it.
+/// Move a unit under another parent.
+///
+/// The subtree moves with it; the new parent must be one tier above.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units/{id}/move",
+    tag = "units",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    request_body = MoveUnitRequest,
+    responses(
+        (status = 200, description = "The unit as moved.", body = UnitResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn move_unit(
     State(state): State<AppState>,
     caller: Caller,
@@ -394,14 +544,34 @@ pub async fn move_unit(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArchiveUnitRequest {
     pub effective_on: Option<NaiveDate>,
     pub note: Option<String>,
 }
 
-/// `POST /units/{id}/archive`: abolished (撤销); the unit and its records stay.
+/// Archive (abolish, 撤销) a unit.
+///
+/// The unit and its records stay. Its children must go first (409 `unit_has_children`). The
+/// body is optional.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units/{id}/archive",
+    tag = "units",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    request_body(content = Option<ArchiveUnitRequest>, description = "Optional: when and why."),
+    responses(
+        (status = 200, description = "The unit, archived.", body = UnitResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn archive_unit(
     State(state): State<AppState>,
     caller: Caller,
@@ -423,7 +593,7 @@ pub async fn archive_unit(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeUnitRequest {
     pub into_id: Uuid,
@@ -431,7 +601,26 @@ pub struct MergeUnitRequest {
     pub note: Option<String>,
 }
 
-/// `POST /units/{id}/merge`: merged into another unit of the same tier (合并).
+/// Merge a unit into another (合并).
+///
+/// Into another unit of the same tier.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units/{id}/merge",
+    tag = "units",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    request_body = MergeUnitRequest,
+    responses(
+        (status = 200, description = "The unit, merged.", body = UnitResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn merge_unit(
     State(state): State<AppState>,
     caller: Caller,
@@ -456,8 +645,27 @@ pub async fn merge_unit(
     Ok(response)
 }
 
-/// `POST /units/import`: a division list (CSV or XLSX, `code,parent_code,level,name`) in one
-/// transaction — any bad row and nothing is imported, every bad row is named.
+/// Import the division list.
+///
+/// CSV (UTF-8 with or without BOM, or GB18030/GBK) or XLSX with the columns
+/// `code,parent_code,level,name` (`level` is the tenant's tier index, 1 = top tier), as the
+/// multipart field `file` or as the raw body, up to 64 MB. One transaction: any bad row and
+/// nothing is imported, and the 422 `import_invalid` names every bad row. Re-importing updates
+/// names and parents of the codes it lists and never deletes. Whole-tenant administrators only.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units/import",
+    tag = "units",
+    request_body(content = ImportFile, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "What the import did.", body = ImportReport),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
 pub async fn import_units(
     State(state): State<AppState>,
     caller: Caller,
