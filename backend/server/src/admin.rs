@@ -4,25 +4,12 @@ use minqing_domain::role::Role;
 use minqing_domain::tenant::PLATFORM_SLUG;
 use minqing_storage::accounts::NewAccount;
 use minqing_storage::passwords::generate_password;
-use minqing_storage::seed::SeedOptions;
 use minqing_storage::{Audit, Storage};
 
 use crate::config::Config;
 
 async fn storage(config: &Config) -> anyhow::Result<Storage> {
-    let storage = Storage::connect(
-        &config.database_url,
-        config.redis_url.as_deref(),
-        config.sessions,
-    )
-    .await?;
-    storage
-        .prepare(&SeedOptions {
-            bootstrap_password: config.bootstrap_password.clone(),
-            demo: false,
-        })
-        .await?;
-    Ok(storage)
+    Ok(crate::startup::open_storage(config, false).await?.0)
 }
 
 fn shell_audit() -> Audit {

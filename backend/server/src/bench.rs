@@ -13,7 +13,6 @@ use minqing_domain::TenantId;
 use minqing_domain::tenant::{TenantKind, TenantSlug};
 use minqing_storage::files::read_division_file;
 use minqing_storage::platform::NewTenant;
-use minqing_storage::seed::SeedOptions;
 use minqing_storage::{Audit, Storage};
 
 use crate::config::Config;
@@ -28,19 +27,7 @@ const BENCH_PASSWORD: &str = "Bench-Admin-2026!";
 const DISTRICT_CODE: &str = "360104000000";
 
 async fn storage(config: &Config) -> anyhow::Result<Storage> {
-    let storage = Storage::connect(
-        &config.database_url,
-        config.redis_url.as_deref(),
-        config.sessions,
-    )
-    .await?;
-    storage
-        .prepare(&SeedOptions {
-            bootstrap_password: config.bootstrap_password.clone(),
-            demo: false,
-        })
-        .await?;
-    Ok(storage)
+    Ok(crate::startup::open_storage(config, false).await?.0)
 }
 
 /// Creates a province tenant and imports `file` into it; returns the tenant and the import time.

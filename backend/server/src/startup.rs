@@ -17,20 +17,26 @@ pub struct Server {
     pub seed: SeedReport,
 }
 
+/// Connects, migrates and seeds: what every command that touches the database does first.
+pub async fn open_storage(config: &Config, demo: bool) -> anyhow::Result<(Storage, SeedReport)> {
+    let storage = Storage::connect(
+        &config.database_url,
+        config.redis_url.as_deref(),
+        config.sessions,
+    )
+    .await?;
+    let seed = storage
+        .prepare(&SeedOptions {
+            bootstrap_password: config.bootstrap_password.clone(),
+            demo,
+        })
+        .await?;
+    Ok((storage, seed))
+}
+
 impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let storage = Storage::connect(
-            &config.database_url,
-            config.redis_url.as_deref(),
-            config.sessions,
-        )
-        .await?;
-        let seed = storage
-            .prepare(&SeedOptions {
-                bootstrap_password: config.bootstrap_password.clone(),
-                demo: config.demo,
-            })
-            .await?;
+        let (storage, seed) = open_storage(config, config.demo).await?;
         let state = AppState {
             storage: storage.clone(),
             config: HttpConfig {

@@ -434,6 +434,22 @@ async fn managed_unit(scope: &TenantScope, caller: &Caller, id: Uuid) -> ApiResu
     Ok(unit)
 }
 
+/// A unit named in a request body: when it cannot be seen, the field is what is wrong.
+async fn named_unit(
+    scope: &TenantScope,
+    caller: &Caller,
+    id: Uuid,
+    field: &str,
+) -> ApiResult<UnitView> {
+    managed_unit(scope, caller, id).await.map_err(|e| {
+        if e.code == "not_found" {
+            ApiError::field(field, "unknown_unit")
+        } else {
+            e
+        }
+    })
+}
+
 async fn unit_response(scope: &TenantScope, unit: UnitView) -> ApiResult<axum::Json<UnitResponse>> {
     let tiers = scope.tiers().list().await?;
     Ok(axum::Json(respond(unit, &tiers)))
@@ -529,15 +545,7 @@ pub async fn move_unit(
     let note = change_note(req.effective_on, req.note)?;
     let scope = caller.write(&state).await?;
     let unit = managed_unit(&scope, &caller, id).await?;
-    let parent = managed_unit(&scope, &caller, req.parent_id)
-        .await
-        .map_err(|e| {
-            if e.code == "not_found" {
-                ApiError::field("parent_id", "unknown_unit")
-            } else {
-                e
-            }
-        })?;
+    let parent = named_unit(&scope, &caller, req.parent_id, "parent_id").await?;
     let moved = scope.units().move_to(&unit, &parent, &note).await?;
     let response = unit_response(&scope, moved).await?;
     scope.commit().await?;
@@ -630,15 +638,7 @@ pub async fn merge_unit(
     let note = change_note(req.effective_on, req.note)?;
     let scope = caller.write(&state).await?;
     let unit = managed_unit(&scope, &caller, id).await?;
-    let target = managed_unit(&scope, &caller, req.into_id)
-        .await
-        .map_err(|e| {
-            if e.code == "not_found" {
-                ApiError::field("into_id", "unknown_unit")
-            } else {
-                e
-            }
-        })?;
+    let target = named_unit(&scope, &caller, req.into_id, "into_id").await?;
     let merged = scope.units().merge_into(&unit, &target, &note).await?;
     let response = unit_response(&scope, merged).await?;
     scope.commit().await?;
