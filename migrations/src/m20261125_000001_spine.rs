@@ -74,6 +74,9 @@ impl MigrationTrait for Migration {
                     .col(string_null("code"))
                     .col(string("name"))
                     .col(string("path"))
+                    // Unarchived children, kept by the units repository on every change, so a
+                    // page of 500 units needs no count per row.
+                    .col(integer("child_count").default(0))
                     .col(timestamp_with_time_zone_null("archived_at"))
                     .col(timestamp_with_time_zone("created_at"))
                     .col(timestamp_with_time_zone("updated_at"))

@@ -44,6 +44,10 @@ async fn the_nanchang_list_imports_whole_and_reimporting_it_changes_nothing() {
     let (_, tiers) = t.admin.get("/api/v1/tenant/tiers").await;
     assert_eq!(tier_counts(&tiers), [1, 9, 139, 2263]);
 
+    // Child counts come with the import: 南昌市 has its 9 districts.
+    let (_, roots) = t.admin.get("/api/v1/units/roots").await;
+    assert_eq!(roots["items"][0]["child_count"], 9);
+
     // 洪城路社区居委会 is found by name and by code, with its ancestors.
     for q in ["洪城路", "360104009009"] {
         let (_, found) = t.admin.get(&format!("/api/v1/units?q={q}")).await;
@@ -318,6 +322,15 @@ async fn boundary_changes_keep_former_names_codes_and_parents_on_record() {
         (StatusCode::CONFLICT, Some("wrong_parent_level"))
     );
 
+    // Child counts follow the move: 甲区 lost a street, 乙区 gained one.
+    let district_a = unit_id(&t.admin, "990101000000").await;
+    let count = |id: String| {
+        let admin = t.admin.clone();
+        async move { admin.get(&format!("/api/v1/units/{id}")).await.1["child_count"].as_i64() }
+    };
+    assert_eq!(count(district_a.clone()).await, Some(1));
+    assert_eq!(count(district_b.clone()).await, Some(1));
+
     // Merge west into east: its community moves, west is archived and points to east.
     let (status, body) = t
         .admin
@@ -339,6 +352,14 @@ async fn boundary_changes_keep_former_names_codes_and_parents_on_record() {
         .clone();
     assert_eq!(last["change"], "merged");
     assert_eq!(last["merged_into_id"], east.as_str());
+
+    assert_eq!(count(east.clone()).await, Some(2));
+    assert_eq!(count(west.clone()).await, Some(0));
+    assert_eq!(
+        count(district_a.clone()).await,
+        Some(0),
+        "west was archived"
+    );
 
     // Archived units leave lists unless asked for, and are never deleted.
     let (_, listed) = t.admin.get("/api/v1/units?q=西街道").await;
@@ -376,6 +397,11 @@ async fn boundary_changes_keep_former_names_codes_and_parents_on_record() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        count(east.clone()).await,
+        Some(1),
+        "an archived child no longer counts"
+    );
 }
 
 #[tokio::test]

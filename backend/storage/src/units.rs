@@ -10,10 +10,10 @@ use minqing_domain::division_import::{
 };
 use minqing_domain::unit::{UnitCode, UnitPath};
 use minqing_domain::{TenantId, UnitId};
-use sea_orm::sea_query::{Expr, ExprTrait, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -36,20 +36,8 @@ pub struct UnitView {
     pub child_count: i64,
 }
 
-#[derive(FromQueryResult)]
-struct UnitRow {
-    id: Uuid,
-    parent_id: Option<Uuid>,
-    level: i32,
-    code: Option<String>,
-    name: String,
-    path: String,
-    archived_at: Option<chrono::DateTime<chrono::Utc>>,
-    child_count: i64,
-}
-
-impl From<UnitRow> for UnitView {
-    fn from(r: UnitRow) -> Self {
+impl From<unit::Model> for UnitView {
+    fn from(r: unit::Model) -> Self {
         Self {
             id: UnitId(r.id),
             parent_id: r.parent_id.map(UnitId),
@@ -58,7 +46,7 @@ impl From<UnitRow> for UnitView {
             name: r.name,
             path: UnitPath::from_stored(r.path),
             archived: r.archived_at.is_some(),
-            child_count: r.child_count,
+            child_count: i64::from(r.child_count),
         }
     }
 }
@@ -149,14 +137,6 @@ fn within(reach: &Reach) -> Condition {
     }
 }
 
-/// A unit's unarchived children, counted by the index on (tenant, parent).
-fn child_count() -> SimpleExpr {
-    Expr::cust(
-        "(SELECT COUNT(*) FROM units AS c WHERE c.tenant_id = units.tenant_id \
-         AND c.parent_id = units.id AND c.archived_at IS NULL)",
-    )
-}
-
 fn today() -> NaiveDate {
     crate::now().date_naive()
 }
@@ -167,14 +147,11 @@ impl Units<'_> {
     }
 
     fn select(&self) -> Select<unit::Entity> {
-        unit::Entity::find()
-            .filter(unit::Column::TenantId.eq(self.tenant().0))
-            .column_as(child_count(), "child_count")
+        unit::Entity::find().filter(unit::Column::TenantId.eq(self.tenant().0))
     }
 
     async fn fetch(&self, select: Select<unit::Entity>) -> Result<Vec<UnitView>> {
         Ok(select
-            .into_model::<UnitRow>()
             .all(&self.scope.tx)
             .await?
             .into_iter()
@@ -326,6 +303,7 @@ impl Units<'_> {
             code: Set(code.map(UnitCode::into_string)),
             name: Set(name),
             path: Set(path.as_str().to_owned()),
+            child_count: Set(0),
             archived_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -333,6 +311,7 @@ impl Units<'_> {
         .exec(&self.scope.tx)
         .await
         .map_err(|e| on_unique(e, "code_taken"))?;
+        self.count_children(parent.map(|p| p.id), 1).await?;
         let created = self.get(id).await?;
         self.scope
             .oplog()
@@ -390,6 +369,22 @@ impl Units<'_> {
             .exec(&self.scope.tx)
             .await
             .map_err(|e| on_unique(e, "code_taken"))?;
+        Ok(())
+    }
+
+    /// Keeps a parent's `child_count` true: every change that adds, removes or moves an
+    /// unarchived child goes through here.
+    async fn count_children(&self, parent: Option<UnitId>, delta: i32) -> Result<()> {
+        let Some(parent) = parent else { return Ok(()) };
+        unit::Entity::update_many()
+            .col_expr(
+                unit::Column::ChildCount,
+                Expr::col(unit::Column::ChildCount).add(delta),
+            )
+            .filter(unit::Column::TenantId.eq(self.tenant().0))
+            .filter(unit::Column::Id.eq(parent.0))
+            .exec(&self.scope.tx)
+            .await?;
         Ok(())
     }
 
@@ -469,6 +464,8 @@ impl Units<'_> {
             .await?;
         self.set_fields(unit.id, |a| a.parent_id = Set(Some(new_parent.id.0)))
             .await?;
+        self.count_children(unit.parent_id, -1).await?;
+        self.count_children(Some(new_parent.id), 1).await?;
         let old_parent = unit.parent_id.map(|p| p.0);
         self.record_history(
             unit.id,
@@ -519,6 +516,7 @@ impl Units<'_> {
         }
         self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now())))
             .await?;
+        self.count_children(unit.parent_id, -1).await?;
         self.record_history(unit.id, "abolished", |_| {}, note)
             .await?;
         self.changed("unit.archived", unit).await
@@ -552,6 +550,7 @@ impl Units<'_> {
         }
         self.set_fields(unit.id, |a| a.archived_at = Set(Some(crate::now())))
             .await?;
+        self.count_children(unit.parent_id, -1).await?;
         self.record_history(
             unit.id,
             "merged",
@@ -668,9 +667,13 @@ impl Units<'_> {
                 ParentRef::Existing(p) => (Some(*p), existing[p].child(id)),
                 ParentRef::New(i) => (Some(rows[*i].id), paths[*i].child(id)),
             };
+            if let ParentRef::New(i) = &planned.parent {
+                rows[*i].child_count += 1;
+            }
             rows.push(NewUnitRow {
                 id,
                 parent_id,
+                child_count: 0,
                 level: planned.level,
                 code: planned.code.as_str().to_owned(),
                 name: planned.name.clone(),
@@ -692,6 +695,7 @@ impl Units<'_> {
                     code: Set(Some(r.code.clone())),
                     name: Set(r.name.clone()),
                     path: Set(r.path.clone()),
+                    child_count: Set(r.child_count),
                     archived_at: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
@@ -701,6 +705,16 @@ impl Units<'_> {
                     .await
                     .map_err(|e| on_unique(e, "code_taken"))?;
             }
+        }
+        // New units under units the tenant already had.
+        let mut added: HashMap<UnitId, i32> = HashMap::new();
+        for planned in &plan.creates {
+            if let ParentRef::Existing(p) = planned.parent {
+                *added.entry(p).or_default() += 1;
+            }
+        }
+        for (parent, n) in added {
+            self.count_children(Some(parent), n).await?;
         }
         Ok(rows.into_iter().map(|r| r.id).collect())
     }
@@ -715,10 +729,10 @@ impl Units<'_> {
     ) -> Result<()> {
         use sea_orm::{ConnectionTrait, Statement};
         const SQL: &str = "INSERT INTO units (id, tenant_id, parent_id, level, code, name, path, \
-             archived_at, created_at, updated_at) \
-             SELECT r.id, $1, r.parent_id, r.level, r.code, r.name, r.path, NULL, $2, $2 \
-             FROM json_to_recordset($3::json) \
-             AS r(id uuid, parent_id uuid, level int, code text, name text, path text)";
+             child_count, archived_at, created_at, updated_at) \
+             SELECT r.id, $1, r.parent_id, r.level, r.code, r.name, r.path, r.child_count, NULL, $2, $2 \
+             FROM json_to_recordset($3::json) AS r(id uuid, parent_id uuid, level int, code text, \
+             name text, path text, child_count int)";
         // Bounded documents keep memory flat for the largest files.
         for chunk in rows.chunks(50_000) {
             let json = serde_json::to_string(chunk).expect("unit rows serialize");
@@ -741,6 +755,7 @@ impl Units<'_> {
 struct NewUnitRow {
     id: UnitId,
     parent_id: Option<UnitId>,
+    child_count: i32,
     level: i32,
     code: String,
     name: String,

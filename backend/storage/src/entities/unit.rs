@@ -12,6 +12,7 @@ pub struct Model {
     pub code: Option<String>,
     pub name: String,
     pub path: String,
+    pub child_count: i32,
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
