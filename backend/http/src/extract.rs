@@ -10,6 +10,8 @@ use minqing_domain::tenant::TenantStatus;
 use minqing_storage::platform::TenantView;
 use minqing_storage::{Audit, SessionRecord, TenantScope};
 use serde::de::DeserializeOwned;
+use std::sync::{Arc, Mutex};
+
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -58,6 +60,9 @@ pub struct SessionCaller {
     pub display_name: String,
     pub request_id: Option<String>,
     pub lang: Lang,
+    /// The read transaction the caller was resolved in, handed to the first `read()` so a
+    /// request pays for one transaction, not two.
+    resolved_in: Arc<Mutex<Option<TenantScope>>>,
 }
 
 /// A logged-in caller allowed to use the API.
@@ -119,6 +124,7 @@ where
             session,
             request_id: request_id(&parts.headers),
             lang: request_lang(&parts.headers),
+            resolved_in: Arc::new(Mutex::new(Some(scope))),
         })
     }
 }
@@ -153,10 +159,17 @@ impl SessionCaller {
 
     /// A read handle on the caller's own tenant: the only tenant a handler can reach.
     pub async fn read(&self, state: &AppState) -> ApiResult<TenantScope> {
-        Ok(state.storage.read(self.tenant.id).await?)
+        let reused = self.resolved_in.lock().expect("caller lock").take();
+        match reused {
+            Some(scope) => Ok(scope),
+            None => Ok(state.storage.read(self.tenant.id).await?),
+        }
     }
 
     pub async fn write(&self, state: &AppState) -> ApiResult<TenantScope> {
+        // A write needs its own transaction; the read one ends now rather than with the request
+        // (on SQLite an open reader would otherwise pin an old snapshot).
+        drop(self.resolved_in.lock().expect("caller lock").take());
         Ok(state.storage.write(self.tenant.id, self.audit()).await?)
     }
 
