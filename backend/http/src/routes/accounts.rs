@@ -22,7 +22,7 @@ use crate::openapi::{
     BadRequest, Conflict, Forbidden, IdempotencyKey, ImportFile, NotFound, PayloadTooLarge,
     Unauthorized, Unprocessable,
 };
-use crate::routes::ListResponse;
+use crate::routes::{ListResponse, PageQuery};
 use crate::state::AppState;
 
 /// A role, over the whole tenant (`unit_id` null) or over one unit's subtree.
@@ -84,16 +84,6 @@ async fn managed_account(scope: &TenantScope, caller: &Caller, id: Uuid) -> ApiR
     }
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListAccountsQuery {
-    /// Page size, 1–500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// List accounts.
 ///
 /// The accounts the caller may manage: all for a whole-tenant administrator, those with a grant
@@ -102,7 +92,7 @@ pub struct ListAccountsQuery {
     get,
     path = "/api/v1/accounts",
     tag = "accounts",
-    params(ListAccountsQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of accounts.", body = ListResponse<AccountResponse>),
         (status = 401, response = Unauthorized),
@@ -113,7 +103,7 @@ pub struct ListAccountsQuery {
 pub async fn list_accounts(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(query): ApiQuery<ListAccountsQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<axum::Json<ListResponse<AccountResponse>>> {
     let reach = caller.reach(Permission::ManageAccounts)?;
     let limit = page_limit(query.limit)?;

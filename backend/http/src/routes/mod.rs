@@ -7,8 +7,19 @@ pub mod platform;
 pub mod tenant;
 pub mod units;
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// `?limit=&cursor=` of a list that takes no other parameter.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// Page size, 1–500 (default 50).
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
 
 /// Every list answers `{"items": […], "next_cursor": … | null}`.
 #[derive(Debug, Serialize, ToSchema)]

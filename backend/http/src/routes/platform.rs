@@ -21,7 +21,7 @@ use crate::openapi::{
     BadRequest, Conflict, Forbidden, IdempotencyKey, NotFound, PayloadTooLarge, Unauthorized,
     Unprocessable,
 };
-use crate::routes::ListResponse;
+use crate::routes::{ListResponse, PageQuery};
 use crate::state::AppState;
 
 fn require_operator(caller: &Caller) -> ApiResult<()> {
@@ -41,16 +41,6 @@ pub struct TenantResponse {
     pub admin_password: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct ListTenantsQuery {
-    /// Page size, 1–500 (default 50).
-    pub limit: Option<i64>,
-    /// The `next_cursor` of the previous page.
-    pub cursor: Option<String>,
-}
-
 /// List tenants.
 ///
 /// Every tenant but the operators' own `platform`.
@@ -58,7 +48,7 @@ pub struct ListTenantsQuery {
     get,
     path = "/api/v1/platform/tenants",
     tag = "platform",
-    params(ListTenantsQuery),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of tenants.", body = ListResponse<TenantView>),
         (status = 401, response = Unauthorized),
@@ -69,7 +59,7 @@ pub struct ListTenantsQuery {
 pub async fn list_tenants(
     State(state): State<AppState>,
     caller: Caller,
-    ApiQuery(query): ApiQuery<ListTenantsQuery>,
+    ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<axum::Json<ListResponse<TenantView>>> {
     require_operator(&caller)?;
     let limit = page_limit(query.limit)?;
