@@ -12,7 +12,7 @@ use minqing_storage::accounts::{AccountImportReport, AccountView, GrantView, New
 use minqing_storage::files::read_account_file;
 use minqing_storage::passwords::generate_password;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};

@@ -11,7 +11,7 @@ use minqing_domain::tenant::{
 };
 use minqing_storage::platform::{NewTenant, TenantChanges, TenantView};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
