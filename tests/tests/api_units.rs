@@ -355,6 +355,18 @@ async fn boundary_changes_keep_former_names_codes_and_parents_on_record() {
 
     assert_eq!(count(east.clone()).await, Some(2));
     assert_eq!(count(west.clone()).await, Some(0));
+    // An archived unit stays where it was.
+    let (status, body) = t
+        .admin
+        .post(
+            &format!("/api/v1/units/{west}/move"),
+            &json!({"parent_id": district_b}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("unit_archived"))
+    );
     assert_eq!(
         count(district_a.clone()).await,
         Some(0),

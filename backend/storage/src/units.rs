@@ -448,6 +448,9 @@ impl Units<'_> {
         new_parent: &UnitView,
         note: &ChangeNote,
     ) -> Result<UnitView> {
+        if unit.archived {
+            return Err(StorageError::conflict("unit_archived"));
+        }
         if new_parent.path.is_within(&unit.path) {
             return Err(StorageError::conflict("move_into_own_subtree"));
         }
