@@ -21,7 +21,7 @@ use crate::startup::Server;
 /// The 2023 official list of 江西省: 1 province, 11 cities, 100 counties, 1,767 streets and
 /// townships, 22,080 communities and villages.
 pub const JIANGXI_DIVISIONS: &[u8] = include_bytes!("../data/jiangxi-divisions.csv");
-const BENCH_PASSWORD: &str = "Bench-Admin-2026!";
+const BENCH_PASSWORD: &str = "Bench-Chief-2026!";
 
 /// A district of Jiangxi whose subtree fills a whole first page: 临川区 (抚州市), 520 villages.
 const DISTRICT_CODE: &str = "361002000000";

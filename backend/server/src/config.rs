@@ -2,6 +2,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use minqing_domain::i18n::{Lang, message};
+use minqing_domain::password::check_password;
 use minqing_storage::SessionConfig;
 use minqing_storage::throttle::LoginLimits;
 
@@ -57,11 +59,23 @@ impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
         let data_dir = PathBuf::from(env("MINQING_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = env("DATABASE_URL").unwrap_or_else(|| default_sqlite_url(&data_dir));
+        let bootstrap_password = env("MINQING_BOOTSTRAP_PASSWORD");
+        if let Some(p) = &bootstrap_password {
+            // It becomes the password of `operator` and `admin`: the same rules as any other.
+            for user in ["operator", "admin"] {
+                check_password(p, user).map_err(|code| {
+                    anyhow::anyhow!(
+                        "MINQING_BOOTSTRAP_PASSWORD is not accepted: {}",
+                        message(code, Lang::En)
+                    )
+                })?;
+            }
+        }
         Ok(Self {
             listen: env("MINQING_LISTEN").unwrap_or_else(|| "127.0.0.1:3000".into()),
             database_url,
             redis_url: env("REDIS_URL"),
-            bootstrap_password: env("MINQING_BOOTSTRAP_PASSWORD"),
+            bootstrap_password,
             demo: env_bool("MINQING_DEMO", true)?,
             site_root: PathBuf::from(
                 env("MINQING_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
