@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on creating POSTs: the first answer is stored in the same transaction as
 //! the creation, and a retry gets it back instead of a second creation.
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use minqing_storage::TenantScope;
@@ -7,6 +8,31 @@ use minqing_storage::idempotency::{StoredResponse, request_hash};
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult};
+use crate::extract::{RawBody, parse_json};
+
+/// The JSON body of a creating `POST` with its `Idempotency-Key` fingerprint: one extractor, so
+/// every create parses and fingerprints its request the same way.
+pub struct IdempotentJson<T> {
+    pub body: T,
+    pub idempotency: Idempotency,
+}
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for IdempotentJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        let (method, uri, headers) = (
+            req.method().clone(),
+            req.uri().clone(),
+            req.headers().clone(),
+        );
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        Ok(Self {
+            body: parse_json(&headers, &bytes)?,
+            idempotency: Idempotency::from_request(&headers, &method, &uri, &bytes)?,
+        })
+    }
+}
 
 pub struct Idempotency {
     key: Option<String>,

@@ -1,6 +1,6 @@
 //! `/api/v1/accounts`: accounts and their scoped role grants.
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minqing_domain::access::{Permission, Reach};
 use minqing_domain::password::{check_password, parse_username};
@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
-use crate::idempotency::Idempotency;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, page_limit};
+use crate::idempotency::IdempotentJson;
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, IdempotencyKey, ImportFile, NotFound, PayloadTooLarge,
     Unauthorized, Unprocessable,
@@ -194,13 +194,11 @@ async fn checked_grant(
 pub async fn create_account(
     State(state): State<AppState>,
     caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
+    IdempotentJson {
+        body: req,
+        idempotency,
+    }: IdempotentJson<CreateAccountRequest>,
 ) -> ApiResult<Response> {
-    let req: CreateAccountRequest = parse_json(&headers, &body)?;
-    let idempotency = Idempotency::from_request(&headers, &method, &uri, &body)?;
     let reach = caller.reach(Permission::ManageAccounts)?;
     let username = parse_username(&req.username).map_err(|c| ApiError::field("username", c))?;
     let display_name = match req.display_name.as_deref() {

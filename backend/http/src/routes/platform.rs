@@ -1,7 +1,7 @@
 //! `/api/v1/platform/tenants`: operators create, list, rename, suspend and resume tenants.
 //! Any other caller gets 403 here; this is the one cross-tenant path.
 use axum::extract::State;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::Response;
 use minqing_domain::TenantId;
 use minqing_domain::error::FieldCheck;
@@ -15,8 +15,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
-use crate::idempotency::Idempotency;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, page_limit};
+use crate::idempotency::IdempotentJson;
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, IdempotencyKey, NotFound, PayloadTooLarge, Unauthorized,
     Unprocessable,
@@ -110,14 +110,12 @@ pub struct CreateTenantRequest {
 pub async fn create_tenant(
     State(state): State<AppState>,
     caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
+    IdempotentJson {
+        body: req,
+        idempotency,
+    }: IdempotentJson<CreateTenantRequest>,
 ) -> ApiResult<Response> {
     require_operator(&caller)?;
-    let req: CreateTenantRequest = parse_json(&headers, &body)?;
-    let idempotency = Idempotency::from_request(&headers, &method, &uri, &body)?;
     let mut check = FieldCheck::new();
     let slug = check.take("slug", TenantSlug::parse(req.slug.trim()));
     let kind = check.take("kind", TenantKind::parse(&req.kind));

@@ -1,7 +1,7 @@
 //! `/api/v1/units`: the hierarchy — browse, search, create, rename, recode, move, merge,
 //! archive, and import the official division list.
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::NaiveDate;
 use minqing_domain::UnitId;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
-use crate::idempotency::Idempotency;
+use crate::idempotency::IdempotentJson;
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, IdempotencyKey, ImportFile, NotFound, PayloadTooLarge,
     Unauthorized, Unprocessable,
@@ -367,13 +367,11 @@ fn parse_code(raw: Option<&str>) -> ApiResult<Option<UnitCode>> {
 pub async fn create_unit(
     State(state): State<AppState>,
     caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    RawBody(body): RawBody,
+    IdempotentJson {
+        body: req,
+        idempotency,
+    }: IdempotentJson<CreateUnitRequest>,
 ) -> ApiResult<Response> {
-    let req: CreateUnitRequest = parse_json(&headers, &body)?;
-    let idempotency = Idempotency::from_request(&headers, &method, &uri, &body)?;
     let reach = caller.reach(Permission::ManageUnits)?;
     let name = parse_name(&req.name).map_err(|c| ApiError::field("name", c))?;
     let code = parse_code(req.code.as_deref())?;
