@@ -99,11 +99,12 @@ where
                 return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed"));
             }
         }
-        let tenant = state.storage.platform().get(session.tenant).await?;
+        // One transaction (one connection) for the tenant, the account and the handler's reads.
+        let scope = state.storage.read(session.tenant).await?;
+        let tenant = scope.tenant_record().await?;
         if tenant.status == TenantStatus::Suspended {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "tenant_suspended"));
         }
-        let scope = state.storage.read(session.tenant).await?;
         let account = match scope.accounts().get(session.account).await {
             Ok(a) => a,
             Err(minqing_storage::StorageError::NotFound) => return Err(ApiError::unauthenticated()),
