@@ -211,3 +211,45 @@ mod tests {
         assert_eq!(op.reach(Permission::ReadUnits), Reach::Nothing);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    fn path(ids: &[u8]) -> UnitPath {
+        let mut p = UnitPath::root(UnitId(Uuid::from_u128(u128::from(ids[0]))));
+        for i in &ids[1..] {
+            p = p.child(UnitId(Uuid::from_u128(u128::from(*i))));
+        }
+        p
+    }
+
+    proptest! {
+        /// Whatever grants an account holds, it reaches a unit exactly when one of its grants'
+        /// subtrees holds that unit — the collapsing of nested grants loses nothing.
+        #[test]
+        fn reach_covers_exactly_the_granted_subtrees(
+            grants in prop::collection::vec(prop::collection::vec(0u8..4, 1..4), 0..5),
+            target in prop::collection::vec(0u8..4, 1..5),
+        ) {
+            let actor = Actor {
+                tenant: TenantId(Uuid::nil()),
+                account: AccountId(Uuid::nil()),
+                username: "p".into(),
+                grants: grants
+                    .iter()
+                    .map(|g| Grant {
+                        role: Role::Cadre,
+                        scope: GrantScope::Subtree { unit: UnitId(Uuid::nil()), path: path(g) },
+                    })
+                    .collect(),
+            };
+            let target = path(&target);
+            let expected = grants.iter().any(|g| target.is_within(&path(g)));
+            prop_assert_eq!(actor.may_at(Permission::ReadUnits, &target), expected);
+            prop_assert!(!actor.may_at(Permission::ManageUnits, &target));
+        }
+    }
+}

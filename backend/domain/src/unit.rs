@@ -172,3 +172,67 @@ mod tests {
         assert_eq!(a.rebased(None), UnitPath::root(id(2)));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A random tree of up to 40 units: each unit's parent is an earlier unit (or none).
+    fn tree() -> impl Strategy<Value = Vec<UnitPath>> {
+        prop::collection::vec(
+            (any::<u128>(), any::<prop::sample::Index>(), any::<bool>()),
+            1..40,
+        )
+        .prop_map(|nodes| {
+            let mut paths: Vec<UnitPath> = Vec::new();
+            for (id, parent, root) in nodes {
+                let id = UnitId(Uuid::from_u128(id));
+                let path = if root || paths.is_empty() {
+                    UnitPath::root(id)
+                } else {
+                    paths[parent.index(paths.len())].child(id)
+                };
+                paths.push(path);
+            }
+            paths
+        })
+    }
+
+    proptest! {
+        /// The range [path, upper bound) holds exactly the subtree: what `within` filters by.
+        #[test]
+        fn the_subtree_range_is_exactly_the_prefix(paths in tree()) {
+            for root in &paths {
+                let upper = root.subtree_upper_bound();
+                for p in &paths {
+                    let in_range = p.as_str() >= root.as_str() && p.as_str() < upper.as_str();
+                    prop_assert_eq!(in_range, p.is_within(root));
+                }
+            }
+        }
+
+        /// Sorting by path never puts a child before its parent (depth-first listing).
+        #[test]
+        fn sorted_paths_list_every_parent_before_its_children(paths in tree()) {
+            let mut sorted = paths.clone();
+            sorted.sort();
+            for (i, p) in sorted.iter().enumerate() {
+                for ancestor in p.ancestor_ids() {
+                    let at = sorted.iter().position(|q| q.ids().last() == Some(&ancestor));
+                    prop_assert!(at.is_none_or(|a| a < i));
+                }
+            }
+        }
+
+        /// Rebasing keeps the unit's own id last and puts it directly under the new parent.
+        #[test]
+        fn rebasing_puts_a_unit_directly_under_its_new_parent(paths in tree(), pick in any::<prop::sample::Index>(), to in any::<prop::sample::Index>()) {
+            let unit = &paths[pick.index(paths.len())];
+            let parent = &paths[to.index(paths.len())];
+            let moved = unit.rebased(Some(parent));
+            prop_assert_eq!(moved.ids().last().copied(), unit.ids().last().copied());
+            prop_assert_eq!(moved.ancestor_ids(), parent.ids());
+        }
+    }
+}
