@@ -362,3 +362,67 @@ mod tests {
         assert_eq!(errors[0].reason, "level_changed");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use uuid::Uuid;
+
+    /// A valid division file of up to 60 rows in random order: (code, parent code, level).
+    fn file() -> impl Strategy<Value = Vec<RawRow>> {
+        prop::collection::vec(any::<prop::sample::Index>(), 1..60).prop_flat_map(|parents| {
+            let mut levels: Vec<i32> = Vec::new();
+            let mut parent_of: Vec<Option<usize>> = Vec::new();
+            for (i, p) in parents.iter().enumerate() {
+                // A unit hangs under an earlier unit above the lowest tier, or is a root.
+                let candidates: Vec<usize> = (0..i).filter(|j| levels[*j] < 4).collect();
+                let parent = (!candidates.is_empty() && i % 5 != 0)
+                    .then(|| candidates[p.index(candidates.len())]);
+                levels.push(parent.map_or(1, |j| levels[j] + 1));
+                parent_of.push(parent);
+            }
+            let rows: Vec<RawRow> = (0..parents.len())
+                .map(|i| RawRow {
+                    line: i + 2,
+                    code: format!("C{i:04}"),
+                    parent_code: parent_of[i].map(|j| format!("C{j:04}")).unwrap_or_default(),
+                    level: levels[i].to_string(),
+                    name: format!("单位{i}"),
+                })
+                .collect();
+            Just(rows).prop_shuffle()
+        })
+    }
+
+    proptest! {
+        /// Any valid file plans every row, each parent before its children; planning the same
+        /// file against what it created changes nothing.
+        #[test]
+        fn a_valid_file_plans_whole_and_is_idempotent(rows in file()) {
+            let plan = plan_import(&rows, 4, &HashMap::new()).unwrap();
+            prop_assert_eq!(plan.creates.len(), rows.len());
+            for (i, unit) in plan.creates.iter().enumerate() {
+                if let ParentRef::New(p) = unit.parent {
+                    prop_assert!(p < i);
+                    prop_assert_eq!(plan.creates[p].level + 1, unit.level);
+                }
+            }
+            let ids: Vec<UnitId> = (0..plan.creates.len()).map(|i| UnitId(Uuid::from_u128(i as u128 + 1))).collect();
+            let existing: HashMap<String, ExistingUnit> = plan
+                .creates
+                .iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    let parent = match u.parent {
+                        ParentRef::New(p) => Some(ids[p]),
+                        _ => None,
+                    };
+                    (u.code.as_str().to_owned(), ExistingUnit { id: ids[i], level: u.level, name: u.name.clone(), parent })
+                })
+                .collect();
+            let again = plan_import(&rows, 4, &existing).unwrap();
+            prop_assert_eq!((again.creates.len(), again.updates.len(), again.unchanged), (0, 0, rows.len()));
+        }
+    }
+}
