@@ -5,17 +5,13 @@ use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use minqing_domain::access::{Actor, Permission, Reach};
-use minqing_domain::i18n::Lang;
 use minqing_domain::tenant::TenantStatus;
 use minqing_storage::platform::TenantView;
 use minqing_storage::{Audit, SessionRecord, TenantScope};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
 
-use uuid::Uuid;
-
 use crate::error::{ApiError, ApiResult};
-use crate::localize::request_lang;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "minqing_session";
@@ -57,9 +53,7 @@ pub struct SessionCaller {
     pub token: String,
     pub session: SessionRecord,
     pub must_change_password: bool,
-    pub display_name: String,
     pub request_id: Option<String>,
-    pub lang: Lang,
     /// The read transaction the caller was resolved in, handed to the first `read()` so a
     /// request pays for one transaction, not two.
     resolved_in: Arc<Mutex<Option<TenantScope>>>,
@@ -119,12 +113,10 @@ where
         Ok(SessionCaller {
             actor: account.actor(tenant.id),
             must_change_password: account.must_change_password,
-            display_name: account.display_name,
             tenant,
             token,
             session,
             request_id: request_id(&parts.headers),
-            lang: request_lang(&parts.headers),
             resolved_in: Arc::new(Mutex::new(Some(scope))),
         })
     }
@@ -310,9 +302,4 @@ pub fn page_limit(limit: Option<i64>) -> ApiResult<u64> {
             Err(err)
         }
     }
-}
-
-/// Parses a path id that must be a UUID.
-pub fn uuid_param(raw: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "invalid_id"))
 }

@@ -77,6 +77,7 @@ pub struct Credentials {
     pub id: AccountId,
     pub password_hash: String,
     pub disabled: bool,
+    pub must_change_password: bool,
 }
 
 /// A new account: the password is generated (and must be changed at first login) when absent.
@@ -111,6 +112,7 @@ impl Accounts<'_> {
                 id: AccountId(a.id),
                 password_hash: a.password_hash,
                 disabled: a.disabled,
+                must_change_password: a.must_change_password,
             }))
     }
 

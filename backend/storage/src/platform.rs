@@ -61,6 +61,20 @@ pub struct TenantChanges {
     pub time_zone: Option<String>,
 }
 
+impl TenantChanges {
+    fn apply(self, model: &mut tenant::ActiveModel) {
+        if let Some(v) = self.name_zh {
+            model.name_zh = Set(v);
+        }
+        if let Some(v) = self.name_en {
+            model.name_en = Set(v);
+        }
+        if let Some(v) = self.time_zone {
+            model.time_zone = Set(v);
+        }
+    }
+}
+
 pub struct Platform<'a> {
     storage: &'a Storage,
 }
@@ -258,18 +272,8 @@ impl<'a> Platform<'a> {
         changes: TenantChanges,
         audit: &Audit,
     ) -> Result<TenantView> {
-        self.change(id, audit, "tenant.updated", |m| {
-            if let Some(v) = changes.name_zh {
-                m.name_zh = Set(v);
-            }
-            if let Some(v) = changes.name_en {
-                m.name_en = Set(v);
-            }
-            if let Some(v) = changes.time_zone {
-                m.time_zone = Set(v);
-            }
-        })
-        .await
+        self.change(id, audit, "tenant.updated", |m| changes.apply(m))
+            .await
     }
 
     /// Suspends or resumes a tenant; suspending ends its sessions. Its data stays.
@@ -338,15 +342,7 @@ impl TenantScope {
             .ok_or(StorageError::NotFound)?;
         let before = TenantView::from(found.clone());
         let mut active: tenant::ActiveModel = found.into();
-        if let Some(v) = changes.name_zh {
-            active.name_zh = Set(v);
-        }
-        if let Some(v) = changes.name_en {
-            active.name_en = Set(v);
-        }
-        if let Some(v) = changes.time_zone {
-            active.time_zone = Set(v);
-        }
+        changes.apply(&mut active);
         active.updated_at = Set(crate::now());
         let after = TenantView::from(tenant::Entity::update(active).exec(&self.tx).await?);
         self.oplog()

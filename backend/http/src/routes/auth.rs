@@ -143,14 +143,12 @@ pub async fn login(
         return Err(ApiError::new(StatusCode::FORBIDDEN, "account_disabled"));
     }
     throttle::record_success(cache, &slug, &username).await?;
-    let scope = state.storage.read(tenant.id).await?;
-    let account = scope.accounts().get(credentials.id).await?;
     let sessions = state.storage.sessions();
     let (token, record) = sessions.create(tenant.id, credentials.id).await?;
     let body = LoginResponse {
         expires_at: record.idle_deadline(sessions.config()),
         csrf_token: record.csrf_token.clone(),
-        must_change_password: account.must_change_password,
+        must_change_password: credentials.must_change_password,
         token: token.clone(),
     };
     let max_age = sessions.config().absolute.as_secs() as i64;
