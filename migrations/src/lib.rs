@@ -6,13 +6,26 @@
 pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_spine;
+mod m20261126_000002_ledger;
 pub mod rls;
+
+/// The foreign key from `table.tenant_id` to `tenants.id`, which every tenant table has.
+pub(crate) fn tenant_fk(table: &'static str) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_tenant"))
+        .from(table, "tenant_id")
+        .to("tenants", "id")
+        .to_owned()
+}
 
 pub struct Migrator;
 
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261125_000001_spine::Migration)]
+        vec![
+            Box::new(m20261125_000001_spine::Migration),
+            Box::new(m20261126_000002_ledger::Migration),
+        ]
     }
 }

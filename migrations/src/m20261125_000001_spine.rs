@@ -4,18 +4,10 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::rls;
+use crate::{rls, tenant_fk};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn tenant_fk(table: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_tenant"))
-        .from(table, "tenant_id")
-        .to("tenants", "id")
-        .to_owned()
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

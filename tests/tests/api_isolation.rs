@@ -256,3 +256,137 @@ async fn tenant_tokens_get_403_on_platform_routes() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn another_tenants_demands_are_not_found_on_every_demand_endpoint() {
+    let server = TestServer::start().await;
+    let a = server.new_tenant("city").await;
+    let b = server.new_tenant("city").await;
+    for t in [&a, &b] {
+        t.admin
+            .upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY))
+            .await;
+    }
+    let community = unit_id(&a.admin, "990101001001").await;
+    let street = unit_id(&a.admin, "990101001000").await;
+    let b_community = unit_id(&b.admin, "990101001001").await;
+    let demand = json!({"origin_unit": community, "channel": "visit", "grade": "urgent",
+        "category": "daily_life", "title": "路灯", "description": "路灯不亮", "phone": "13812345678"});
+    let (status, d) = a.admin.post("/api/v1/demands", &demand).await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    let id = d["id"].as_str().unwrap();
+    let (_, other) = a.admin.post("/api/v1/demands", &demand).await;
+    let other = other["id"].as_str().unwrap();
+    let receipt = d["receipt_code"].as_str().unwrap();
+
+    for path in [
+        format!("/api/v1/demands/{id}"),
+        format!("/api/v1/demands/{id}/events"),
+        format!("/api/v1/demands?within={community}"),
+        format!("/api/v1/demands/counts?within={community}"),
+    ] {
+        let (status, body) = b.admin.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "GET {path}: {body}");
+    }
+    for (action, body) in [
+        ("accept", json!({})),
+        ("reject", json!({"reason": "x"})),
+        ("reply", json!({"text": "x"})),
+        ("resolve", json!({"text": "x"})),
+        ("give-feedback", json!({"text": "x"})),
+        ("rate", json!({"satisfaction": "satisfied"})),
+        ("escalate", json!({"reason": "x"})),
+        ("reassign", json!({"unit": street})),
+        ("merge", json!({"into": other})),
+        ("add-assist", json!({"unit": street})),
+        ("remove-assist", json!({"unit": street})),
+        ("personal-data", json!({})),
+    ] {
+        let (status, answer) = b
+            .admin
+            .post(&format!("/api/v1/demands/{id}/{action}"), &body)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{action}: {answer}");
+    }
+    // Ids of A in B's own bodies are unknown too: B cannot file a demand in A's community,
+    // merge into A's demand or hand its own to A's street.
+    let mut stray = demand.clone();
+    stray["origin_unit"] = json!(community);
+    let (status, body) = b.admin.post("/api/v1/demands", &stray).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["origin_unit"], "unknown_unit");
+    stray["origin_unit"] = json!(b_community);
+    let (_, own) = b.admin.post("/api/v1/demands", &stray).await;
+    let own = own["id"].as_str().unwrap();
+    let (status, body) = b
+        .admin
+        .post(
+            &format!("/api/v1/demands/{own}/merge"),
+            &json!({"into": id}),
+        )
+        .await;
+    assert_eq!(
+        body["error"]["field_codes"]["into"], "unknown_demand",
+        "{status} {body}"
+    );
+    let (status, body) = b
+        .admin
+        .post(
+            &format!("/api/v1/demands/{own}/reassign"),
+            &json!({"unit": street}),
+        )
+        .await;
+    assert_eq!(
+        body["error"]["field_codes"]["unit"], "unknown_unit",
+        "{status} {body}"
+    );
+    // Lists, counts, phone search and the public page show B nothing of A's.
+    let (_, list) = b.admin.get("/api/v1/demands").await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list["items"][0]["id"], own);
+    let (_, by_phone) = b.admin.get("/api/v1/demands?phone=13812345678").await;
+    assert_eq!(by_phone["items"].as_array().unwrap().len(), 1);
+    let (_, counts) = b.admin.get("/api/v1/demands/counts").await;
+    let total: i64 = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 1);
+    let r = server
+        .client()
+        .get(server.url(&format!("/api/v1/public/{}/demands/{receipt}", b.slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Each tenant's chain holds its own events only.
+    let (_, verdict) = b.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["checked"], 1, "{verdict}");
+    // Tenant settings are per tenant: B's category does not appear for A.
+    let (status, _) = b
+        .admin
+        .post(
+            "/api/v1/tenant/categories",
+            &json!({"key": "b_only", "label_zh": "乙", "label_en": "B"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, a_categories) = a.admin.get("/api/v1/tenant/categories").await;
+    assert!(
+        a_categories
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["key"] != "b_only")
+    );
+    let (status, _) = a
+        .admin
+        .patch(
+            "/api/v1/tenant/categories/b_only",
+            &json!({"retired": true}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

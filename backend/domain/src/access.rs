@@ -4,6 +4,7 @@
 //! storage turns the answer into a path-prefix filter. Nothing else decides access.
 use serde::{Deserialize, Serialize};
 
+use crate::demand::lifecycle::Action;
 use crate::ids::{AccountId, TenantId, UnitId};
 use crate::role::Role;
 use crate::unit::UnitPath;
@@ -22,6 +23,18 @@ pub enum Permission {
     ManageAccounts,
     /// Read the operations log.
     ReadOperationsLog,
+    /// Read demands raised in, handled by, or co-handled by units of a subtree.
+    ReadDemands,
+    /// Record new demands raised in a subtree's communities (intake).
+    RecordDemands,
+    /// Act on demands a subtree's units handle: accept, reply, resolve, escalate…
+    HandleDemands,
+    /// Hand demands to another unit within the subtree (reassign).
+    AssignDemands,
+    /// See a resident's phone and ID number in full (each view is recorded in the ledger).
+    RevealPersonalData,
+    /// Verify the ledger's hash chain: needs a grant over the whole tenant.
+    VerifyLedger,
 }
 
 impl Role {
@@ -31,10 +44,36 @@ impl Role {
             Role::PlatformOperator => matches!(permission, ManagePlatform),
             Role::TenantAdmin => matches!(
                 permission,
-                ManageTenant | ReadUnits | ManageUnits | ManageAccounts | ReadOperationsLog
+                ManageTenant
+                    | ReadUnits
+                    | ManageUnits
+                    | ManageAccounts
+                    | ReadOperationsLog
+                    | ReadDemands
+                    | RecordDemands
+                    | HandleDemands
+                    | AssignDemands
+                    | VerifyLedger
             ),
-            Role::Leader | Role::Cadre | Role::Recorder => matches!(permission, ReadUnits),
-            Role::Auditor => matches!(permission, ReadUnits | ReadOperationsLog),
+            // Leaders and cadres work the demands; only they need residents' contact details.
+            Role::Leader => matches!(
+                permission,
+                ReadUnits
+                    | ReadDemands
+                    | RecordDemands
+                    | HandleDemands
+                    | AssignDemands
+                    | RevealPersonalData
+            ),
+            Role::Cadre => matches!(
+                permission,
+                ReadUnits | ReadDemands | RecordDemands | HandleDemands | RevealPersonalData
+            ),
+            Role::Recorder => matches!(permission, ReadUnits | ReadDemands | RecordDemands),
+            Role::Auditor => matches!(
+                permission,
+                ReadUnits | ReadOperationsLog | ReadDemands | VerifyLedger
+            ),
         }
     }
 }
@@ -135,6 +174,60 @@ impl Actor {
     }
 }
 
+/// Where a demand sits: the unit it was raised in, the unit handling it, and co-handlers.
+#[derive(Debug, Clone, Copy)]
+pub struct DemandPlaces<'a> {
+    pub origin: &'a UnitPath,
+    pub handler: &'a UnitPath,
+    pub assists: &'a [UnitPath],
+}
+
+/// What an actor may do with demands, decided once per request.
+#[derive(Debug, Clone)]
+pub struct DemandAccess {
+    pub read: Reach,
+    pub record: Reach,
+    pub handle: Reach,
+    pub assign: Reach,
+    pub reveal: Reach,
+}
+
+impl DemandAccess {
+    pub fn of(actor: &Actor) -> Self {
+        Self {
+            read: actor.reach(Permission::ReadDemands),
+            record: actor.reach(Permission::RecordDemands),
+            handle: actor.reach(Permission::HandleDemands),
+            assign: actor.reach(Permission::AssignDemands),
+            reveal: actor.reach(Permission::RevealPersonalData),
+        }
+    }
+
+    /// A demand is visible in the subtree it was raised in, is handled in, or is co-handled in:
+    /// the street that raised it keeps seeing it after it climbs to the district.
+    pub fn can_read(&self, at: DemandPlaces<'_>) -> bool {
+        self.read.covers(at.origin)
+            || self.read.covers(at.handler)
+            || at.assists.iter().any(|p| self.read.covers(p))
+    }
+
+    /// Acting belongs to the handling unit's subtree; a co-handling unit may add progress
+    /// replies, nothing else.
+    pub fn can_act(&self, action: Action, at: DemandPlaces<'_>) -> bool {
+        if self.handle.covers(at.handler) {
+            return match action {
+                Action::Reassign => self.assign.covers(at.handler),
+                _ => true,
+            };
+        }
+        action == Action::Reply && at.assists.iter().any(|p| self.handle.covers(p))
+    }
+
+    pub fn can_reveal(&self, at: DemandPlaces<'_>) -> bool {
+        self.reveal.covers(at.origin) || self.reveal.covers(at.handler)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +295,44 @@ mod tests {
             a.reach(Permission::ReadUnits),
             Reach::Subtrees(vec![path(&[1, 2]), path(&[1, 5])])
         );
+    }
+
+    #[test]
+    fn a_street_sees_its_demand_after_it_climbs_but_a_sibling_street_never_does() {
+        let street_a = path(&[1, 2, 3]);
+        let street_b = path(&[1, 2, 4]);
+        let community = path(&[1, 2, 3, 5]);
+        let district = path(&[1, 2]);
+        let cadre_a = DemandAccess::of(&actor(vec![(Role::Cadre, Some(&[1, 2, 3]))]));
+        let cadre_b = DemandAccess::of(&actor(vec![(Role::Cadre, Some(&[1, 2, 4]))]));
+        let escalated = DemandPlaces {
+            origin: &community,
+            handler: &district,
+            assists: &[],
+        };
+        assert!(cadre_a.can_read(escalated));
+        assert!(!cadre_a.can_act(Action::Reply, escalated));
+        assert!(!cadre_b.can_read(escalated));
+        // Co-handling lets street B reply, and only reply.
+        let assists = [street_b.clone()];
+        let co = DemandPlaces {
+            origin: &community,
+            handler: &street_a,
+            assists: &assists,
+        };
+        assert!(cadre_b.can_read(co));
+        assert!(cadre_b.can_act(Action::Reply, co));
+        assert!(!cadre_b.can_act(Action::Resolve, co));
+        assert!(cadre_a.can_act(Action::Resolve, co));
+        // Cadres do not reassign; leaders do.
+        assert!(!cadre_a.can_act(Action::Reassign, co));
+        let leader = DemandAccess::of(&actor(vec![(Role::Leader, Some(&[1, 2]))]));
+        assert!(leader.can_act(Action::Reassign, co));
+        // Recorders record and read but never see personal data in full.
+        let recorder = DemandAccess::of(&actor(vec![(Role::Recorder, Some(&[1, 2, 3]))]));
+        assert!(recorder.can_read(co));
+        assert!(!recorder.can_reveal(co));
+        assert!(cadre_a.can_reveal(co));
     }
 
     #[test]

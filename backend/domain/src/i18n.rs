@@ -299,6 +299,121 @@ pub fn message(code: &str, lang: Lang) -> String {
             "Rows of this account disagree on its name or password.",
         ),
         "unknown_account" => ("账号不存在。", "Unknown account."),
+        // The demand ledger.
+        "illegal_transition" => (
+            "诉求当前的状态不允许此操作。",
+            "The demand's current status does not allow this action.",
+        ),
+        "event_out_of_order" => ("台账记录顺序有误。", "A ledger event is out of order."),
+        "assist_already_present" => (
+            "该单位已在协办或主办此诉求。",
+            "This unit already handles or assists with this demand.",
+        ),
+        "assist_not_present" => (
+            "该单位不是此诉求的协办单位。",
+            "This unit is not assisting with this demand.",
+        ),
+        "no_higher_tier" => (
+            "已是最高层级，无法再上报。",
+            "This is the top tier; there is nowhere higher to escalate to.",
+        ),
+        "origin_not_community" => (
+            "诉求来源须为社区或村。",
+            "A demand is raised in a community or village.",
+        ),
+        "unknown_category" => (
+            "没有这个诉求类别，或已停用。",
+            "No such demand category, or it is retired.",
+        ),
+        "invalid_category_key" => (
+            "类别代码只能包含小写字母、数字和下划线（1–40 位）。",
+            "A category key has 1–40 lowercase letters, digits or underscores.",
+        ),
+        "invalid_grade" => (
+            "类别须为 急、愁、难 或 盼（urgent、worrying、hard、hoped_for）。",
+            "The grade must be urgent, worrying, hard or hoped_for.",
+        ),
+        "invalid_channel" => (
+            "来源渠道须为 家访、来访、入户访谈、网上 或 热线。",
+            "The channel must be visit, walk_in, interview, online or hotline.",
+        ),
+        "invalid_satisfaction" => (
+            "满意度须为 满意、基本满意 或 不满意。",
+            "The rating must be satisfied, basically_satisfied or unsatisfied.",
+        ),
+        "invalid_status" => ("没有这个诉求状态。", "No such demand status."),
+        "invalid_receipt_code" => (
+            "回执编号应为 12 位字母或数字。",
+            "A receipt code has 12 letters or digits.",
+        ),
+        "already_handling" => (
+            "该单位已在承办此诉求。",
+            "This unit already handles this demand.",
+        ),
+        "merge_into_itself" => (
+            "诉求不能合并到自身。",
+            "A demand cannot be merged into itself.",
+        ),
+        "unknown_demand" => (
+            "未找到该诉求，或您无权查看。",
+            "No such demand, or it is not visible to you.",
+        ),
+        "survivor_not_open" => (
+            "目标诉求已被合并或不予受理，不能再合并进去。",
+            "The target demand was merged or rejected; nothing can be merged into it.",
+        ),
+        "invalid_phone" => (
+            "电话号码应为 7–20 位数字。",
+            "A phone number has 7–20 digits.",
+        ),
+        "invalid_id_number" => (
+            "身份证号码格式或校验位不正确。",
+            "The ID number's format or check digit is wrong.",
+        ),
+        "invalid_hash_algorithm" => (
+            "哈希算法须为 sha256 或 sm3。",
+            "The hash algorithm must be sha256 or sm3.",
+        ),
+        "invalid_cipher_algorithm" => (
+            "加密算法须为 aes256_gcm 或 sm4_gcm。",
+            "The cipher must be aes256_gcm or sm4_gcm.",
+        ),
+        "duplicate_tier_rule" => (
+            "同一层级只能有一条时限规则。",
+            "Each tier may have one deadline rule.",
+        ),
+        "deadline_days_out_of_range" => (
+            "时限天数须在 1 到 365 之间。",
+            "Deadline days must be between 1 and 365.",
+        ),
+        "warn_hours_out_of_range" => (
+            "预警提前时间不能超过 720 小时。",
+            "Warnings may come at most 720 hours early.",
+        ),
+        "category_exists" => ("已有这个类别代码。", "This category key exists."),
+        "calendar_date_outside_year" => (
+            "日期不在所编辑的年份内。",
+            "A date lies outside the year being edited.",
+        ),
+        "calendar_duplicate_date" => ("同一日期出现了两次。", "A date appears twice."),
+        "calendar_bad_date" => ("日期格式应为 YYYY-MM-DD。", "Dates are written YYYY-MM-DD."),
+        "calendar_bad_kind" => (
+            "类型须为 holiday（放假）或 workday（调休上班）。",
+            "The kind must be holiday or workday (a make-up working day).",
+        ),
+        "calendar_bad_header" => (
+            "第一行须为 date,kind,name。",
+            "The first line must be date,kind,name.",
+        ),
+        "year_out_of_range" => (
+            "年份须在 2000 到 2100 之间。",
+            "The year must be 2000–2100.",
+        ),
+        "from_after_to" => (
+            "开始日期晚于结束日期。",
+            "The start date is after the end date.",
+        ),
+        "import_csv_only" => ("请上传 CSV 文件。", "Upload a CSV file."),
         _ => {
             return match lang {
                 Lang::Zh => format!("错误：{code}"),

@@ -5,11 +5,16 @@
 
 pub mod access;
 pub mod account_import;
+pub mod calendar;
+pub mod crypto_choice;
+pub mod demand;
 pub mod division_import;
 pub mod error;
 pub mod i18n;
 pub mod ids;
+pub mod ledger;
 pub mod password;
+pub mod personal_data;
 pub mod role;
 pub mod tenant;
 pub mod tier;

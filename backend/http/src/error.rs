@@ -36,6 +36,8 @@ pub struct ErrorBody {
     pub message: String,
     /// Field name → message, for the fields a validation failure names; empty otherwise.
     pub fields: BTreeMap<String, String>,
+    /// Field name → the stable code behind its message (`required`, `invalid_phone`, …).
+    pub field_codes: BTreeMap<String, String>,
     /// The bad rows of a rejected import file (`import_invalid`); absent otherwise.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rows: Vec<ErrorRow>,
@@ -124,6 +126,7 @@ impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
         match e {
             StorageError::NotFound => ApiError::not_found(),
+            StorageError::Forbidden => ApiError::forbidden(),
             StorageError::Domain(d) => d.into(),
             StorageError::ImportInvalid(rows) => {
                 let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_invalid");

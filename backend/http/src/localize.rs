@@ -65,6 +65,11 @@ pub fn error_body(error: &ApiError, lang: Lang) -> Value {
                 .iter()
                 .map(|(k, code)| (k.clone(), message(code, lang)))
                 .collect(),
+            field_codes: error
+                .fields
+                .iter()
+                .map(|(k, code)| (k.clone(), (*code).to_owned()))
+                .collect(),
             rows: error
                 .rows
                 .iter()

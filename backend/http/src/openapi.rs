@@ -15,7 +15,10 @@ use utoipa::openapi::{Ref, RefOr, Required};
 use utoipa::{IntoParams, Modify, OpenApi, ToResponse, ToSchema};
 
 use crate::error::ErrorResponse;
-use crate::routes::{accounts, auth, health, operations_log, platform, tenant, units};
+use crate::routes::{
+    accounts, auth, demand_settings, demands, health, ledger, operations_log, platform, public,
+    tenant, units,
+};
 
 const DESCRIPTION: &str = "\
 The JSON API of Minqing, which runs the 民情家访 (people's-sentiment home visits) programme for \
@@ -40,7 +43,8 @@ files 64 MB), 415 a body that is not JSON, 422 validation, 429 throttled.
 **Lists** take `?limit=` (1–500, default 50) and an opaque `?cursor=`, and answer \
 `{\"items\": […], \"next_cursor\": … | null}`.
 
-**Idempotency.** Creating POSTs (`/units`, `/accounts`, `/platform/tenants`) honour an \
+**Idempotency.** Creating POSTs (`/units`, `/accounts`, `/platform/tenants`, `/demands`, \
+`/tenant/categories`) honour an \
 `Idempotency-Key` header, kept 24 h per tenant and account: a retry answers the first result and \
 creates nothing; the same key with another body is a 422 `idempotency_key_reused`.
 
@@ -66,6 +70,14 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         tenant::add_tier,
         tenant::relabel_tier,
         tenant::remove_tier,
+        demand_settings::get_rules,
+        demand_settings::put_rules,
+        demand_settings::list_categories,
+        demand_settings::create_category,
+        demand_settings::update_category,
+        demand_settings::get_calendar,
+        demand_settings::put_calendar_year,
+        demand_settings::import_calendar_year,
         units::list_units,
         units::create_unit,
         units::list_roots,
@@ -87,6 +99,15 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         accounts::add_grant,
         accounts::remove_grant,
         accounts::import_accounts,
+        demands::list_demands,
+        demands::create_demand,
+        demands::count_demands,
+        demands::get_demand,
+        demands::list_demand_events,
+        demands::reveal_personal_data,
+        demands::act_on_demand,
+        ledger::verify_ledger,
+        public::demand_by_receipt,
         operations_log::list_operations,
         health::healthz,
         health::readyz,
@@ -113,6 +134,8 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         (name = "tenant", description = "The caller's own tenant: settings and tiers (levels of the hierarchy)."),
         (name = "units", description = "The hierarchy of units (city, district, street, community…): browse, search, create, rename, recode, move, merge, archive, import the division list."),
         (name = "accounts", description = "Accounts of the caller's tenant and their role grants, each scoped to the whole tenant or one unit's subtree."),
+        (name = "demands", description = "The demand ledger (台账): intake, routing by grade to the tier that must act, deadlines on working days, the lifecycle actions, co-handling, merging duplicates, personal data (masked; full views recorded), and the ledger's hash chain."),
+        (name = "public", description = "Pages residents read without logging in: a demand's progress by receipt code. No personal data."),
         (name = "operations-log", description = "The append-only record of administrative changes (操作日志)."),
         (name = "health", description = "Liveness and readiness, for load balancers and orchestrators."),
         (name = "openapi", description = "This document."),

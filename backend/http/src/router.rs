@@ -13,7 +13,10 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 use crate::error::ApiError;
 use crate::localize::localize;
 use crate::openapi;
-use crate::routes::{accounts, auth, health, operations_log, platform, tenant, units};
+use crate::routes::{
+    accounts, auth, demand_settings, demands, health, ledger, operations_log, platform, public,
+    tenant, units,
+};
 use crate::state::AppState;
 
 /// JSON bodies are small; files go to the import routes.
@@ -81,6 +84,35 @@ fn table() -> Vec<ApiRoute> {
         route(M::POST, "/tenant/tiers", tenant::add_tier),
         route(M::PATCH, "/tenant/tiers/{key}", tenant::relabel_tier),
         route(M::DELETE, "/tenant/tiers/{key}", tenant::remove_tier),
+        route(M::GET, "/tenant/demand-rules", demand_settings::get_rules),
+        route(M::PUT, "/tenant/demand-rules", demand_settings::put_rules),
+        route(
+            M::GET,
+            "/tenant/categories",
+            demand_settings::list_categories,
+        ),
+        route(
+            M::POST,
+            "/tenant/categories",
+            demand_settings::create_category,
+        ),
+        route(
+            M::PATCH,
+            "/tenant/categories/{key}",
+            demand_settings::update_category,
+        ),
+        route(M::GET, "/tenant/calendar", demand_settings::get_calendar),
+        route(
+            M::PUT,
+            "/tenant/calendar/{year}",
+            demand_settings::put_calendar_year,
+        ),
+        route(
+            M::POST,
+            "/tenant/calendar/{year}/import",
+            demand_settings::import_calendar_year,
+        )
+        .file(),
         route(M::GET, "/units", units::list_units),
         route(M::POST, "/units", units::create_unit),
         route(M::GET, "/units/roots", units::list_roots),
@@ -110,6 +142,23 @@ fn table() -> Vec<ApiRoute> {
             accounts::remove_grant,
         ),
         route(M::POST, "/accounts/import", accounts::import_accounts).file(),
+        route(M::GET, "/demands", demands::list_demands),
+        route(M::POST, "/demands", demands::create_demand),
+        route(M::GET, "/demands/counts", demands::count_demands),
+        route(M::GET, "/demands/{id}", demands::get_demand),
+        route(M::GET, "/demands/{id}/events", demands::list_demand_events),
+        route(
+            M::POST,
+            "/demands/{id}/personal-data",
+            demands::reveal_personal_data,
+        ),
+        route(M::POST, "/demands/{id}/{action}", demands::act_on_demand),
+        route(M::GET, "/ledger/verify", ledger::verify_ledger),
+        route(
+            M::GET,
+            "/public/{tenant}/demands/{code}",
+            public::demand_by_receipt,
+        ),
         route(M::GET, "/operations-log", operations_log::list_operations),
         route(M::GET, "/openapi.json", openapi::openapi_json),
     ]

@@ -1,10 +1,16 @@
 //! What every handler can reach.
-use minqing_storage::Storage;
+use std::sync::Arc;
+
+use minqing_storage::sealing::Sealer;
+use minqing_storage::{Clock, Storage};
 
 #[derive(Clone)]
 pub struct AppState {
     pub storage: Storage,
     pub config: HttpConfig,
+    /// Seals and opens residents' personal data (key from configuration).
+    pub sealer: Arc<Sealer>,
+    pub clock: Clock,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -31,6 +31,9 @@ pub struct Config {
     pub sessions: SessionConfig,
     /// `MINQING_LOGIN_FAILURES_PER_ACCOUNT` (5) and `…_PER_ADDRESS` (30) per 15 minutes.
     pub login_limits: LoginLimits,
+    /// `MINQING_DATA_KEY`: 32 bytes (64 hex digits or base64) sealing residents' personal
+    /// data. Unset: a key generated once into `<data dir>/data.key`.
+    pub data_key: Option<String>,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -92,6 +95,7 @@ impl Config {
                 per_account: env_u64("MINQING_LOGIN_FAILURES_PER_ACCOUNT", 5)? as i64,
                 per_address: env_u64("MINQING_LOGIN_FAILURES_PER_ADDRESS", 30)? as i64,
             },
+            data_key: env("MINQING_DATA_KEY"),
             data_dir,
         })
     }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod bench;
 pub mod config;
+pub mod keys;
 pub mod portal;
 pub mod startup;
 pub mod telemetry;

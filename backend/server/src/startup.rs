@@ -3,8 +3,11 @@
 use std::net::SocketAddr;
 
 use minqing_http::{AppState, HttpConfig};
-use minqing_storage::Storage;
+use std::sync::Arc;
+
+use minqing_storage::sealing::Sealer;
 use minqing_storage::seed::{SeedOptions, SeedReport};
+use minqing_storage::{Clock, Storage};
 use tokio::net::TcpListener;
 
 use crate::config::Config;
@@ -15,6 +18,8 @@ pub struct Server {
     app: axum::Router,
     pub storage: Storage,
     pub seed: SeedReport,
+    /// The server's clock: tests move it forward instead of sleeping.
+    pub clock: Clock,
 }
 
 /// Connects, migrates and seeds: what every command that touches the database does first.
@@ -37,12 +42,15 @@ pub async fn open_storage(config: &Config, demo: bool) -> anyhow::Result<(Storag
 impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let (storage, seed) = open_storage(config, config.demo).await?;
+        let clock = Clock::default();
         let state = AppState {
             storage: storage.clone(),
             config: HttpConfig {
                 secure_cookies: config.secure_cookies,
                 login_limits: config.login_limits,
             },
+            sealer: Arc::new(Sealer::new(&crate::keys::master_key(config)?)),
+            clock: clock.clone(),
         };
         let app = minqing_http::layers(
             minqing_http::router(state).merge(crate::portal::router(&config.site_root)),
@@ -53,6 +61,7 @@ impl Server {
             app,
             storage,
             seed,
+            clock,
         })
     }
 

@@ -9,6 +9,9 @@ pub enum StorageError {
     /// Absent, or outside what the caller may see: both answer 404 so existence never leaks.
     #[error("not found")]
     NotFound,
+    /// Visible to the caller, but their role may not do this to it.
+    #[error("forbidden")]
+    Forbidden,
     #[error(transparent)]
     Domain(#[from] DomainError),
     /// A bulk file with bad rows; nothing was written.

@@ -214,6 +214,38 @@ fn undecodable_rows(table: &Table) -> Vec<RowError> {
         .collect()
 }
 
+/// A holiday schedule (`date,kind,name`, as the State Council's list is typed up) in CSV, UTF-8
+/// or GB18030. Every bad line is reported; nothing is kept from a file with one.
+pub fn read_calendar_file(
+    bytes: &[u8],
+) -> Result<Vec<minqing_domain::calendar::CalendarEntry>, StorageError> {
+    if bytes.starts_with(XLSX_MAGIC) {
+        return Err(StorageError::ImportUnreadable("import_csv_only"));
+    }
+    let (text, undecodable) = decode(bytes);
+    let mut errors: Vec<RowError> = undecodable
+        .into_iter()
+        .map(|line| RowError {
+            line,
+            code: String::new(),
+            reason: "undecodable".into(),
+        })
+        .collect();
+    match minqing_domain::calendar::parse_calendar_csv(&text) {
+        Ok(entries) if errors.is_empty() => Ok(entries),
+        Ok(_) => Err(StorageError::ImportInvalid(errors)),
+        Err(bad) => {
+            errors.extend(bad.into_iter().map(|e| RowError {
+                line: e.line,
+                code: String::new(),
+                reason: e.code.into(),
+            }));
+            errors.sort_by_key(|e| e.line);
+            Err(StorageError::ImportInvalid(errors))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,14 +17,19 @@ use sea_orm::{
 pub mod accounts;
 mod baseline;
 pub mod cache;
+pub mod clock;
+pub mod demand_rules;
+pub mod demands;
 mod entities;
 pub mod error;
 pub mod files;
 pub mod idempotency;
+pub mod ledger;
 pub mod oplog;
 pub mod passwords;
 pub mod platform;
 mod scope;
+pub mod sealing;
 pub mod seed;
 pub mod sessions;
 pub mod throttle;
@@ -32,6 +37,7 @@ pub mod tiers;
 pub mod units;
 
 pub use cache::Cache;
+pub use clock::Clock;
 pub use error::{Result, StorageError};
 pub use platform::Platform;
 pub use scope::{Audit, TenantScope};

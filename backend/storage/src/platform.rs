@@ -212,6 +212,8 @@ impl<'a> Platform<'a> {
             status: Set(TenantStatus::Active.as_str().to_owned()),
             created_at: Set(now),
             updated_at: Set(now),
+            // Hash, cipher and demand rules start at the database's defaults.
+            ..Default::default()
         })
         .exec_with_returning(&scope.tx)
         .await
@@ -219,6 +221,9 @@ impl<'a> Platform<'a> {
         let view = TenantView::from(model);
         let scope = scope.rebind(id).await?;
         scope.tiers().insert_all(&default_tiers(new.kind)).await?;
+        if new.kind != TenantKind::Platform {
+            scope.demand_settings().install_defaults().await?;
+        }
         let platform = new.kind == TenantKind::Platform;
         let (admin, password) = scope
             .accounts()

@@ -18,7 +18,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entities::{unit, unit_history};
+use crate::entities::{demand, demand_assist, unit, unit_history};
 use crate::error::{Result, StorageError, on_unique};
 use crate::scope::TenantScope;
 use crate::tiers::json;
@@ -124,17 +124,25 @@ fn decode_path_cursor(cursor: &str) -> Result<String> {
 
 /// The filter that keeps only units within `reach`: one path range per granted subtree.
 fn within(reach: &Reach) -> Condition {
+    path_within(unit::Column::Path, reach)
+}
+
+/// Keeps rows whose `column` (a unit path) lies within `reach`.
+pub(crate) fn path_within<C: ColumnTrait>(column: C, reach: &Reach) -> Condition {
     match reach {
         Reach::All => Condition::all(),
         Reach::Nothing => Condition::all().add(Expr::value(false)),
-        Reach::Subtrees(roots) => roots.iter().fold(Condition::any(), |any, root| {
-            any.add(
-                Condition::all()
-                    .add(unit::Column::Path.gte(root.as_str()))
-                    .add(unit::Column::Path.lt(root.subtree_upper_bound())),
-            )
-        }),
+        Reach::Subtrees(roots) => roots
+            .iter()
+            .fold(Condition::any(), |any, root| any.add(subtree(column, root))),
     }
+}
+
+/// Keeps rows whose `column` (a unit path) lies in `root`'s subtree.
+pub(crate) fn subtree<C: ColumnTrait>(column: C, root: &UnitPath) -> Condition {
+    Condition::all()
+        .add(column.gte(root.as_str()))
+        .add(column.lt(root.subtree_upper_bound()))
 }
 
 fn today() -> NaiveDate {
@@ -203,9 +211,7 @@ impl Units<'_> {
             select = select.filter(unit::Column::ParentId.eq(parent.0));
         }
         if let Some(root) = query.subtree_of {
-            select = select
-                .filter(unit::Column::Path.gte(root.as_str()))
-                .filter(unit::Column::Path.lt(root.subtree_upper_bound()));
+            select = select.filter(subtree(unit::Column::Path, root));
         }
         if let Some(q) = query.search.map(str::trim).filter(|q| !q.is_empty()) {
             let pattern = format!("%{}%", escape_like(q));
@@ -483,27 +489,46 @@ impl Units<'_> {
         self.changed("unit.moved", unit).await
     }
 
-    /// Rewrites the paths of `unit`'s subtree to start with `new_path`.
+    /// Rewrites the paths of `unit`'s subtree to start with `new_path`, in the units and in
+    /// every row that keeps a copy of a unit's path (demands and their co-handlers).
     async fn rebase_subtree(&self, unit: &UnitView, new_path: &UnitPath) -> Result<()> {
         let old = unit.path.as_str();
-        unit::Entity::update_many()
-            .col_expr(
-                unit::Column::Path,
-                Expr::cust_with_values(
-                    // sea-query numbers placeholders on PostgreSQL and not elsewhere.
-                    match self.scope.backend() {
-                        sea_orm::DbBackend::Postgres => "$1 || substr(path, $2)",
-                        _ => "? || substr(path, ?)",
-                    },
-                    [
-                        sea_orm::Value::from(new_path.as_str().to_owned()),
-                        sea_orm::Value::from(old.len() as i32 + 1),
-                    ],
-                ),
+        // sea-query numbers placeholders on PostgreSQL and not elsewhere.
+        let rebased = |column: &str| {
+            let sql = match self.scope.backend() {
+                sea_orm::DbBackend::Postgres => format!("$1 || substr({column}, $2)"),
+                _ => format!("? || substr({column}, ?)"),
+            };
+            Expr::cust_with_values(
+                sql,
+                [
+                    sea_orm::Value::from(new_path.as_str().to_owned()),
+                    sea_orm::Value::from(old.len() as i32 + 1),
+                ],
             )
-            .filter(unit::Column::TenantId.eq(self.tenant().0))
-            .filter(unit::Column::Path.gte(old))
-            .filter(unit::Column::Path.lt(unit.path.subtree_upper_bound()))
+        };
+        let tenant = self.tenant().0;
+        unit::Entity::update_many()
+            .col_expr(unit::Column::Path, rebased("path"))
+            .filter(unit::Column::TenantId.eq(tenant))
+            .filter(subtree(unit::Column::Path, &unit.path))
+            .exec(&self.scope.tx)
+            .await?;
+        for (column, name) in [
+            (demand::Column::OriginPath, "origin_path"),
+            (demand::Column::HandlingPath, "handling_path"),
+        ] {
+            demand::Entity::update_many()
+                .col_expr(column, rebased(name))
+                .filter(demand::Column::TenantId.eq(tenant))
+                .filter(subtree(column, &unit.path))
+                .exec(&self.scope.tx)
+                .await?;
+        }
+        demand_assist::Entity::update_many()
+            .col_expr(demand_assist::Column::UnitPath, rebased("unit_path"))
+            .filter(demand_assist::Column::TenantId.eq(tenant))
+            .filter(subtree(demand_assist::Column::UnitPath, &unit.path))
             .exec(&self.scope.tx)
             .await?;
         Ok(())
@@ -776,12 +801,12 @@ pub struct ListQuery<'a> {
     pub limit: u64,
 }
 
-fn escape_like(q: &str) -> String {
+pub(crate) fn escape_like(q: &str) -> String {
     q.replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_")
 }
 
-fn like(pattern: &str) -> sea_orm::sea_query::LikeExpr {
+pub(crate) fn like(pattern: &str) -> sea_orm::sea_query::LikeExpr {
     sea_orm::sea_query::LikeExpr::new(pattern).escape('\\')
 }

@@ -37,6 +37,8 @@ pub struct TestServer {
     pub admin_password: String,
     pub operator_password: String,
     pub config: Config,
+    /// The server's clock: move it forward instead of sleeping.
+    pub clock: minqing_storage::Clock,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -82,10 +84,12 @@ impl TestServer {
                 per_account: 1000,
                 per_address: 100_000,
             }),
+            data_key: None,
         };
         let _ = minqing_server::telemetry::init(false);
         let server = Server::build(&config).await.expect("the server starts");
         let addr = server.local_addr();
+        let clock = server.clock.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server.serve(async {
             let _ = rx.await;
@@ -95,6 +99,7 @@ impl TestServer {
             admin_password: BOOTSTRAP_PASSWORD.into(),
             operator_password: BOOTSTRAP_PASSWORD.into(),
             config,
+            clock,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -212,6 +217,11 @@ impl Session {
 
     pub async fn patch(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.send(self.request(reqwest::Method::PATCH, path).json(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> (StatusCode, Value) {
+        self.send(self.request(reqwest::Method::PUT, path).json(body))
             .await
     }
 

@@ -1,9 +1,13 @@
 //! One module per resource; `crate::router` composes them.
 pub mod accounts;
 pub mod auth;
+pub mod demand_settings;
+pub mod demands;
 pub mod health;
+pub mod ledger;
 pub mod operations_log;
 pub mod platform;
+pub mod public;
 pub mod tenant;
 pub mod units;
 

@@ -12,6 +12,10 @@ pub struct Model {
     pub name_en: String,
     pub time_zone: String,
     pub status: String,
+    pub hash_algorithm: String,
+    pub cipher_algorithm: String,
+    pub routing_rules: Option<String>,
+    pub deadline_rules: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

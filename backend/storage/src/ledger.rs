@@ -1,0 +1,232 @@
+//! The ledger's hash chain in the database: appending an event under the tenant's chain head,
+//! and verifying the whole chain (and the head) from the stored rows.
+use chrono::{DateTime, Utc};
+use minqing_domain::crypto_choice::HashAlgorithm;
+use minqing_domain::demand::lifecycle::DemandEvent;
+use minqing_domain::ledger::{
+    BreakKind, ChainBreak, ChainReport, ChainVerifier, EventContent, StoredEvent, chain_hash,
+};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait},
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{demand_event, ledger_head};
+use crate::error::Result;
+use crate::scope::TenantScope;
+
+/// One ledger entry as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventView {
+    pub seq: i64,
+    pub demand_id: Uuid,
+    pub kind: String,
+    pub actor_id: Option<Uuid>,
+    pub actor_username: String,
+    pub at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+    pub algorithm: HashAlgorithm,
+    pub hash: String,
+}
+
+impl From<demand_event::Model> for EventView {
+    fn from(m: demand_event::Model) -> Self {
+        Self {
+            seq: m.seq,
+            demand_id: m.demand_id,
+            kind: m.kind,
+            actor_id: m.actor_id,
+            actor_username: m.actor_username,
+            at: m.at,
+            data: serde_json::from_str(&m.data).unwrap_or(serde_json::Value::Null),
+            algorithm: HashAlgorithm::parse(&m.algorithm).unwrap_or_default(),
+            hash: m.hash,
+        }
+    }
+}
+
+/// Times are kept to the microsecond, which every backend stores exactly: what is hashed is
+/// what is read back.
+pub(crate) fn ledger_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    let micros = at.timestamp_micros();
+    DateTime::from_timestamp_micros(micros).unwrap_or(at)
+}
+
+fn content_of(m: &demand_event::Model) -> EventContent {
+    EventContent {
+        tenant_id: m.tenant_id,
+        seq: m.seq,
+        demand_id: m.demand_id,
+        kind: m.kind.clone(),
+        actor: m.actor_id,
+        at: m.at,
+        data: serde_json::from_str(&m.data).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+fn stored(m: demand_event::Model) -> StoredEvent {
+    StoredEvent {
+        seq: m.seq,
+        // An unknown name is hashed as the default; its hash then fails unless it was that one.
+        algorithm: HashAlgorithm::parse(&m.algorithm).unwrap_or_default(),
+        prev_hash: m.prev_hash.clone(),
+        hash: m.hash.clone(),
+        content: content_of(&m),
+    }
+}
+
+/// Where the chain was found broken, and how far it was checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VerifyReport {
+    pub intact: bool,
+    pub checked: u64,
+    pub head_seq: i64,
+    pub first_break: Option<ChainBreak>,
+}
+
+impl TenantScope {
+    /// Appends one event for `demand` to the tenant's chain and returns its seq. The head row's
+    /// lock (held to commit) orders concurrent appends, so seqs have no gaps or repeats.
+    pub(crate) async fn append_event(
+        &self,
+        demand: Uuid,
+        event: &DemandEvent,
+        at: DateTime<Utc>,
+        algorithm: HashAlgorithm,
+    ) -> Result<i64> {
+        let tenant = self.tenant.0;
+        let bump = || {
+            ledger_head::Entity::update_many()
+                .col_expr(
+                    ledger_head::Column::Seq,
+                    Expr::col(ledger_head::Column::Seq).add(1),
+                )
+                .filter(ledger_head::Column::TenantId.eq(tenant))
+                .exec_with_returning(&self.tx)
+        };
+        let mut head = bump().await?.pop();
+        if head.is_none() {
+            ledger_head::Entity::insert(ledger_head::ActiveModel {
+                tenant_id: Set(tenant),
+                seq: Set(0),
+                hash: Set(String::new()),
+            })
+            .on_conflict_do_nothing()
+            .exec(&self.tx)
+            .await?;
+            head = bump().await?.pop();
+        }
+        let head = head.ok_or(crate::StorageError::NotFound)?;
+        let data = serde_json::to_value(event).map_err(|e| {
+            crate::StorageError::Db(sea_orm::DbErr::Custom(format!("event encoding: {e}")))
+        })?;
+        let content = EventContent {
+            tenant_id: tenant,
+            seq: head.seq,
+            demand_id: demand,
+            kind: event.kind().to_owned(),
+            actor: self.audit.actor_id.map(|a| a.0),
+            at: ledger_time(at),
+            data,
+        };
+        let hash = chain_hash(algorithm, &head.hash, &content);
+        demand_event::Entity::insert(demand_event::ActiveModel {
+            id: Set(crate::new_id()),
+            tenant_id: Set(tenant),
+            seq: Set(content.seq),
+            demand_id: Set(demand),
+            kind: Set(content.kind.clone()),
+            actor_id: Set(content.actor),
+            actor_username: Set(self.audit.username.clone()),
+            at: Set(content.at),
+            data: Set(content.data.to_string()),
+            algorithm: Set(algorithm.as_str().to_owned()),
+            prev_hash: Set(head.hash.clone()),
+            hash: Set(hash.clone()),
+        })
+        .exec(&self.tx)
+        .await?;
+        ledger_head::Entity::update_many()
+            .col_expr(ledger_head::Column::Hash, Expr::value(hash))
+            .filter(ledger_head::Column::TenantId.eq(tenant))
+            .exec(&self.tx)
+            .await?;
+        Ok(content.seq)
+    }
+
+    /// One demand's events, oldest first.
+    pub async fn demand_events(&self, demand: Uuid) -> Result<Vec<EventView>> {
+        Ok(demand_event::Entity::find()
+            .filter(demand_event::Column::TenantId.eq(self.tenant.0))
+            .filter(demand_event::Column::DemandId.eq(demand))
+            .order_by_asc(demand_event::Column::Seq)
+            .all(&self.tx)
+            .await?
+            .into_iter()
+            .map(EventView::from)
+            .collect())
+    }
+
+    /// Recomputes every hash of the tenant's chain, page by page, and checks the head names
+    /// the last event (so events cut from the end are found too).
+    pub async fn verify_ledger(&self) -> Result<VerifyReport> {
+        const PAGE: u64 = 2_000;
+        let mut verifier = ChainVerifier::new();
+        let mut after = 0i64;
+        let mut last: Option<(i64, String)> = None;
+        loop {
+            let rows = demand_event::Entity::find()
+                .filter(demand_event::Column::TenantId.eq(self.tenant.0))
+                .filter(demand_event::Column::Seq.gt(after))
+                .order_by_asc(demand_event::Column::Seq)
+                .order_by_asc(demand_event::Column::Id)
+                .limit(PAGE)
+                .all(&self.tx)
+                .await?;
+            let n = rows.len() as u64;
+            for row in rows {
+                after = row.seq;
+                last = Some((row.seq, row.hash.clone()));
+                verifier.push(stored(row));
+            }
+            if n < PAGE || verifier.report().first_break.is_some() {
+                break;
+            }
+        }
+        let ChainReport {
+            checked,
+            mut first_break,
+        } = verifier.finish();
+        let head = ledger_head::Entity::find_by_id(self.tenant.0)
+            .one(&self.tx)
+            .await?
+            .map(|h| (h.seq, h.hash))
+            .unwrap_or((0, String::new()));
+        if first_break.is_none() {
+            let (last_seq, last_hash) = last.unwrap_or((0, String::new()));
+            if head.0 > last_seq {
+                first_break = Some(ChainBreak {
+                    seq: last_seq + 1,
+                    kind: BreakKind::Missing,
+                });
+            } else if head.0 < last_seq || head.1 != last_hash {
+                first_break = Some(ChainBreak {
+                    seq: last_seq,
+                    kind: BreakKind::Tampered,
+                });
+            }
+        }
+        Ok(VerifyReport {
+            intact: first_break.is_none(),
+            checked,
+            head_seq: head.0,
+            first_break,
+        })
+    }
+}

@@ -1,0 +1,747 @@
+//! The demand ledger over HTTP: intake and routing by grade, the lifecycle with its 409s,
+//! escalation and who may see and act, personal data, deadlines as time moves, the resident's
+//! receipt page, and the hash chain catching a row edited behind the application's back.
+mod common;
+
+use common::{SMALL_CITY, Session, TestServer, TestTenant, division_csv, unit_id};
+use reqwest::StatusCode;
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
+use serde_json::{Value, json};
+
+struct City {
+    t: TestTenant,
+    community: String,
+    east: String,
+    district: String,
+    city: String,
+}
+
+async fn city(server: &TestServer) -> City {
+    let t = server.new_tenant("city").await;
+    let (status, body) = t
+        .admin
+        .upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    City {
+        community: unit_id(&t.admin, "990101001001").await,
+        east: unit_id(&t.admin, "990101001000").await,
+        district: unit_id(&t.admin, "990101000000").await,
+        city: unit_id(&t.admin, "990100000000").await,
+        t,
+    }
+}
+
+/// An account with one grant, logged in.
+async fn person(
+    server: &TestServer,
+    t: &TestTenant,
+    name: &str,
+    role: &str,
+    unit: &str,
+) -> Session {
+    let password = "Demand-Handler-26";
+    let (status, body) = t
+        .admin
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": name, "password": password, "grants": [{"role": role, "unit_id": unit}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    server.login(&t.slug, name, password).await
+}
+
+fn intake(origin: &str, grade: &str) -> Value {
+    json!({
+        "origin_unit": origin,
+        "channel": "walk_in",
+        "grade": grade,
+        "category": "daily_life",
+        "title": "楼道灯坏了",
+        "description": "3栋2单元楼道灯不亮，老人晚上出行不便",
+        "resident_name": "王阿姨",
+        "phone": "138 1234 5678",
+        "id_number": "11010519491231002X"
+    })
+}
+
+async fn act(s: &Session, id: &str, action: &str, body: Value) -> (StatusCode, Value) {
+    s.post(&format!("/api/v1/demands/{id}/{action}"), &body)
+        .await
+}
+
+async fn ok(s: &Session, id: &str, action: &str, body: Value) -> Value {
+    let (status, answer) = act(s, id, action, body).await;
+    assert_eq!(status, StatusCode::OK, "{action}: {answer}");
+    answer
+}
+
+#[tokio::test]
+async fn a_demand_runs_from_intake_to_a_satisfied_close_and_the_resident_follows_it() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let recorder = person(&server, &c.t, "recorder", "recorder", &c.community).await;
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+
+    let (status, d) = recorder
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    // 急 goes to the street above the community, on a 5-working-day clock.
+    assert_eq!(d["handling_unit"]["id"], c.east.as_str());
+    assert_eq!(d["handling_unit"]["name"], "东街道");
+    assert_eq!(d["handling_tier"], "street");
+    assert_eq!(d["status"], "received");
+    assert_eq!(d["phone"], "138****5678");
+    assert_eq!(d["id_number"], "110105********002X");
+    assert!(d["reply_due_at"].as_str().unwrap() > d["received_at"].as_str().unwrap());
+    assert!(d["resolve_due_at"].is_null());
+    // The recorder may record but not handle.
+    assert_eq!(d["actions"], json!([]));
+    let id = d["id"].as_str().unwrap().to_owned();
+    let receipt = d["receipt_code"].as_str().unwrap().to_owned();
+
+    let seen = cadre.get(&format!("/api/v1/demands/{id}")).await.1;
+    assert_eq!(
+        seen["actions"],
+        json!([
+            "accept",
+            "reject",
+            "merge",
+            "escalate",
+            "add_assist",
+            "remove_assist"
+        ])
+    );
+    ok(&cadre, &id, "accept", json!({})).await;
+    let replied = ok(
+        &cadre,
+        &id,
+        "reply",
+        json!({"text": "已联系物业，明天更换"}),
+    )
+    .await;
+    assert_eq!(replied["status"], "in_progress");
+    assert!(replied["replied_at"].is_string());
+    ok(&cadre, &id, "resolve", json!({"text": "已更换灯泡"})).await;
+    ok(&cadre, &id, "give-feedback", json!({"text": "已电话回访"})).await;
+    let closed = ok(&cadre, &id, "rate", json!({"satisfaction": "satisfied"})).await;
+    assert_eq!(closed["status"], "closed");
+    assert_eq!(closed["satisfaction"], "satisfied");
+    assert_eq!(closed["actions"], json!([]));
+
+    let (_, events) = cadre.get(&format!("/api/v1/demands/{id}/events")).await;
+    let kinds: Vec<_> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "received",
+            "accepted",
+            "replied",
+            "resolved",
+            "feedback_given",
+            "rated"
+        ]
+    );
+    assert_eq!(events[1]["actor_username"], "east-cadre");
+    // The ledger's events never hold the phone number in the clear.
+    assert!(!events.to_string().contains("13812345678"));
+
+    // The resident's page: progress by receipt code, typed loosely, no personal data, no login.
+    let loose = receipt.to_lowercase().replace('-', " ");
+    let r = server
+        .client()
+        .get(server.url(&format!("/api/v1/public/{}/demands/{loose}", c.t.slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let public: Value = r.json().await.unwrap();
+    assert_eq!(public["status"], "closed");
+    assert_eq!(public["handling_unit"], "东街道");
+    assert_eq!(public["progress"][2]["text"], "已联系物业，明天更换");
+    let text = public.to_string();
+    for secret in ["王阿姨", "5678", "002X", "east-cadre"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    // A wrong code, another tenant's slug: not found.
+    let other = server.new_tenant("city").await;
+    for path in [
+        format!("/api/v1/public/{}/demands/AAAA-BBBB-CCCC", c.t.slug),
+        format!("/api/v1/public/{}/demands/{receipt}", other.slug),
+    ] {
+        let r = server.client().get(server.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    let (status, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["checked"], 6);
+}
+
+#[tokio::test]
+async fn each_grade_reaches_its_tier_and_a_tenant_rule_can_change_that() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let mut handled = Vec::new();
+    for grade in ["urgent", "worrying", "hard", "hoped_for"] {
+        let (status, d) = admin
+            .post("/api/v1/demands", &intake(&c.community, grade))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{d}");
+        handled.push((
+            d["handling_unit"]["id"].as_str().unwrap().to_owned(),
+            d["handling_tier"].clone(),
+        ));
+    }
+    assert_eq!(handled[0], (c.east.clone(), json!("street")));
+    assert_eq!(handled[1], (c.district.clone(), json!("county")));
+    assert_eq!(handled[2], (c.city.clone(), json!("city")));
+    assert_eq!(handled[3], (c.city.clone(), json!("city")));
+
+    // The county gets 15 working days, the city 30: later deadlines for harder grades.
+    let (_, list) = admin.get("/api/v1/demands?grade=worrying").await;
+    let county_due = list["items"][0]["reply_due_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, list) = admin.get("/api/v1/demands?grade=hard").await;
+    assert!(list["items"][0]["reply_due_at"].as_str().unwrap() > county_due.as_str());
+
+    let (_, mut rules) = admin.get("/api/v1/tenant/demand-rules").await;
+    assert_eq!(rules["routing"]["urgent"], "street");
+    rules["routing"]["urgent"] = json!("community");
+    let (status, body) = admin.put("/api/v1/tenant/demand-rules", &rules).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, d) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(d["handling_unit"]["id"], c.community.as_str());
+}
+
+#[tokio::test]
+async fn an_illegal_step_is_a_409_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let (_, d) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let id = d["id"].as_str().unwrap();
+    for (action, body) in [
+        ("resolve", json!({"text": "x"})),
+        ("give-feedback", json!({"text": "x"})),
+        ("rate", json!({"satisfaction": "satisfied"})),
+    ] {
+        let (status, answer) = act(admin, id, action, body).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{action}: {answer}");
+        assert_eq!(answer["error"]["code"], "illegal_transition");
+    }
+    // Bad bodies name the field; an unknown action is a 404.
+    let (status, answer) = act(admin, id, "reject", json!({"reason": "  "})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(answer["error"]["field_codes"]["reason"], "required");
+    let (status, answer) = act(admin, id, "rate", json!({"satisfaction": "thrilled"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let (status, _) = act(admin, id, "delete", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, events) = admin.get(&format!("/api/v1/demands/{id}/events")).await;
+    assert_eq!(events.as_array().unwrap().len(), 1);
+    let (_, now) = admin.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(now["status"], "received");
+
+    // 不满意 reopens: the unit works on it again.
+    ok(admin, id, "accept", json!({})).await;
+    ok(admin, id, "resolve", json!({"text": "已处理"})).await;
+    ok(admin, id, "give-feedback", json!({"text": "回访"})).await;
+    let reopened = ok(
+        admin,
+        id,
+        "rate",
+        json!({"satisfaction": "unsatisfied", "comment": "灯还是不亮"}),
+    )
+    .await;
+    assert_eq!(reopened["status"], "in_progress");
+    assert_eq!(reopened["reopenings"], 1);
+    assert!(reopened["resolved_at"].is_null());
+}
+
+#[tokio::test]
+async fn escalation_climbs_a_tier_and_each_role_sees_only_its_subtree() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let west = unit_id(&c.t.admin, "990101002000").await;
+    let east_cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let west_cadre = person(&server, &c.t, "west-cadre", "cadre", &west).await;
+    let leader = person(&server, &c.t, "district-leader", "leader", &c.district).await;
+
+    let (_, d) = east_cadre
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    // The sibling street sees nothing of it: not by id, not in lists, not its events.
+    for path in [
+        format!("/api/v1/demands/{id}"),
+        format!("/api/v1/demands/{id}/events"),
+    ] {
+        assert_eq!(
+            west_cadre.get(&path).await.0,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+    assert_eq!(
+        act(&west_cadre, &id, "accept", json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, list) = west_cadre.get("/api/v1/demands").await;
+    assert_eq!(list["items"], json!([]));
+
+    ok(&east_cadre, &id, "accept", json!({})).await;
+    let (status, answer) = act(&east_cadre, &id, "escalate", json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let up = ok(
+        &east_cadre,
+        &id,
+        "escalate",
+        json!({"reason": "涉及多个小区，需区里协调"}),
+    )
+    .await;
+    assert_eq!(up["handling_unit"]["id"], c.district.as_str());
+    assert_eq!(up["handling_tier"], "county");
+    assert_eq!(up["status"], "received");
+    assert_eq!(up["escalations"], 1);
+    // The street that raised it still follows it, but acting belongs to the district now.
+    let (status, seen) = east_cadre.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen["actions"], json!([]));
+    assert_eq!(
+        act(&east_cadre, &id, "accept", json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // The district leader acts, and may hand it back down within the district.
+    ok(&leader, &id, "accept", json!({})).await;
+    let back = ok(
+        &leader,
+        &id,
+        "reassign",
+        json!({"unit": c.east, "reason": "由街道落实"}),
+    )
+    .await;
+    assert_eq!(back["handling_unit"]["id"], c.east.as_str());
+    // Co-handling: the west street assists and may add progress, nothing more.
+    ok(&leader, &id, "add-assist", json!({"unit": west})).await;
+    let (status, _) = west_cadre.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    ok(&east_cadre, &id, "accept", json!({})).await;
+    ok(&west_cadre, &id, "reply", json!({"text": "西街道已派人"})).await;
+    assert_eq!(
+        act(&west_cadre, &id, "resolve", json!({"text": "x"}))
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    // The top of the tree cannot escalate further.
+    let (_, hard) =
+        c.t.admin
+            .post("/api/v1/demands", &intake(&c.community, "hard"))
+            .await;
+    let hard = hard["id"].as_str().unwrap();
+    let (status, answer) = act(&c.t.admin, hard, "escalate", json!({"reason": "再上报"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["error"]["code"], "no_higher_tier");
+}
+
+#[tokio::test]
+async fn a_retried_submission_never_makes_a_second_demand() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let send = || {
+        c.t.admin
+            .request(reqwest::Method::POST, "/api/v1/demands")
+            .header("idempotency-key", "visit-42-item-3")
+            .json(&intake(&c.community, "urgent"))
+    };
+    let (s1, first) = c.t.admin.send_raw(send()).await;
+    let (s2, second) = c.t.admin.send_raw(send()).await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(first["id"], second["id"]);
+    let (_, counts) = c.t.admin.get("/api/v1/demands/counts").await;
+    let received = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["status"] == "received")
+        .unwrap();
+    assert_eq!(received["count"], 1);
+}
+
+#[tokio::test]
+async fn bad_intake_names_every_field_and_records_nothing() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let mut bad = intake(&c.community, "urgent");
+    bad["title"] = json!("");
+    bad["phone"] = json!("12ab");
+    bad["id_number"] = json!("110105194912310021");
+    bad["category"] = json!("Not A Key");
+    let (status, body) = admin.post("/api/v1/demands", &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let fields = &body["error"]["field_codes"];
+    for (f, code) in [
+        ("title", "required"),
+        ("phone", "invalid_phone"),
+        ("id_number", "invalid_id_number"),
+        ("category", "invalid_category_key"),
+    ] {
+        assert_eq!(fields[f], code, "{body}");
+    }
+    assert!(
+        body["error"]["fields"]["phone"]
+            .as_str()
+            .unwrap()
+            .contains("电话")
+    );
+    // Raised at a street (not a community), an unknown category, a wrong grade.
+    let mut at_street = intake(&c.east, "urgent");
+    let (status, body) = admin.post("/api/v1/demands", &at_street).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"]["field_codes"]["origin_unit"],
+        "origin_not_community"
+    );
+    at_street["origin_unit"] = json!(c.community);
+    at_street["category"] = json!("karaoke");
+    let (_, body) = admin.post("/api/v1/demands", &at_street).await;
+    assert_eq!(body["error"]["field_codes"]["category"], "unknown_category");
+    at_street["grade"] = json!("medium");
+    let (status, body) = admin.post("/api/v1/demands", &at_street).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // Messages follow the caller's language.
+    let (_, body) = admin
+        .send_raw(
+            admin
+                .request(reqwest::Method::POST, "/api/v1/demands")
+                .header("accept-language", "en")
+                .json(&bad),
+        )
+        .await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().is_ascii(),
+        "{body}"
+    );
+    let (_, list) = admin.get("/api/v1/demands").await;
+    assert_eq!(list["items"], json!([]));
+}
+
+#[tokio::test]
+async fn personal_data_is_masked_and_every_full_view_is_recorded() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let recorder = person(&server, &c.t, "recorder", "recorder", &c.community).await;
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let (_, d) = recorder
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let id = d["id"].as_str().unwrap();
+    let path = format!("/api/v1/demands/{id}/personal-data");
+    assert_eq!(
+        recorder.post(&path, &json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, full) = cadre.post(&path, &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+    assert_eq!(full["phone"], "13812345678");
+    assert_eq!(full["id_number"], "11010519491231002X");
+    let (_, events) = cadre.get(&format!("/api/v1/demands/{id}/events")).await;
+    let last = events.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["kind"], "personal_data_viewed");
+    assert_eq!(last["actor_username"], "east-cadre");
+    // Found by phone number through the keyed index; the list stays masked.
+    let (_, found) = cadre.get("/api/v1/demands?phone=13812345678").await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    assert_eq!(found["items"][0]["phone"], "138****5678");
+    let (_, none) = cadre.get("/api/v1/demands?phone=13900000000").await;
+    assert_eq!(none["items"], json!([]));
+}
+
+#[tokio::test]
+async fn deadlines_pass_as_the_clock_moves_and_the_overdue_filter_finds_them() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let (_, urgent) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let (_, hard) = admin
+        .post("/api/v1/demands", &intake(&c.community, "hard"))
+        .await;
+    let (_, overdue) = admin.get("/api/v1/demands?overdue=true").await;
+    assert_eq!(overdue["items"], json!([]));
+
+    // Three weeks on: the street's 5 working days have passed, the city's 30 have not.
+    server.clock.advance(chrono::Duration::days(21));
+    let (_, overdue) = admin.get("/api/v1/demands?overdue=true").await;
+    let ids: Vec<_> = overdue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].clone())
+        .collect();
+    assert_eq!(ids, [urgent["id"].clone()]);
+    assert_eq!(overdue["items"][0]["overdue"], json!(["reply"]));
+    let (_, not_overdue) = admin.get("/api/v1/demands?overdue=false").await;
+    assert_eq!(not_overdue["items"][0]["id"], hard["id"]);
+    // A reply meets the reply deadline: no longer overdue.
+    let id = urgent["id"].as_str().unwrap();
+    ok(admin, id, "accept", json!({})).await;
+    let replied = ok(admin, id, "reply", json!({"text": "迟到的答复"})).await;
+    assert_eq!(replied["overdue"], json!([]));
+    let (_, overdue) = admin.get("/api/v1/demands?overdue=true").await;
+    assert_eq!(overdue["items"], json!([]));
+}
+
+#[tokio::test]
+async fn the_list_filters_and_pages_newest_first() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    for i in 0..5 {
+        let mut body = intake(&c.community, if i % 2 == 0 { "urgent" } else { "worrying" });
+        body["title"] = json!(format!("诉求{i}"));
+        admin.post("/api/v1/demands", &body).await;
+    }
+    let (_, page1) = admin.get("/api/v1/demands?limit=2").await;
+    let titles: Vec<_> = page1["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(titles, ["诉求4", "诉求3"]);
+    let cursor = page1["next_cursor"].as_str().unwrap();
+    let (_, page2) = admin
+        .get(&format!("/api/v1/demands?limit=2&cursor={cursor}"))
+        .await;
+    assert_eq!(page2["items"][0]["title"], "诉求2");
+    let (_, urgent) = admin.get("/api/v1/demands?grade=urgent").await;
+    assert_eq!(urgent["items"].as_array().unwrap().len(), 3);
+    let (_, q) = admin.get("/api/v1/demands?q=诉求3").await;
+    assert_eq!(q["items"].as_array().unwrap().len(), 1);
+    let (_, within) = admin
+        .get(&format!(
+            "/api/v1/demands?within={}&grade=worrying",
+            c.district
+        ))
+        .await;
+    assert_eq!(within["items"].as_array().unwrap().len(), 2);
+    for bad in [
+        "status=done",
+        "from=2026-13-01",
+        "limit=0",
+        "cursor=zzz",
+        "grade=x",
+        "colour=red",
+    ] {
+        let (status, body) = admin.get(&format!("/api/v1/demands?{bad}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+    }
+}
+
+/// Edits one ledger row directly in the database, as someone with the database's keys could.
+async fn tamper(server: &TestServer, tenant: &str, seq: i64) {
+    let db = Database::connect(&server.config.database_url)
+        .await
+        .unwrap();
+    let postgres = db.get_database_backend() == DbBackend::Postgres;
+    let tx = db.begin().await.unwrap();
+    if postgres {
+        tx.execute_unprepared(&format!(
+            "SELECT set_config('minqing.tenant_id', '{tenant}', true)"
+        ))
+        .await
+        .unwrap();
+        tx.execute_unprepared(
+            "ALTER TABLE demand_events DISABLE TRIGGER demand_events_append_only",
+        )
+        .await
+        .unwrap();
+    } else {
+        tx.execute_unprepared("DROP TRIGGER demand_events_no_update")
+            .await
+            .unwrap();
+    }
+    let changed = tx
+        .execute_raw(Statement::from_string(
+            db.get_database_backend(),
+            format!(
+                "UPDATE demand_events SET data = replace(data, '已更换灯泡', '无需处理') \
+                 WHERE seq = {seq} AND data LIKE '%已更换灯泡%'"
+            ),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+    if postgres {
+        tx.execute_unprepared("ALTER TABLE demand_events ENABLE TRIGGER demand_events_append_only")
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_hash_chain_names_a_row_edited_behind_the_applications_back() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let (_, d) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let id = d["id"].as_str().unwrap();
+    ok(admin, id, "accept", json!({})).await;
+    ok(admin, id, "resolve", json!({"text": "已更换灯泡"})).await;
+    ok(admin, id, "give-feedback", json!({"text": "回访"})).await;
+    // Another tenant's ledger, untouched, to show the break is named per tenant.
+    let other = city(&server).await;
+    other
+        .t
+        .admin
+        .post("/api/v1/demands", &intake(&other.community, "urgent"))
+        .await;
+
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    // The application itself has no way to change an event: the database refuses.
+    tamper(&server, &c.t.id, 3).await;
+    let (status, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verdict["intact"], false, "{verdict}");
+    assert_eq!(
+        verdict["first_break"],
+        json!({"seq": 3, "kind": "tampered"})
+    );
+    let (_, theirs) = other.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(theirs["intact"], true);
+    // Only administrators and auditors verify.
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    assert_eq!(
+        cadre.get("/api/v1/ledger/verify").await.0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn an_sm3_and_sm4_tenant_chains_and_seals_with_the_state_algorithms() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let (_, d) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let (_, mut rules) = admin.get("/api/v1/tenant/demand-rules").await;
+    assert_eq!(rules["hash_algorithm"], "sha256");
+    rules["hash_algorithm"] = json!("sm3");
+    rules["cipher_algorithm"] = json!("sm4_gcm");
+    let (status, body) = admin.put("/api/v1/tenant/demand-rules", &rules).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, e) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let (_, events) = admin
+        .get(&format!(
+            "/api/v1/demands/{}/events",
+            e["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(events[0]["algorithm"], "sm3");
+    let (_, old) = admin
+        .get(&format!(
+            "/api/v1/demands/{}/events",
+            d["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(old[0]["algorithm"], "sha256");
+    // Both the old (AES) and the new (SM4) personal data open for a cadre.
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    for demand in [&d, &e] {
+        let (status, full) = cadre
+            .post(
+                &format!(
+                    "/api/v1/demands/{}/personal-data",
+                    demand["id"].as_str().unwrap()
+                ),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{full}");
+        assert_eq!(full["phone"], "13812345678");
+    }
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    // A bad algorithm name is a 422.
+    rules["hash_algorithm"] = json!("md5");
+    let (status, _) = admin.put("/api/v1/tenant/demand-rules", &rules).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn the_calendar_ships_with_the_official_schedule_and_a_year_can_be_loaded() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let (_, days) = admin.get("/api/v1/tenant/calendar?year=2026").await;
+    let make_up: Vec<_> = days
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["kind"] == "workday")
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert!(
+        make_up.contains(&"2026-02-14") && make_up.contains(&"2026-02-28"),
+        "{days}"
+    );
+    let csv = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-06,workday,春节\n";
+    let (status, loaded) = admin
+        .upload(
+            "/api/v1/tenant/calendar/2027/import",
+            "2027.csv",
+            csv.into(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{loaded}");
+    assert_eq!(loaded.as_array().unwrap().len(), 2);
+    let bad = "date,kind,name\n2027-01-01,holiday,元旦\n2027-13-01,holiday,x\n2027-02-01,party,x\n";
+    let (status, body) = admin
+        .upload("/api/v1/tenant/calendar/2027/import", "bad.csv", bad.into())
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let lines: Vec<_> = body["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4]);
+    // Nothing of the bad file was kept.
+    let (_, kept) = admin.get("/api/v1/tenant/calendar?year=2027").await;
+    assert_eq!(kept.as_array().unwrap().len(), 2);
+    // A date outside the year, by JSON.
+    let (status, _) = admin
+        .put(
+            "/api/v1/tenant/calendar/2027",
+            &json!({"entries": [{"date": "2028-01-01", "kind": "holiday", "name": "元旦"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
