@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_spine;
 mod m20261126_000002_ledger;
+mod m20261126_000003_follow_up;
 pub mod rls;
 
 /// The foreign key from `table.tenant_id` to `tenants.id`, which every tenant table has.
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_spine::Migration),
             Box::new(m20261126_000002_ledger::Migration),
+            Box::new(m20261126_000003_follow_up::Migration),
         ]
     }
 }

@@ -3,68 +3,10 @@
 //! receipt page, and the hash chain catching a row edited behind the application's back.
 mod common;
 
-use common::{SMALL_CITY, Session, TestServer, TestTenant, division_csv, unit_id};
+use common::{Session, TestServer, city, intake, person, unit_id};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
-
-struct City {
-    t: TestTenant,
-    community: String,
-    east: String,
-    district: String,
-    city: String,
-}
-
-async fn city(server: &TestServer) -> City {
-    let t = server.new_tenant("city").await;
-    let (status, body) = t
-        .admin
-        .upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY))
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    City {
-        community: unit_id(&t.admin, "990101001001").await,
-        east: unit_id(&t.admin, "990101001000").await,
-        district: unit_id(&t.admin, "990101000000").await,
-        city: unit_id(&t.admin, "990100000000").await,
-        t,
-    }
-}
-
-/// An account with one grant, logged in.
-async fn person(
-    server: &TestServer,
-    t: &TestTenant,
-    name: &str,
-    role: &str,
-    unit: &str,
-) -> Session {
-    let password = "Demand-Handler-26";
-    let (status, body) = t
-        .admin
-        .post(
-            "/api/v1/accounts",
-            &json!({"username": name, "password": password, "grants": [{"role": role, "unit_id": unit}]}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    server.login(&t.slug, name, password).await
-}
-
-fn intake(origin: &str, grade: &str) -> Value {
-    json!({
-        "origin_unit": origin,
-        "channel": "walk_in",
-        "grade": grade,
-        "category": "daily_life",
-        "title": "楼道灯坏了",
-        "description": "3栋2单元楼道灯不亮，老人晚上出行不便",
-        "resident_name": "王阿姨",
-        "phone": "138 1234 5678",
-        "id_number": "11010519491231002X"
-    })
-}
 
 async fn act(s: &Session, id: &str, action: &str, body: Value) -> (StatusCode, Value) {
     s.post(&format!("/api/v1/demands/{id}/{action}"), &body)
@@ -744,4 +686,66 @@ async fn the_calendar_ships_with_the_official_schedule_and_a_year_can_be_loaded(
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn photos_and_pdfs_are_filed_checked_by_content_and_chained_in_the_ledger() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let west = unit_id(&c.t.admin, "990101002000").await;
+    let recorder = person(&server, &c.t, "recorder", "recorder", &c.community).await;
+    let west_cadre = person(&server, &c.t, "west-cadre", "cadre", &west).await;
+    let (_, d) = recorder
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let id = d["id"].as_str().unwrap();
+    let path = format!("/api/v1/demands/{id}/attachments");
+    let mut jpeg = b"\xFF\xD8\xFF\xE0\0\x10JFIF\0".to_vec();
+    jpeg.extend(std::iter::repeat_n(7u8, 4_000));
+    let (status, filed) = recorder
+        .upload(&path, "C:\\相册\\楼道灯.jpg", jpeg.clone())
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{filed}");
+    assert_eq!(filed["file_name"], "楼道灯.jpg");
+    assert_eq!(filed["media_type"], "image/jpeg");
+    assert_eq!(filed["size"], 4_011);
+
+    // An executable named like a photo, and a file over 10 MB: refused, nothing filed.
+    let (status, body) = recorder
+        .upload(&path, "photo.jpg", b"MZ\x90\0not a photo".to_vec())
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["file"],
+        "unsupported_attachment_type"
+    );
+    let mut big = b"%PDF-1.7\n".to_vec();
+    big.resize(10 * 1024 * 1024 + 1, b' ');
+    let (status, body) = recorder.upload(&path, "big.pdf", big).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["file"], "attachment_too_large");
+
+    let (_, list) = recorder.get(&path).await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let file = format!("{path}/{}", filed["id"].as_str().unwrap());
+    let r = recorder
+        .send_raw_bytes(recorder.request(reqwest::Method::GET, &file))
+        .await;
+    assert_eq!(r.0, StatusCode::OK);
+    assert_eq!(r.1, jpeg);
+    assert_eq!(r.2["content-type"], "image/jpeg");
+    assert_eq!(r.2["x-content-type-options"], "nosniff");
+    // The sibling street sees none of it.
+    for p in [&path, &file] {
+        assert_eq!(west_cadre.get(p).await.0, StatusCode::NOT_FOUND, "{p}");
+    }
+    let (status, _) = west_cadre.upload(&path, "x.jpg", jpeg.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The ledger holds the file's hash.
+    let (_, events) = recorder.get(&format!("/api/v1/demands/{id}/events")).await;
+    let added = events.as_array().unwrap().last().unwrap();
+    assert_eq!(added["kind"], "attachment_added");
+    assert_eq!(added["data"]["sha256"], filed["sha256"]);
+    let (_, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true);
 }

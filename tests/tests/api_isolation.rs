@@ -390,3 +390,117 @@ async fn another_tenants_demands_are_not_found_on_every_demand_endpoint() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn another_tenants_cases_warnings_and_channels_are_not_found() {
+    let server = TestServer::start().await;
+    let a = common::city(&server).await;
+    let b = server.new_tenant("city").await;
+    let (_, d) =
+        a.t.admin
+            .post("/api/v1/demands", &common::intake(&a.community, "urgent"))
+            .await;
+    let due: chrono::DateTime<chrono::Utc> = d["reply_due_at"].as_str().unwrap().parse().unwrap();
+    server
+        .clock
+        .advance(due + chrono::Duration::days(6) - server.clock.now());
+    server.sweep().await;
+    let (_, cases) = a.t.admin.get("/api/v1/accountability/cases").await;
+    let case = cases["items"][0]["id"].as_str().expect("a case").to_owned();
+    let (status, channel) = a
+        .t
+        .admin
+        .post(
+            "/api/v1/tenant/notification-channels",
+            &json!({"kind": "webhook", "name": "甲", "url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef", "audience": "all"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{channel}");
+    let channel = channel["id"].as_str().unwrap();
+
+    assert_eq!(
+        b.admin
+            .get(&format!("/api/v1/accountability/cases/{case}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    for step in ["review", "decide", "close"] {
+        let (status, body) = b
+            .admin
+            .post(
+                &format!("/api/v1/accountability/cases/{case}/{step}"),
+                &json!({"outcome": "talk"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{step}: {body}");
+    }
+    for switch in ["disable", "enable"] {
+        let (status, _) = b
+            .admin
+            .post(
+                &format!("/api/v1/tenant/notification-channels/{channel}/{switch}"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    for path in [
+        "/api/v1/accountability/cases",
+        "/api/v1/accountability/warnings",
+    ] {
+        let (_, list) = b.admin.get(path).await;
+        assert_eq!(list["items"], json!([]), "{path}");
+    }
+    let (_, channels) = b.admin.get("/api/v1/tenant/notification-channels").await;
+    assert_eq!(channels, json!([]));
+    let (_, deliveries) = b.admin.get("/api/v1/tenant/notification-deliveries").await;
+    assert_eq!(deliveries, json!([]));
+    // A's case is still open and A's channel still enabled.
+    let (_, mine) =
+        a.t.admin
+            .get(&format!("/api/v1/accountability/cases/{case}"))
+            .await;
+    assert_eq!(mine["status"], "open");
+}
+
+#[tokio::test]
+async fn another_tenants_api_keys_are_not_found() {
+    let server = TestServer::start().await;
+    let a = common::city(&server).await;
+    let b = server.new_tenant("city").await;
+    let (status, issued) =
+        a.t.admin
+            .post(
+                "/api/v1/tenant/api-keys",
+                &json!({"name": "12345 热线", "channel": "hotline", "unit_id": a.district}),
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{issued}");
+    let id = issued["id"].as_str().unwrap();
+
+    // B's administrator can neither see nor revoke A's key.
+    let (status, body) = b
+        .admin
+        .post(&format!("/api/v1/tenant/api-keys/{id}/revoke"), &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "not_found");
+    let (status, keys) = b.admin.get("/api/v1/tenant/api-keys").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(keys, json!([]));
+    // Nor issue one for A's unit.
+    let (status, body) = b
+        .admin
+        .post(
+            "/api/v1/tenant/api-keys",
+            &json!({"name": "越界", "channel": "hotline", "unit_id": a.district}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["unit_id"], "unknown_unit");
+    // A's key is still live.
+    let (_, mine) = a.t.admin.get("/api/v1/tenant/api-keys").await;
+    assert_eq!(mine.as_array().unwrap().len(), 1);
+    assert!(mine[0]["revoked_at"].is_null());
+}

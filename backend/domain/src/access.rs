@@ -35,6 +35,8 @@ pub enum Permission {
     RevealPersonalData,
     /// Verify the ledger's hash chain: needs a grant over the whole tenant.
     VerifyLedger,
+    /// Review and decide accountability cases (问责) of a subtree's units.
+    DecideAccountability,
 }
 
 impl Role {
@@ -54,6 +56,7 @@ impl Role {
                     | HandleDemands
                     | AssignDemands
                     | VerifyLedger
+                    | DecideAccountability
             ),
             // Leaders and cadres work the demands; only they need residents' contact details.
             Role::Leader => matches!(
@@ -64,6 +67,7 @@ impl Role {
                     | HandleDemands
                     | AssignDemands
                     | RevealPersonalData
+                    | DecideAccountability
             ),
             Role::Cadre => matches!(
                 permission,

@@ -299,6 +299,48 @@ pub fn message(code: &str, lang: Lang) -> String {
             "Rows of this account disagree on its name or password.",
         ),
         "unknown_account" => ("账号不存在。", "Unknown account."),
+        // Accountability, notifications, attachments.
+        "illegal_case_transition" => (
+            "问责案件当前的状态不允许此操作（须依次：审查、决定、结案）。",
+            "The case's status does not allow this step (review, then decide, then close).",
+        ),
+        "invalid_case_status" => ("没有这个案件状态。", "No such case status."),
+        "outcome_text_required" => (
+            "选择“其他”时须写明处理决定。",
+            "Describe the decision when the outcome is \"other\".",
+        ),
+        "accountability_rule_out_of_range" => (
+            "问责规则的天数或次数超出允许范围。",
+            "An accountability rule's days or count are out of range.",
+        ),
+        "invalid_warning_level" => (
+            "预警级别须为 approaching（临期）或 overdue（逾期）。",
+            "The level must be approaching or overdue.",
+        ),
+        "invalid_channel_kind" => (
+            "渠道类型须为 webhook、sms、wechat 或 email。",
+            "The channel kind must be webhook, sms, wechat or email.",
+        ),
+        "invalid_audience" => (
+            "接收对象须为 residents（群众）、cadres（干部）或 all。",
+            "The audience must be residents, cadres or all.",
+        ),
+        "invalid_url" => (
+            "地址须以 http:// 或 https:// 开头。",
+            "The address must start with http:// or https://.",
+        ),
+        "secret_length" => (
+            "签名密钥须为 16 到 200 个字符。",
+            "The signing secret must be 16–200 characters.",
+        ),
+        "unsupported_attachment_type" => (
+            "只能上传图片（JPEG、PNG、GIF、WebP）或 PDF 文件。",
+            "Only images (JPEG, PNG, GIF, WebP) or PDF files can be attached.",
+        ),
+        "attachment_too_large" => (
+            "附件不能超过 10 MB。",
+            "An attachment may be at most 10 MB.",
+        ),
         // The demand ledger.
         "illegal_transition" => (
             "诉求当前的状态不允许此操作。",
@@ -414,6 +456,14 @@ pub fn message(code: &str, lang: Lang) -> String {
             "The start date is after the end date.",
         ),
         "import_csv_only" => ("请上传 CSV 文件。", "Upload a CSV file."),
+        "export_too_large" => (
+            "符合条件的诉求超过 100000 条，无法一次导出。请缩小筛选范围（如受理日期、单位、类别或状态）后再导出。",
+            "More than 100,000 demands match; narrow the filters (dates received, unit, category or status) and export again.",
+        ),
+        "invalid_export_format" => (
+            "导出格式须为 xlsx 或 csv。",
+            "The export format must be xlsx or csv.",
+        ),
         _ => {
             return match lang {
                 Lang::Zh => format!("错误：{code}"),

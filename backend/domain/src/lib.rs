@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod account_import;
+pub mod accountability;
 pub mod calendar;
 pub mod crypto_choice;
 pub mod demand;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod i18n;
 pub mod ids;
 pub mod ledger;
+pub mod notification;
 pub mod password;
 pub mod personal_data;
 pub mod role;

@@ -160,9 +160,12 @@ impl SessionCaller {
     }
 
     pub async fn write(&self, state: &AppState) -> ApiResult<TenantScope> {
-        // A write needs its own transaction; the read one ends now rather than with the request
-        // (on SQLite an open reader would otherwise pin an old snapshot).
-        drop(self.resolved_in.lock().expect("caller lock").take());
+        // PostgreSQL writes in the transaction the caller was resolved in. SQLite needs a
+        // writer's transaction: the read one ends now (an open reader would pin an old snapshot).
+        let resolved = self.resolved_in.lock().expect("caller lock").take();
+        if let Some(scope) = resolved.and_then(|s| s.for_writes(self.audit())) {
+            return Ok(scope);
+        }
         Ok(state.storage.write(self.tenant.id, self.audit()).await?)
     }
 

@@ -16,9 +16,10 @@ use utoipa::{IntoParams, Modify, OpenApi, ToResponse, ToSchema};
 
 use crate::error::ErrorResponse;
 use crate::routes::{
-    accounts, auth, demand_settings, demands, health, ledger, operations_log, platform, public,
-    tenant, units,
+    accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
+    notifications, operations_log, platform, public, tenant, units,
 };
+use crate::routes::{api_keys, open311};
 
 const DESCRIPTION: &str = "\
 The JSON API of Minqing, which runs the 民情家访 (people's-sentiment home visits) programme for \
@@ -44,7 +45,7 @@ files 64 MB), 415 a body that is not JSON, 422 validation, 429 throttled.
 `{\"items\": […], \"next_cursor\": … | null}`.
 
 **Idempotency.** Creating POSTs (`/units`, `/accounts`, `/platform/tenants`, `/demands`, \
-`/tenant/categories`) honour an \
+`/tenant/categories`, `/tenant/notification-channels`, `/tenant/api-keys`) honour an \
 `Idempotency-Key` header, kept 24 h per tenant and account: a retry answers the first result and \
 creates nothing; the same key with another body is a 422 `idempotency_key_reused`.
 
@@ -102,12 +103,33 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         demands::list_demands,
         demands::create_demand,
         demands::count_demands,
+        demands::export_demands,
         demands::get_demand,
         demands::list_demand_events,
         demands::reveal_personal_data,
         demands::act_on_demand,
+        attachments::add_attachment,
+        attachments::list_attachments,
+        attachments::get_attachment,
         ledger::verify_ledger,
+        accountability::list_warnings,
+        accountability::list_cases,
+        accountability::get_case,
+        accountability::step_case,
+        notifications::list_channels,
+        notifications::create_channel,
+        notifications::switch_channel,
+        notifications::list_deliveries,
+        api_keys::list_api_keys,
+        api_keys::create_api_key,
+        api_keys::revoke_api_key,
         public::demand_by_receipt,
+        open311::discovery,
+        open311::list_services,
+        open311::service_definition,
+        open311::create_request,
+        open311::list_requests,
+        open311::get_request,
         operations_log::list_operations,
         health::healthz,
         health::readyz,
@@ -135,7 +157,9 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         (name = "units", description = "The hierarchy of units (city, district, street, community…): browse, search, create, rename, recode, move, merge, archive, import the division list."),
         (name = "accounts", description = "Accounts of the caller's tenant and their role grants, each scoped to the whole tenant or one unit's subtree."),
         (name = "demands", description = "The demand ledger (台账): intake, routing by grade to the tier that must act, deadlines on working days, the lifecycle actions, co-handling, merging duplicates, personal data (masked; full views recorded), and the ledger's hash chain."),
+        (name = "accountability", description = "Warnings (预警) the deadline sweeper raises and accountability cases (问责) leaders review and decide."),
         (name = "public", description = "Pages residents read without logging in: a demand's progress by receipt code. No personal data."),
+        (name = "open311", description = "Open311 GeoReport v2 (JSON) at `/open311/v2`, outside `/api/v1`, for intake channels such as a 12345 hotline: services are the tenant's categories (`jurisdiction_id` = the tenant's slug), posting needs an `api_key` from `/api/v1/tenant/api-keys` and Minqing's `origin_unit` (the community's 12-digit code or id), and request ids are receipt codes. Errors there follow the specification, `[{\"code\": <status>, \"description\"}]`, not `ErrorResponse`."),
         (name = "operations-log", description = "The append-only record of administrative changes (操作日志)."),
         (name = "health", description = "Liveness and readiness, for load balancers and orchestrators."),
         (name = "openapi", description = "This document."),

@@ -14,9 +14,10 @@ use crate::error::ApiError;
 use crate::localize::localize;
 use crate::openapi;
 use crate::routes::{
-    accounts, auth, demand_settings, demands, health, ledger, operations_log, platform, public,
-    tenant, units,
+    accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
+    notifications, operations_log, platform, public, tenant, units,
 };
+use crate::routes::{api_keys, open311};
 use crate::state::AppState;
 
 /// JSON bodies are small; files go to the import routes.
@@ -145,6 +146,7 @@ fn table() -> Vec<ApiRoute> {
         route(M::GET, "/demands", demands::list_demands),
         route(M::POST, "/demands", demands::create_demand),
         route(M::GET, "/demands/counts", demands::count_demands),
+        route(M::GET, "/demands/export", demands::export_demands),
         route(M::GET, "/demands/{id}", demands::get_demand),
         route(M::GET, "/demands/{id}/events", demands::list_demand_events),
         route(
@@ -152,8 +154,67 @@ fn table() -> Vec<ApiRoute> {
             "/demands/{id}/personal-data",
             demands::reveal_personal_data,
         ),
+        route(
+            M::GET,
+            "/demands/{id}/attachments",
+            attachments::list_attachments,
+        ),
+        route(
+            M::POST,
+            "/demands/{id}/attachments",
+            attachments::add_attachment,
+        )
+        .file(),
+        route(
+            M::GET,
+            "/demands/{id}/attachments/{attachment_id}",
+            attachments::get_attachment,
+        ),
         route(M::POST, "/demands/{id}/{action}", demands::act_on_demand),
         route(M::GET, "/ledger/verify", ledger::verify_ledger),
+        route(
+            M::GET,
+            "/accountability/warnings",
+            accountability::list_warnings,
+        ),
+        route(M::GET, "/accountability/cases", accountability::list_cases),
+        route(
+            M::GET,
+            "/accountability/cases/{id}",
+            accountability::get_case,
+        ),
+        route(
+            M::POST,
+            "/accountability/cases/{id}/{step}",
+            accountability::step_case,
+        ),
+        route(
+            M::GET,
+            "/tenant/notification-channels",
+            notifications::list_channels,
+        ),
+        route(
+            M::POST,
+            "/tenant/notification-channels",
+            notifications::create_channel,
+        ),
+        route(
+            M::POST,
+            "/tenant/notification-channels/{id}/{switch}",
+            notifications::switch_channel,
+        ),
+        route(
+            M::GET,
+            "/tenant/notification-deliveries",
+            notifications::list_deliveries,
+        ),
+        route(M::GET, "/tenant/api-keys", api_keys::list_api_keys),
+        route(M::POST, "/tenant/api-keys", api_keys::create_api_key),
+        route(
+            M::POST,
+            "/tenant/api-keys/{id}/revoke",
+            api_keys::revoke_api_key,
+        ),
         route(
             M::GET,
             "/public/{tenant}/demands/{code}",
@@ -195,6 +256,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/api/docs", get(openapi::docs_page))
         .nest(API_PREFIX, api_router())
+        .nest(open311::OPEN311_PREFIX, open311::router())
         .with_state(state)
 }
 

@@ -7,6 +7,11 @@ use crate::extract::RawBody;
 
 /// The file of an import request: a multipart field `file`, or the raw body.
 pub async fn uploaded_file(req: Request) -> ApiResult<Vec<u8>> {
+    uploaded_named_file(req).await.map(|(_, bytes)| bytes)
+}
+
+/// The file of an upload with the name the sender gave it (multipart only).
+pub async fn uploaded_named_file(req: Request) -> ApiResult<(Option<String>, Vec<u8>)> {
     let is_multipart = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -21,7 +26,7 @@ pub async fn uploaded_file(req: Request) -> ApiResult<Vec<u8>> {
     };
     if !is_multipart {
         let RawBody(bytes) = RawBody::from_request(req, &()).await?;
-        return Ok(bytes.to_vec());
+        return Ok((None, bytes.to_vec()));
     }
     let mut multipart = Multipart::from_request(req, &())
         .await
@@ -32,11 +37,9 @@ pub async fn uploaded_file(req: Request) -> ApiResult<Vec<u8>> {
         .map_err(|e| too_large(e.status()))?
     {
         if field.name() == Some("file") {
-            return Ok(field
-                .bytes()
-                .await
-                .map_err(|e| too_large(e.status()))?
-                .to_vec());
+            let name = field.file_name().map(str::to_owned);
+            let bytes = field.bytes().await.map_err(|e| too_large(e.status()))?;
+            return Ok((name, bytes.to_vec()));
         }
     }
     Err(ApiError::field("file", "required"))

@@ -1,4 +1,5 @@
-//! `minqing bench …`: the speeds issue #2 names, measured against a baseline in the same run.
+//! `minqing bench …`: the speeds the issues name, measured against a baseline in the same run
+//! (the demand ledger's are in `bench_demands`).
 //!
 //! - `import`: the Jiangxi division list (23,959 units) into a fresh province tenant, through the
 //!   same code as `POST /units/import`, against `COPY` of the same rows into a plain table.
@@ -21,7 +22,7 @@ use crate::startup::Server;
 /// The 2023 official list of 江西省: 1 province, 11 cities, 100 counties, 1,767 streets and
 /// townships, 22,080 communities and villages.
 pub const JIANGXI_DIVISIONS: &[u8] = include_bytes!("../data/jiangxi-divisions.csv");
-const BENCH_PASSWORD: &str = "Bench-Chief-2026!";
+pub(crate) const BENCH_PASSWORD: &str = "Bench-Chief-2026!";
 
 /// A district of Jiangxi whose subtree fills a whole first page: 临川区 (抚州市), 520 villages.
 const DISTRICT_CODE: &str = "361002000000";
@@ -82,8 +83,15 @@ fn copy_rows(file: &[u8], tenant: TenantId) -> anyhow::Result<String> {
     Ok(out)
 }
 
-fn ms(d: Duration) -> f64 {
+pub(crate) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+/// The `p` quantile of sorted `times` (nearest rank).
+pub(crate) fn percentile(times: &[Duration], p: f64) -> Duration {
+    times[((times.len() as f64 * p).ceil() as usize)
+        .saturating_sub(1)
+        .min(times.len() - 1)]
 }
 
 pub async fn import(config: &Config, runs: usize) -> anyhow::Result<()> {
@@ -116,6 +124,8 @@ pub async fn subtree(config: &Config, requests: usize) -> anyhow::Result<()> {
     let mut config = config.clone();
     config.listen = "127.0.0.1:0".into();
     config.demo = false;
+    config.sweep_every = Duration::ZERO;
+    config.deliver_every = Duration::ZERO;
     let server = Server::build(&config).await?;
     let storage = server.storage.clone();
     anyhow::ensure!(
@@ -186,11 +196,7 @@ pub async fn subtree(config: &Config, requests: usize) -> anyhow::Result<()> {
         items = n;
     }
     times.sort();
-    let pct = |p: f64| {
-        times[((times.len() as f64 * p).ceil() as usize)
-            .saturating_sub(1)
-            .min(times.len() - 1)]
-    };
+    let pct = |p: f64| percentile(&times, p);
     let target = Duration::from_millis(5);
     println!(
         "bench subtree: first page of {}'s subtree ({items} units) over HTTP, {} requests",

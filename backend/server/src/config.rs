@@ -34,6 +34,10 @@ pub struct Config {
     /// `MINQING_DATA_KEY`: 32 bytes (64 hex digits or base64) sealing residents' personal
     /// data. Unset: a key generated once into `<data dir>/data.key`.
     pub data_key: Option<String>,
+    /// `MINQING_SWEEP_SECONDS` (60): how often the deadline sweeper runs; 0 turns it off.
+    pub sweep_every: Duration,
+    /// `MINQING_DELIVERY_SECONDS` (5): how often queued notifications are sent; 0 turns it off.
+    pub deliver_every: Duration,
 }
 
 fn env(name: &str) -> Option<String> {
@@ -96,6 +100,8 @@ impl Config {
                 per_address: env_u64("MINQING_LOGIN_FAILURES_PER_ADDRESS", 30)? as i64,
             },
             data_key: env("MINQING_DATA_KEY"),
+            sweep_every: Duration::from_secs(env_u64("MINQING_SWEEP_SECONDS", 60)?),
+            deliver_every: Duration::from_secs(env_u64("MINQING_DELIVERY_SECONDS", 5)?),
             data_dir,
         })
     }

@@ -20,6 +20,7 @@ pub struct Server {
     pub seed: SeedReport,
     /// The server's clock: tests move it forward instead of sleeping.
     pub clock: Clock,
+    pub sealer: Arc<Sealer>,
 }
 
 /// Connects, migrates and seeds: what every command that touches the database does first.
@@ -43,15 +44,23 @@ impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
         let (storage, seed) = open_storage(config, config.demo).await?;
         let clock = Clock::default();
+        let sealer = Arc::new(Sealer::new(&crate::keys::master_key(config)?));
         let state = AppState {
             storage: storage.clone(),
             config: HttpConfig {
                 secure_cookies: config.secure_cookies,
                 login_limits: config.login_limits,
             },
-            sealer: Arc::new(Sealer::new(&crate::keys::master_key(config)?)),
+            sealer: sealer.clone(),
             clock: clock.clone(),
         };
+        crate::jobs::spawn(
+            storage.clone(),
+            sealer.clone(),
+            clock.clone(),
+            config.sweep_every,
+            config.deliver_every,
+        );
         let app = minqing_http::layers(
             minqing_http::router(state).merge(crate::portal::router(&config.site_root)),
         );
@@ -62,6 +71,7 @@ impl Server {
             storage,
             seed,
             clock,
+            sealer,
         })
     }
 

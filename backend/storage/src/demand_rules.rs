@@ -1,6 +1,7 @@
 //! A tenant's demand settings: routing and deadline rules, the ledger's hash and the
 //! personal-data cipher, the category taxonomy, and the working-day calendar.
 use chrono::{Datelike, NaiveDate};
+use minqing_domain::accountability::AccountabilityRules;
 use minqing_domain::calendar::{CalendarEntry, DayKind, WorkCalendar};
 use minqing_domain::crypto_choice::{CipherAlgorithm, HashAlgorithm};
 use minqing_domain::demand::deadline::DeadlineRules;
@@ -23,6 +24,9 @@ pub struct DemandRules {
     pub deadlines: DeadlineRules,
     pub hash_algorithm: HashAlgorithm,
     pub cipher_algorithm: CipherAlgorithm,
+    /// When an overdue becomes an accountability case (absent: the defaults).
+    #[serde(default)]
+    pub accountability: AccountabilityRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -93,6 +97,7 @@ impl DemandSettings<'_> {
             deadlines: parse_json(t.deadline_rules.as_deref()),
             hash_algorithm: HashAlgorithm::parse(&t.hash_algorithm).unwrap_or_default(),
             cipher_algorithm: CipherAlgorithm::parse(&t.cipher_algorithm).unwrap_or_default(),
+            accountability: parse_json(t.accountability_rules.as_deref()),
         })
     }
 
@@ -101,6 +106,10 @@ impl DemandSettings<'_> {
             .deadlines
             .validate()
             .map_err(|code| StorageError::field("deadlines", code))?;
+        rules
+            .accountability
+            .validate()
+            .map_err(|code| StorageError::field("accountability", code))?;
         let before = self.rules().await?;
         tenant::Entity::update_many()
             .col_expr(
@@ -110,6 +119,10 @@ impl DemandSettings<'_> {
             .col_expr(
                 tenant::Column::DeadlineRules,
                 sea_orm::sea_query::Expr::value(serde_json::to_string(&rules.deadlines).ok()),
+            )
+            .col_expr(
+                tenant::Column::AccountabilityRules,
+                sea_orm::sea_query::Expr::value(serde_json::to_string(&rules.accountability).ok()),
             )
             .col_expr(
                 tenant::Column::HashAlgorithm,

@@ -9,13 +9,16 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minqing_domain::access::{DemandAccess, DemandPlaces, Reach};
+use minqing_domain::demand::attachment::{MAX_ATTACHMENT_BYTES, clean_file_name, sniff_media_type};
 use minqing_domain::demand::deadline::assign;
 use minqing_domain::demand::intake::{ValidIntake, optional_text, required_text};
 use minqing_domain::demand::lifecycle::{
     Action, DeadlineKind, DemandEvent, DemandState, Intake, Status, allowed, apply,
 };
 use minqing_domain::demand::routing::{ChainLink, escalation_target, handling_unit};
+use minqing_domain::demand::sweep::{SweepStep, due_steps, next_due, next_look, open_deadlines};
 use minqing_domain::demand::{Channel, Grade, Satisfaction, receipt_code};
+use minqing_domain::notification::Audience;
 use minqing_domain::personal_data::{mask_id_number, mask_phone};
 use minqing_domain::tier::TierKey;
 use minqing_domain::unit::UnitPath;
@@ -23,14 +26,16 @@ use minqing_domain::{DomainError, UnitId};
 use rand::RngCore;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
+use sha2::Digest;
 use uuid::Uuid;
 
+use crate::accountability::NewWarning;
 use crate::demand_rules::DemandRules;
-use crate::entities::{demand, demand_assist};
+use crate::entities::{attachment, demand, demand_assist};
 use crate::error::{Result, StorageError};
 use crate::ledger::ledger_time;
 use crate::scope::TenantScope;
@@ -188,6 +193,37 @@ impl Command {
     }
 }
 
+/// A file filed with a demand.
+#[derive(Debug, Clone, Serialize, FromQueryResult)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AttachmentView {
+    pub id: Uuid,
+    pub file_name: String,
+    pub media_type: String,
+    pub size: i64,
+    /// SHA-256 of the content, also recorded in the ledger.
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// What one sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SweepCounts {
+    pub warned: u32,
+    pub overdue: u32,
+    pub escalated: u32,
+    pub cases: u32,
+}
+
+impl std::ops::AddAssign for SweepCounts {
+    fn add_assign(&mut self, o: Self) {
+        self.warned += o.warned;
+        self.overdue += o.overdue;
+        self.escalated += o.escalated;
+        self.cases += o.cases;
+    }
+}
+
 /// Filters of the ledger list; all optional and combined with AND.
 #[derive(Debug, Clone, Default)]
 pub struct DemandQuery {
@@ -279,20 +315,10 @@ fn lifecycle_error(code: &'static str) -> StorageError {
     StorageError::Domain(DomainError::conflict(code))
 }
 
-/// The earliest deadline still owed: the reply until one is given, then the resolution.
-fn next_due(state: &DemandState) -> Option<DateTime<Utc>> {
-    if !state.status.is_open() {
-        return None;
-    }
-    let reply = state
-        .assignment
-        .reply_due_at
-        .filter(|_| state.replied_at.is_none());
-    let resolve = state.assignment.resolve_due_at;
-    match (reply, resolve) {
-        (Some(a), Some(b)) => Some(std::cmp::min(a, b)),
-        (a, b) => a.or(b),
-    }
+/// When the sweeper must next look at the demand (see `demand::sweep::next_look`).
+fn sweep_after(state: &DemandState, rules: &DemandRules) -> Option<DateTime<Utc>> {
+    let rule = rules.deadlines.for_tier(state.assignment.tier);
+    next_look(state, &rule, &rules.accountability)
 }
 
 impl Demands<'_> {
@@ -375,44 +401,53 @@ impl Demands<'_> {
             .find(|u| u.id == target.unit)
             .map(|u| u.path.clone())
             .ok_or_else(|| corrupt("handler not on chain"))?;
-        let seq = self
-            .scope
-            .append_event(id, &event, now, ctx.rules.hash_algorithm)
-            .await?;
         let phone_index = intake
             .phone
             .as_deref()
             .map(|p| ctx.sealer.blind_index(self.tenant(), p));
-        demand::Entity::insert(demand::ActiveModel {
-            id: Set(id),
-            tenant_id: Set(self.tenant()),
-            receipt_code: Set(state.intake.receipt_code.clone()),
-            status: Set(state.status.as_str().to_owned()),
-            grade: Set(state.intake.grade.as_str().to_owned()),
-            category: Set(state.intake.category.clone()),
-            channel: Set(state.intake.channel.as_str().to_owned()),
-            title: Set(state.intake.title.clone()),
-            description: Set(state.intake.description.clone()),
-            origin_unit_id: Set(origin.id.0),
-            origin_path: Set(origin.path.as_str().to_owned()),
-            handling_unit_id: Set(target.unit.0),
-            handling_path: Set(handler_path.as_str().to_owned()),
-            handling_tier: Set(target.tier.as_str().to_owned()),
-            phone_index: Set(phone_index),
-            visit_id: Set(state.intake.visit),
-            reply_due_at: Set(state.assignment.reply_due_at),
-            resolve_due_at: Set(state.assignment.resolve_due_at),
-            next_due_at: Set(next_due(&state)),
-            merged_into: Set(None),
-            recorded_by: Set(self.scope.audit.actor_id.map(|a| a.0)),
-            received_at: Set(now),
-            updated_at: Set(now),
-            state: Set(encode_state(&state)?),
-            last_seq: Set(seq),
-        })
-        .exec(&self.scope.tx)
-        .await?;
-        self.get(id, ctx.access, ctx.now).await
+        let mut row = demand::Model {
+            id,
+            tenant_id: self.tenant(),
+            receipt_code: state.intake.receipt_code.clone(),
+            status: state.status.as_str().to_owned(),
+            grade: state.intake.grade.as_str().to_owned(),
+            category: state.intake.category.clone(),
+            channel: state.intake.channel.as_str().to_owned(),
+            title: state.intake.title.clone(),
+            description: state.intake.description.clone(),
+            origin_unit_id: origin.id.0,
+            origin_path: origin.path.as_str().to_owned(),
+            handling_unit_id: target.unit.0,
+            handling_path: handler_path.as_str().to_owned(),
+            handling_tier: target.tier.as_str().to_owned(),
+            phone_index,
+            visit_id: state.intake.visit,
+            reply_due_at: state.assignment.reply_due_at,
+            resolve_due_at: state.assignment.resolve_due_at,
+            next_due_at: next_due(&state),
+            sweep_after: sweep_after(&state, ctx.rules),
+            merged_into: None,
+            recorded_by: self.scope.audit.actor_id.map(|a| a.0),
+            received_at: now,
+            updated_at: now,
+            state: encode_state(&state)?,
+            last_seq: 0,
+        };
+        self.notify(id, &state, &event).await?;
+        let view = self
+            .views(vec![Loaded::new(row.clone())?], ctx.access, ctx.now)
+            .await?
+            .pop()
+            .ok_or_else(|| corrupt("no view"))?;
+        // The chain's head is locked from here to commit: only the two writes remain.
+        row.last_seq = self
+            .scope
+            .append_event(id, &event, now, ctx.rules.hash_algorithm)
+            .await?;
+        demand::Entity::insert(demand::ActiveModel::from(row).reset_all())
+            .exec(&self.scope.tx)
+            .await?;
+        Ok(view)
     }
 
     async fn load(&self, id: Uuid) -> Result<Loaded> {
@@ -576,7 +611,8 @@ impl Demands<'_> {
             }
         };
         let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
-        self.record(&loaded, &event, state, new_handler_path, ctx)
+        self.notify(id, &state, &event).await?;
+        self.record(&loaded, &event, state, new_handler_path, ctx.rules)
             .await?;
         if let Some((unit, path)) = assist_change {
             self.set_assist(id, unit, path).await?;
@@ -585,7 +621,8 @@ impl Demands<'_> {
             let absorbed = DemandEvent::Absorbed { duplicate: id };
             let state =
                 apply(Some(other.state.clone()), &absorbed, now).map_err(lifecycle_error)?;
-            self.record(&other, &absorbed, state, None, ctx).await?;
+            self.record(&other, &absorbed, state, None, ctx.rules)
+                .await?;
         }
         self.get(id, ctx.access, ctx.now).await
     }
@@ -597,13 +634,13 @@ impl Demands<'_> {
         event: &DemandEvent,
         state: DemandState,
         new_handler_path: Option<UnitPath>,
-        ctx: &DemandContext<'_>,
+        rules: &DemandRules,
     ) -> Result<()> {
         let id = loaded.row.id;
         let now = state.updated_at;
         let seq = self
             .scope
-            .append_event(id, event, now, ctx.rules.hash_algorithm)
+            .append_event(id, event, now, rules.hash_algorithm)
             .await?;
         let mut active: demand::ActiveModel = loaded.row.clone().into();
         active.status = Set(state.status.as_str().to_owned());
@@ -617,6 +654,7 @@ impl Demands<'_> {
         active.reply_due_at = Set(state.assignment.reply_due_at);
         active.resolve_due_at = Set(state.assignment.resolve_due_at);
         active.next_due_at = Set(next_due(&state));
+        active.sweep_after = Set(sweep_after(&state, rules));
         active.merged_into = Set(state.merged_into);
         active.updated_at = Set(now);
         active.state = Set(encode_state(&state)?);
@@ -681,6 +719,188 @@ impl Demands<'_> {
         Ok((parent.unit, path, parent.tier))
     }
 
+    /// Queues the notification an event calls for: cadres hear of new, warned, overdue and
+    /// escalated demands; residents of progress and of the request to rate the outcome.
+    async fn notify(&self, id: Uuid, state: &DemandState, event: &DemandEvent) -> Result<()> {
+        let (topic, audience) = match event {
+            DemandEvent::Received { .. } => ("demand.received", Audience::Cadres),
+            DemandEvent::Warned { .. } => ("demand.warning", Audience::Cadres),
+            DemandEvent::WentOverdue { .. } => ("demand.overdue", Audience::Cadres),
+            DemandEvent::Escalated { .. } => ("demand.escalated", Audience::Cadres),
+            DemandEvent::Replied { .. } | DemandEvent::Resolved { .. } => {
+                ("demand.progress", Audience::Residents)
+            }
+            DemandEvent::FeedbackGiven { .. } => ("demand.feedback_requested", Audience::Residents),
+            _ => return Ok(()),
+        };
+        let mut payload = serde_json::json!({
+            "topic": topic,
+            "tenant_id": self.tenant(),
+            "event": event.kind(),
+            "demand": {
+                "id": id,
+                "receipt_code": state.intake.receipt_code,
+                "title": state.intake.title,
+                "grade": state.intake.grade,
+                "status": state.status,
+                "handling_unit_id": state.assignment.unit,
+                "reply_due_at": state.assignment.reply_due_at,
+                "resolve_due_at": state.assignment.resolve_due_at,
+            },
+            "at": state.updated_at,
+        });
+        match event {
+            DemandEvent::Replied { text }
+            | DemandEvent::Resolved { text }
+            | DemandEvent::FeedbackGiven { text } => payload["text"] = text.as_str().into(),
+            DemandEvent::Warned { deadline } | DemandEvent::WentOverdue { deadline } => {
+                payload["deadline"] = serde_json::to_value(deadline).unwrap_or_default()
+            }
+            DemandEvent::Escalated { reason, .. } => payload["reason"] = reason.as_str().into(),
+            _ => {}
+        }
+        if audience == Audience::Residents {
+            // Only the sealed number rests in the outbox; the dispatcher opens it to send.
+            match &state.intake.phone_sealed {
+                Some(sealed) => payload["phone_sealed"] = sealed.as_str().into(),
+                None => return Ok(()),
+            }
+        }
+        self.scope
+            .notifications()
+            .enqueue(topic, audience, Some(id), &payload, state.updated_at)
+            .await
+    }
+
+    /// Demands the sweeper must look at by `now`, oldest first.
+    pub(crate) async fn due_for_sweep(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<demand::Model>> {
+        Ok(self
+            .select()
+            .filter(demand::Column::SweepAfter.lte(now))
+            .order_by_asc(demand::Column::SweepAfter)
+            .limit(limit)
+            .all(&self.scope.tx)
+            .await?)
+    }
+
+    /// Does what the deadlines of one demand call for at `now` (see `demand::sweep`).
+    pub(crate) async fn sweep_one(
+        &self,
+        row: demand::Model,
+        rules: &DemandRules,
+        calendar: &minqing_domain::calendar::WorkCalendar,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<SweepCounts> {
+        let now = ledger_time(now);
+        let mut counts = SweepCounts::default();
+        let mut loaded = Loaded::new(row)?;
+        let rule = rules.deadlines.for_tier(loaded.state.assignment.tier);
+        let unit = loaded.state.assignment.unit;
+        let pending_marks = open_deadlines(&loaded.state)
+            .iter()
+            .filter(|(kind, due)| now >= *due && !loaded.state.overdue.contains(kind))
+            .count() as u64;
+        let follow_up = self.scope.accountability();
+        let in_window = follow_up
+            .overdue_count(unit, rules.accountability.repeated_window_days, now)
+            .await?
+            + pending_marks;
+        let steps = due_steps(&loaded.state, now, &rule, &rules.accountability, in_window);
+        for step in steps {
+            let due_of = |kind: DeadlineKind| {
+                open_deadlines(&loaded.state)
+                    .into_iter()
+                    .find(|(k, _)| *k == kind)
+                    .map(|(_, d)| d)
+                    .unwrap_or(now)
+            };
+            let (event, handler_path) = match step {
+                SweepStep::Warn(kind) => {
+                    follow_up
+                        .raise_warning(
+                            NewWarning {
+                                demand: loaded.row.id,
+                                unit,
+                                unit_path: &loaded.handler,
+                                deadline: kind,
+                                overdue: false,
+                                due_at: due_of(kind),
+                            },
+                            now,
+                        )
+                        .await?;
+                    counts.warned += 1;
+                    (DemandEvent::Warned { deadline: kind }, None)
+                }
+                SweepStep::MarkOverdue(kind) => {
+                    follow_up
+                        .raise_warning(
+                            NewWarning {
+                                demand: loaded.row.id,
+                                unit,
+                                unit_path: &loaded.handler,
+                                deadline: kind,
+                                overdue: true,
+                                due_at: due_of(kind),
+                            },
+                            now,
+                        )
+                        .await?;
+                    counts.overdue += 1;
+                    (DemandEvent::WentOverdue { deadline: kind }, None)
+                }
+                SweepStep::RaiseCase(kind, reason) => {
+                    let case = follow_up
+                        .open_case(loaded.row.id, unit, &loaded.handler, reason, now)
+                        .await?;
+                    counts.cases += 1;
+                    (
+                        DemandEvent::AccountabilityRaised {
+                            case,
+                            deadline: kind,
+                            reason,
+                        },
+                        None,
+                    )
+                }
+                SweepStep::Escalate => match self.parent_of_handler(&loaded).await {
+                    Ok((parent, path, tier)) => {
+                        counts.escalated += 1;
+                        (
+                            DemandEvent::Escalated {
+                                reason: "逾期未办，按规则自动上报 (overdue: escalated by rule)"
+                                    .into(),
+                                assignment: assign(
+                                    parent,
+                                    tier,
+                                    now,
+                                    &rules.deadlines,
+                                    calendar,
+                                    tz,
+                                ),
+                            },
+                            Some(path),
+                        )
+                    }
+                    // At the top tier there is nowhere to go: the overdue and case stand.
+                    Err(_) => continue,
+                },
+            };
+            let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
+            self.notify(loaded.row.id, &state, &event).await?;
+            self.record(&loaded, &event, state, handler_path, rules)
+                .await?;
+            // Continue from what was stored.
+            loaded = self.load(loaded.row.id).await?;
+        }
+        Ok(counts)
+    }
+
     /// The resident's phone and ID number in full; the view itself goes into the ledger.
     pub async fn reveal(&self, id: Uuid, ctx: &DemandContext<'_>) -> Result<PersonalData> {
         let loaded = self.load_visible(id, ctx.access).await?;
@@ -714,8 +934,115 @@ impl Demands<'_> {
         let event = DemandEvent::PersonalDataViewed { fields };
         let now = ledger_time(ctx.now);
         let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
-        self.record(&loaded, &event, state, None, ctx).await?;
+        self.record(&loaded, &event, state, None, ctx.rules).await?;
         Ok(data)
+    }
+
+    /// Files an image or PDF with the demand, as someone who may record demands in its
+    /// community or handle it. The file's SHA-256 goes into the ledger with its name and type.
+    pub async fn attach(
+        &self,
+        id: Uuid,
+        file_name: Option<&str>,
+        bytes: Vec<u8>,
+        ctx: &DemandContext<'_>,
+    ) -> Result<AttachmentView> {
+        let loaded = self.load_visible(id, ctx.access).await?;
+        let may =
+            ctx.access.record.covers(&loaded.origin) || ctx.access.handle.covers(&loaded.handler);
+        if !may {
+            return Err(StorageError::Forbidden);
+        }
+        if bytes.len() > MAX_ATTACHMENT_BYTES {
+            return Err(StorageError::field("file", "attachment_too_large"));
+        }
+        let media_type = sniff_media_type(&bytes).map_err(|c| StorageError::field("file", c))?;
+        let now = ledger_time(ctx.now);
+        let view = AttachmentView {
+            id: crate::new_id(),
+            file_name: clean_file_name(file_name),
+            media_type: media_type.to_owned(),
+            size: bytes.len() as i64,
+            sha256: hex::encode(sha2::Sha256::digest(&bytes)),
+            uploaded_at: now,
+        };
+        attachment::Entity::insert(attachment::ActiveModel {
+            id: Set(view.id),
+            tenant_id: Set(self.tenant()),
+            demand_id: Set(id),
+            file_name: Set(view.file_name.clone()),
+            media_type: Set(view.media_type.clone()),
+            size: Set(view.size),
+            sha256: Set(view.sha256.clone()),
+            content: Set(bytes),
+            uploaded_by: Set(self.scope.audit.actor_id.map(|a| a.0)),
+            uploaded_at: Set(now),
+        })
+        .exec(&self.scope.tx)
+        .await?;
+        let event = DemandEvent::AttachmentAdded {
+            attachment: view.id,
+            file_name: view.file_name.clone(),
+            media_type: view.media_type.clone(),
+            size: view.size as u64,
+            sha256: view.sha256.clone(),
+        };
+        let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
+        self.record(&loaded, &event, state, None, ctx.rules).await?;
+        Ok(view)
+    }
+
+    /// The demand's attachments (without their content), oldest first.
+    pub async fn attachments(
+        &self,
+        id: Uuid,
+        access: &DemandAccess,
+    ) -> Result<Vec<AttachmentView>> {
+        self.check_visible(id, access).await?;
+        Ok(attachment::Entity::find()
+            .select_only()
+            .columns([
+                attachment::Column::Id,
+                attachment::Column::FileName,
+                attachment::Column::MediaType,
+                attachment::Column::Size,
+                attachment::Column::Sha256,
+                attachment::Column::UploadedAt,
+            ])
+            .filter(attachment::Column::TenantId.eq(self.tenant()))
+            .filter(attachment::Column::DemandId.eq(id))
+            .order_by_asc(attachment::Column::UploadedAt)
+            .into_model::<AttachmentView>()
+            .all(&self.scope.tx)
+            .await?)
+    }
+
+    /// One attachment with its content.
+    pub async fn attachment(
+        &self,
+        id: Uuid,
+        attachment_id: Uuid,
+        access: &DemandAccess,
+    ) -> Result<(AttachmentView, Vec<u8>)> {
+        self.check_visible(id, access).await?;
+        let m = attachment::Entity::find()
+            .filter(attachment::Column::TenantId.eq(self.tenant()))
+            .filter(attachment::Column::DemandId.eq(id))
+            .filter(attachment::Column::Id.eq(attachment_id))
+            .one(&self.scope.tx)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        Ok((
+            AttachmentView {
+                id: m.id,
+                file_name: m.file_name,
+                media_type: m.media_type,
+                size: m.size,
+                sha256: m.sha256,
+                uploaded_at: m.uploaded_at,
+            },
+            m.content,
+        ))
     }
 
     /// One page of the ledger, newest first.
@@ -1067,7 +1394,8 @@ fn encode_state(state: &DemandState) -> Result<String> {
     serde_json::to_string(state).map_err(|_| corrupt("state encoding"))
 }
 
-fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
+/// A `(time, id)` position in a newest-first list, opaque to callers.
+pub(crate) fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
         "{}|{}",
         at.timestamp_micros(),
@@ -1075,7 +1403,7 @@ fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
     ))
 }
 
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid)> {
+pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid)> {
     let bad = || StorageError::field("cursor", "invalid_cursor");
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(cursor)

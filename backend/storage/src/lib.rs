@@ -14,8 +14,11 @@ use sea_orm::{
     TransactionOptions, TransactionTrait,
 };
 
+pub mod accountability;
 pub mod accounts;
+pub mod api_keys;
 mod baseline;
+pub mod bench_load;
 pub mod cache;
 pub mod clock;
 pub mod demand_rules;
@@ -25,6 +28,9 @@ pub mod error;
 pub mod files;
 pub mod idempotency;
 pub mod ledger;
+pub mod ledger_export;
+pub mod notifications;
+pub mod open311;
 pub mod oplog;
 pub mod passwords;
 pub mod platform;
@@ -32,6 +38,7 @@ mod scope;
 pub mod sealing;
 pub mod seed;
 pub mod sessions;
+mod sweeper;
 pub mod throttle;
 pub mod tiers;
 pub mod units;

@@ -121,6 +121,19 @@ impl<'a> Platform<'a> {
         Ok((rows.into_iter().map(TenantView::from).collect(), next))
     }
 
+    /// Every active tenant (not the platform): what background work visits, one by one.
+    pub async fn active_tenants(&self) -> Result<Vec<TenantView>> {
+        Ok(tenant::Entity::find()
+            .filter(tenant::Column::Kind.ne(TenantKind::Platform.as_str()))
+            .filter(tenant::Column::Status.eq(TenantStatus::Active.as_str()))
+            .order_by_asc(tenant::Column::Slug)
+            .all(self.storage.db())
+            .await?
+            .into_iter()
+            .map(TenantView::from)
+            .collect())
+    }
+
     async fn platform_tenant(&self, tx: &DatabaseTransaction) -> Result<TenantId> {
         tenant::Entity::find()
             .filter(tenant::Column::Kind.eq(TenantKind::Platform.as_str()))

@@ -45,6 +45,16 @@ impl TenantScope {
         TenantScope::open(self.tx, tenant, self.audit).await
     }
 
+    /// The same transaction acting for `audit`: on PostgreSQL a request resolves its caller and
+    /// writes in one transaction. (SQLite writers need `BEGIN IMMEDIATE` from the start.)
+    pub fn for_writes(mut self, audit: Audit) -> Option<TenantScope> {
+        if self.backend() != DbBackend::Postgres {
+            return None;
+        }
+        self.audit = audit;
+        Some(self)
+    }
+
     pub fn tenant(&self) -> TenantId {
         self.tenant
     }

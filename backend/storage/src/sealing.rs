@@ -242,12 +242,16 @@ fn decrypt<C: Aead + AeadCore<NonceSize = U12>>(
         .ok()
 }
 
-/// HMAC (RFC 2104) with SHA-256, over `parts` in order; `key` at most one block (64 bytes).
-fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
-    assert!(
-        key.len() <= 64,
-        "keys longer than a block are not used here"
-    );
+/// HMAC (RFC 2104) with SHA-256, over `parts` in order. A key longer than a block (64 bytes)
+/// is hashed first, as the RFC says.
+pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let hashed: [u8; 32];
+    let key = if key.len() > 64 {
+        hashed = Sha256::digest(key).into();
+        &hashed[..]
+    } else {
+        key
+    };
     let mut block = [0u8; 64];
     block[..key.len()].copy_from_slice(key);
     let mut inner = Sha256::new().chain_update(block.map(|b| b ^ 0x36));

@@ -39,6 +39,8 @@ pub struct TestServer {
     pub config: Config,
     /// The server's clock: move it forward instead of sleeping.
     pub clock: minqing_storage::Clock,
+    pub storage: minqing_storage::Storage,
+    sealer: std::sync::Arc<minqing_storage::sealing::Sealer>,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -85,11 +87,16 @@ impl TestServer {
                 per_address: 100_000,
             }),
             data_key: None,
+            // Tests run the sweeper and the dispatcher themselves, after moving the clock.
+            sweep_every: Duration::ZERO,
+            deliver_every: Duration::ZERO,
         };
         let _ = minqing_server::telemetry::init(false);
         let server = Server::build(&config).await.expect("the server starts");
         let addr = server.local_addr();
         let clock = server.clock.clone();
+        let storage = server.storage.clone();
+        let sealer = server.sealer.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server.serve(async {
             let _ = rx.await;
@@ -100,6 +107,8 @@ impl TestServer {
             operator_password: BOOTSTRAP_PASSWORD.into(),
             config,
             clock,
+            storage,
+            sealer,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -107,6 +116,21 @@ impl TestServer {
             _dir: dir,
             _shutdown: tx,
         }
+    }
+
+    /// One pass of the deadline sweeper at the server's clock.
+    pub async fn sweep(&self) {
+        minqing_server::jobs::sweep_once(&self.storage, &self.clock)
+            .await
+            .expect("the sweep runs");
+    }
+
+    /// One pass of the notification dispatcher at the server's clock.
+    pub async fn deliver(&self) -> minqing_server::jobs::Delivered {
+        let client = minqing_server::jobs::delivery_client();
+        minqing_server::jobs::deliver_once(&self.storage, &self.sealer, &client, &self.clock)
+            .await
+            .expect("the dispatcher runs")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -234,6 +258,24 @@ impl Session {
         self.send(request).await
     }
 
+    /// Sends a prepared request with this session's token; answers status, bytes and headers.
+    pub async fn send_raw_bytes(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> (StatusCode, Vec<u8>, reqwest::header::HeaderMap) {
+        let r = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("the server answers");
+        let (status, headers) = (r.status(), r.headers().clone());
+        (
+            status,
+            r.bytes().await.unwrap_or_default().to_vec(),
+            headers,
+        )
+    }
+
     /// Uploads a file to an import endpoint as multipart field `file`.
     pub async fn upload(&self, path: &str, file_name: &str, bytes: Vec<u8>) -> (StatusCode, Value) {
         let part = reqwest::multipart::Part::bytes(bytes).file_name(file_name.to_owned());
@@ -273,4 +315,67 @@ pub async fn unit_id(session: &Session, code: &str) -> String {
         .and_then(|u| u["id"].as_str())
         .unwrap_or_else(|| panic!("unit {code} not found in {body}"))
         .to_owned()
+}
+
+/// A city tenant with SMALL_CITY imported, and the ids demand tests use.
+pub struct City {
+    pub t: TestTenant,
+    /// 东一社区 (a community under 东街道).
+    pub community: String,
+    /// 东街道 (a street under 甲区).
+    pub east: String,
+    /// 甲区 (a district).
+    pub district: String,
+    /// 测试市 (the city).
+    pub city: String,
+}
+
+pub async fn city(server: &TestServer) -> City {
+    let t = server.new_tenant("city").await;
+    let (status, body) = t
+        .admin
+        .upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    City {
+        community: unit_id(&t.admin, "990101001001").await,
+        east: unit_id(&t.admin, "990101001000").await,
+        district: unit_id(&t.admin, "990101000000").await,
+        city: unit_id(&t.admin, "990100000000").await,
+        t,
+    }
+}
+
+/// An account with one grant, logged in.
+pub async fn person(
+    server: &TestServer,
+    t: &TestTenant,
+    name: &str,
+    role: &str,
+    unit: &str,
+) -> Session {
+    let password = "Demand-Handler-26";
+    let (status, body) = t
+        .admin
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": name, "password": password, "grants": [{"role": role, "unit_id": unit}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    server.login(&t.slug, name, password).await
+}
+
+pub fn intake(origin: &str, grade: &str) -> Value {
+    json!({
+        "origin_unit": origin,
+        "channel": "walk_in",
+        "grade": grade,
+        "category": "daily_life",
+        "title": "楼道灯坏了",
+        "description": "3栋2单元楼道灯不亮，老人晚上出行不便",
+        "resident_name": "王阿姨",
+        "phone": "138 1234 5678",
+        "id_number": "11010519491231002X"
+    })
 }

@@ -284,6 +284,20 @@ pub enum DemandEvent {
     PersonalDataViewed {
         fields: Vec<String>,
     },
+    /// A photo or document was filed with the demand; the hash makes the file tamper-evident too.
+    AttachmentAdded {
+        attachment: Uuid,
+        file_name: String,
+        media_type: String,
+        size: u64,
+        sha256: String,
+    },
+    /// The sweeper opened an accountability case against the handling unit.
+    AccountabilityRaised {
+        case: Uuid,
+        deadline: DeadlineKind,
+        reason: crate::accountability::CaseReason,
+    },
 }
 
 impl DemandEvent {
@@ -305,6 +319,8 @@ impl DemandEvent {
             DemandEvent::Warned { .. } => "warned",
             DemandEvent::WentOverdue { .. } => "went_overdue",
             DemandEvent::PersonalDataViewed { .. } => "personal_data_viewed",
+            DemandEvent::AttachmentAdded { .. } => "attachment_added",
+            DemandEvent::AccountabilityRaised { .. } => "accountability_raised",
         }
     }
 
@@ -328,7 +344,9 @@ impl DemandEvent {
             | DemandEvent::Absorbed { .. }
             | DemandEvent::Warned { .. }
             | DemandEvent::WentOverdue { .. }
-            | DemandEvent::PersonalDataViewed { .. } => return None,
+            | DemandEvent::PersonalDataViewed { .. }
+            | DemandEvent::AttachmentAdded { .. }
+            | DemandEvent::AccountabilityRaised { .. } => return None,
         };
         Some((action, None))
     }
@@ -353,6 +371,9 @@ pub struct DemandState {
     /// Deadlines of the current assignment the sweeper found missed or warned of.
     pub overdue: Vec<DeadlineKind>,
     pub warned: Vec<DeadlineKind>,
+    /// Deadlines of the current assignment an accountability case was opened for.
+    #[serde(default)]
+    pub cases_raised: Vec<DeadlineKind>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -383,6 +404,7 @@ pub fn apply(
                 reopenings: 0,
                 overdue: Vec::new(),
                 warned: Vec::new(),
+                cases_raised: Vec::new(),
                 updated_at: at,
             }),
             _ => Err(OUT_OF_ORDER),
@@ -420,6 +442,7 @@ pub fn apply(
             s.replied_at = None;
             s.overdue.clear();
             s.warned.clear();
+            s.cases_raised.clear();
         }
         DemandEvent::AssistAdded { unit } => {
             if *unit == s.assignment.unit || s.assists.contains(unit) {
@@ -443,7 +466,13 @@ pub fn apply(
                 s.overdue.push(*deadline);
             }
         }
+        DemandEvent::AccountabilityRaised { deadline, .. } => {
+            if !s.cases_raised.contains(deadline) {
+                s.cases_raised.push(*deadline);
+            }
+        }
         DemandEvent::Accepted { .. }
+        | DemandEvent::AttachmentAdded { .. }
         | DemandEvent::Rejected { .. }
         | DemandEvent::Absorbed { .. }
         | DemandEvent::FeedbackGiven { .. }

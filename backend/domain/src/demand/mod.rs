@@ -3,10 +3,12 @@
 //! deadlines it runs against (`deadline`).
 use serde::{Deserialize, Serialize};
 
+pub mod attachment;
 pub mod deadline;
 pub mod intake;
 pub mod lifecycle;
 pub mod routing;
+pub mod sweep;
 
 /// 急 / 愁 / 难 / 盼: how hard the matter is, which decides the tier that must act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

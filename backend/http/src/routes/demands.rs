@@ -1,8 +1,9 @@
-//! `/api/v1/demands`: the ledger — intake, the list with filters and counts, one demand with its
-//! events, the actions of its lifecycle, and the resident's personal data (each view recorded).
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+//! `/api/v1/demands`: the ledger — intake, the list with filters and counts, its export (台账 as
+//! XLSX or CSV), one demand with its events, the actions of its lifecycle, and the resident's
+//! personal data (each view recorded).
+use axum::extract::{FromRequestParts, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use minqing_domain::UnitId;
@@ -15,6 +16,9 @@ use minqing_storage::demands::{
     Command, DemandContext, DemandQuery, DemandView, PersonalData, StatusCount,
 };
 use minqing_storage::ledger::EventView;
+use minqing_storage::ledger_export::{
+    EXPORT_CAP, Export, LedgerLabels, ledger_row, write_csv, write_xlsx,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -39,14 +43,14 @@ pub fn tenant_zone(caller: &Caller) -> Tz {
 }
 
 /// The tenant's rules, calendar and zone, read in a write's own transaction.
-struct TenantRules {
+pub(crate) struct TenantRules {
     rules: minqing_storage::demand_rules::DemandRules,
     calendar: minqing_domain::calendar::WorkCalendar,
     tz: Tz,
 }
 
 impl TenantRules {
-    async fn load(scope: &TenantScope, caller: &Caller) -> ApiResult<Self> {
+    pub(crate) async fn load(scope: &TenantScope, caller: &Caller) -> ApiResult<Self> {
         let settings = scope.demand_settings();
         Ok(Self {
             rules: settings.rules().await?,
@@ -55,7 +59,11 @@ impl TenantRules {
         })
     }
 
-    fn context<'a>(&'a self, access: &'a DemandAccess, state: &'a AppState) -> DemandContext<'a> {
+    pub(crate) fn context<'a>(
+        &'a self,
+        access: &'a DemandAccess,
+        state: &'a AppState,
+    ) -> DemandContext<'a> {
         DemandContext {
             access,
             rules: &self.rules,
@@ -263,6 +271,167 @@ pub async fn count_demands(
         .counts(&query, &access, &state.sealer, state.clock.now())
         .await?;
     Ok(axum::Json(counts))
+}
+
+/// The file of a ledger export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    /// An Excel workbook, one sheet 台账.
+    Xlsx,
+    /// UTF-8 with a BOM, CRLF line ends.
+    Csv,
+}
+
+impl ExportFormat {
+    fn parse(raw: &str) -> ApiResult<Self> {
+        match raw {
+            "xlsx" => Ok(Self::Xlsx),
+            "csv" => Ok(Self::Csv),
+            _ => Err(ApiError::field("format", "invalid_export_format")),
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Self::Xlsx => "xlsx",
+            Self::Csv => "csv",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            Self::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// The export's own parameter; the filters are the list's ([`DemandFilters`]).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `xlsx` (the default) or `csv`.
+    #[param(inline)]
+    pub format: Option<ExportFormat>,
+}
+
+/// A ledger file (XLSX or CSV).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct LedgerFile(pub Vec<u8>);
+
+/// Splits `format` off the query string; the rest are the list's filters, read by the same
+/// `ApiQuery` as the list (so they are defined once and fail the same way).
+async fn export_query(uri: &Uri) -> ApiResult<(ExportFormat, DemandFilters)> {
+    let mut format = None;
+    let rest = {
+        let mut rest = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()) {
+            if key == "format" {
+                if format.is_some() {
+                    return Err(ApiError::field("format", "invalid_export_format"));
+                }
+                format = Some(ExportFormat::parse(&value)?);
+            } else {
+                rest.append_pair(&key, &value);
+            }
+        }
+        rest.finish()
+    };
+    let (mut parts, ()) = axum::http::Request::builder()
+        .uri(format!("/?{rest}"))
+        .body(())
+        .map_err(|_| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query"))?
+        .into_parts();
+    let ApiQuery(filters) = ApiQuery::<DemandFilters>::from_request_parts(&mut parts, &()).await?;
+    Ok((format.unwrap_or(ExportFormat::Xlsx), filters))
+}
+
+/// `attachment; filename="ledger-20261126.xlsx"; filename*=UTF-8''台账-20261126.xlsx` (encoded).
+fn attachment(day: &str, format: ExportFormat) -> String {
+    let ext = format.extension();
+    let zh: String = "台账".bytes().map(|b| format!("%{b:02X}")).collect();
+    format!("attachment; filename=\"ledger-{day}.{ext}\"; filename*=UTF-8''{zh}-{day}.{ext}")
+}
+
+/// Export the ledger (台账) as XLSX or CSV.
+///
+/// The same filters as the list (limit and cursor are ignored); every matching demand the
+/// caller may see, newest first, one row each: 序号, 受理时间, 来源, 诉求人, 联系电话 (masked),
+/// 诉求内容, 类别, 承办单位, 时限, 办理情况, 办结时间, 满意度, 回执编号. Times and dates are in
+/// the tenant's zone. At most 100,000 rows: more is a 422 `export_too_large` (narrow the
+/// filters). An unknown `format` is a 422 naming the field.
+#[utoipa::path(
+    get,
+    path = "/api/v1/demands/export",
+    tag = "demands",
+    params(ExportParams, DemandFilters),
+    responses(
+        (status = 200, description = "The file, as an attachment (`Content-Disposition: attachment; filename=\"ledger-YYYYMMDD.xlsx\"; filename*=UTF-8''台账-YYYYMMDD.xlsx`).",
+            headers(("Content-Disposition" = String, description = "attachment; the file name carries the day in the tenant's zone")),
+            content(
+                (LedgerFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv; charset=utf-8"),
+            )
+        ),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn export_demands(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+) -> ApiResult<Response> {
+    let access = readable(&caller)?;
+    let (format, filters) = export_query(&uri).await?;
+    let now = state.clock.now();
+    let tz = tenant_zone(&caller);
+    let scope = caller.read(&state).await?;
+    let query = filters.query(&scope, &caller).await?;
+    let exported = scope
+        .demands()
+        .export(&query, &access, &state.sealer, now, EXPORT_CAP)
+        .await?;
+    let views = match exported {
+        Export::Views(views) => views,
+        Export::TooLarge { .. } => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "export_too_large",
+            ));
+        }
+    };
+    let labels = LedgerLabels::new(tz, &scope.demand_settings().categories().await?);
+    // The transaction ends before the file is written.
+    drop(scope);
+    let bytes = tokio::task::spawn_blocking(move || {
+        let rows = views
+            .iter()
+            .enumerate()
+            .map(|(i, v)| ledger_row(i + 1, v, &labels));
+        match format {
+            ExportFormat::Csv => Ok(write_csv(rows)),
+            ExportFormat::Xlsx => write_xlsx(rows).map_err(|e| e.to_string()),
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())
+    .and_then(|r| r)
+    .map_err(|e| {
+        tracing::error!(error = %e, "ledger export failed");
+        ApiError::internal()
+    })?;
+    let day = now.with_timezone(&tz).format("%Y%m%d").to_string();
+    let headers = [
+        (header::CONTENT_TYPE, format.content_type().to_owned()),
+        (header::CONTENT_DISPOSITION, attachment(&day, format)),
+        (header::CACHE_CONTROL, "no-store".to_owned()),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
 fn readable(caller: &Caller) -> ApiResult<DemandAccess> {

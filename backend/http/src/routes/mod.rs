@@ -1,10 +1,15 @@
 //! One module per resource; `crate::router` composes them.
+pub mod accountability;
 pub mod accounts;
+pub mod api_keys;
+pub mod attachments;
 pub mod auth;
 pub mod demand_settings;
 pub mod demands;
 pub mod health;
 pub mod ledger;
+pub mod notifications;
+pub mod open311;
 pub mod operations_log;
 pub mod platform;
 pub mod public;

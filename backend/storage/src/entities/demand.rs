@@ -24,6 +24,7 @@ pub struct Model {
     pub reply_due_at: Option<DateTimeUtc>,
     pub resolve_due_at: Option<DateTimeUtc>,
     pub next_due_at: Option<DateTimeUtc>,
+    pub sweep_after: Option<DateTimeUtc>,
     pub merged_into: Option<Uuid>,
     pub recorded_by: Option<Uuid>,
     pub received_at: DateTimeUtc,

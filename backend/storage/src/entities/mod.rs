@@ -1,6 +1,9 @@
 //! sea-orm entities, one per table. Only this crate sees them: the rest of the code gets
 //! views built by the repositories, never raw rows.
 pub mod account;
+pub mod accountability_case;
+pub mod api_key;
+pub mod attachment;
 pub mod calendar_day;
 pub mod demand;
 pub mod demand_assist;
@@ -9,9 +12,12 @@ pub mod demand_event;
 pub mod grant;
 pub mod idempotency_key;
 pub mod ledger_head;
+pub mod notification_channel;
 pub mod operation_log;
+pub mod outbox_message;
 pub mod session;
 pub mod tenant;
 pub mod tier;
 pub mod unit;
 pub mod unit_history;
+pub mod warning;

@@ -16,6 +16,7 @@ pub struct Model {
     pub cipher_algorithm: String,
     pub routing_rules: Option<String>,
     pub deadline_rules: Option<String>,
+    pub accountability_rules: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
