@@ -5,13 +5,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use minqing_domain::TenantId;
 use minqing_storage::notifications::Claimed;
 use minqing_storage::sealing::{Sealer, hmac_sha256};
 use minqing_storage::{Audit, Clock, Storage};
 
-/// One sweep over every tenant at the clock's time.
-pub async fn sweep_once(storage: &Storage, clock: &Clock) -> anyhow::Result<()> {
-    let counts = storage.sweep(clock.now()).await?;
+/// One sweep over every tenant (or `only` those) at the clock's time.
+pub async fn sweep_once(
+    storage: &Storage,
+    clock: &Clock,
+    only: Option<&[TenantId]>,
+) -> anyhow::Result<()> {
+    let counts = storage.sweep(clock.now(), only).await?;
     if counts != Default::default() {
         tracing::info!(?counts, "deadline sweep");
     }
@@ -31,9 +36,13 @@ pub async fn deliver_once(
     sealer: &Sealer,
     client: &reqwest::Client,
     clock: &Clock,
+    only: Option<&[TenantId]>,
 ) -> anyhow::Result<Delivered> {
     let mut done = Delivered::default();
     for tenant in storage.platform().active_tenants().await? {
+        if only.is_some_and(|ids| !ids.contains(&tenant.id)) {
+            continue;
+        }
         let scope = storage.write(tenant.id, Audit::system()).await?;
         let claimed = scope.notifications().claim(clock.now(), 50).await?;
         scope.commit().await?;
@@ -123,7 +132,7 @@ pub fn spawn(
             let mut tick = tokio::time::interval(sweep_every);
             loop {
                 tick.tick().await;
-                if let Err(error) = sweep_once(&storage, &clock).await {
+                if let Err(error) = sweep_once(&storage, &clock, None).await {
                     tracing::error!(%error, "deadline sweep failed");
                 }
             }
@@ -135,7 +144,7 @@ pub fn spawn(
             let mut tick = tokio::time::interval(deliver_every);
             loop {
                 tick.tick().await;
-                if let Err(error) = deliver_once(&storage, &sealer, &client, &clock).await {
+                if let Err(error) = deliver_once(&storage, &sealer, &client, &clock, None).await {
                     tracing::error!(%error, "notification dispatch failed");
                 }
             }

@@ -18,10 +18,17 @@ use crate::scope::{Audit, TenantScope};
 const BATCH: u64 = 500;
 
 impl Storage {
-    /// One pass over every active tenant.
-    pub async fn sweep(&self, now: DateTime<Utc>) -> Result<SweepCounts> {
+    /// One pass over every active tenant, or over `only` those.
+    pub async fn sweep(
+        &self,
+        now: DateTime<Utc>,
+        only: Option<&[TenantId]>,
+    ) -> Result<SweepCounts> {
         let mut total = SweepCounts::default();
         for tenant in self.platform().active_tenants().await? {
+            if only.is_some_and(|ids| !ids.contains(&tenant.id)) {
+                continue;
+            }
             total += self.sweep_tenant(tenant.id, &tenant.time_zone, now).await?;
         }
         Ok(total)

@@ -41,6 +41,8 @@ pub struct TestServer {
     pub clock: minqing_storage::Clock,
     pub storage: minqing_storage::Storage,
     sealer: std::sync::Arc<minqing_storage::sealing::Sealer>,
+    /// The tenants `new_tenant` made, which `sweep` and `deliver` visit.
+    tenants: std::sync::Mutex<Vec<minqing_domain::TenantId>>,
     client: reqwest::Client,
     _dir: tempfile::TempDir,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -109,6 +111,7 @@ impl TestServer {
             clock,
             storage,
             sealer,
+            tenants: Default::default(),
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
                 .build()
@@ -118,19 +121,28 @@ impl TestServer {
         }
     }
 
-    /// One pass of the deadline sweeper at the server's clock.
+    /// One pass of the deadline sweeper at this server's clock, over the tenants this server's
+    /// tests made (other tests share a PostgreSQL database and move their own clocks).
     pub async fn sweep(&self) {
-        minqing_server::jobs::sweep_once(&self.storage, &self.clock)
+        let mine = self.tenants.lock().expect("tenants").clone();
+        minqing_server::jobs::sweep_once(&self.storage, &self.clock, Some(&mine))
             .await
             .expect("the sweep runs");
     }
 
-    /// One pass of the notification dispatcher at the server's clock.
+    /// One pass of the notification dispatcher at this server's clock, over its tests' tenants.
     pub async fn deliver(&self) -> minqing_server::jobs::Delivered {
+        let mine = self.tenants.lock().expect("tenants").clone();
         let client = minqing_server::jobs::delivery_client();
-        minqing_server::jobs::deliver_once(&self.storage, &self.sealer, &client, &self.clock)
-            .await
-            .expect("the dispatcher runs")
+        minqing_server::jobs::deliver_once(
+            &self.storage,
+            &self.sealer,
+            &client,
+            &self.clock,
+            Some(&mine),
+        )
+        .await
+        .expect("the dispatcher runs")
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -185,12 +197,13 @@ impl TestServer {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "create tenant: {body}");
+        let id = body["id"].as_str().expect("an id").to_owned();
+        self.tenants
+            .lock()
+            .expect("tenants")
+            .push(minqing_domain::TenantId(id.parse().expect("a uuid")));
         let admin = self.login(&slug, "admin", ADMIN_PASSWORD).await;
-        TestTenant {
-            id: body["id"].as_str().expect("an id").to_owned(),
-            slug,
-            admin,
-        }
+        TestTenant { id, slug, admin }
     }
 }
 
