@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_spine;
 mod m20261126_000002_ledger;
 mod m20261126_000003_follow_up;
+mod m20261126_000004_open_demand_indexes;
 pub mod rls;
 
 /// The foreign key from `table.tenant_id` to `tenants.id`, which every tenant table has.
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_spine::Migration),
             Box::new(m20261126_000002_ledger::Migration),
             Box::new(m20261126_000003_follow_up::Migration),
+            Box::new(m20261126_000004_open_demand_indexes::Migration),
         ]
     }
 }

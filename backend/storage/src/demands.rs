@@ -1207,7 +1207,20 @@ impl Demands<'_> {
                         .add(subtree(demand::Column::OriginPath, root))
                         .add(subtree(demand::Column::HandlingPath, root));
                 }
-                any.add(demand::Column::Id.in_subquery(assisted))
+                // On PostgreSQL `id = ANY(ARRAY(…))` is an index condition, so the planner can
+                // OR the three index scans; `IN (subquery)` would force a filter over the
+                // tenant's whole ledger.
+                let co_handled = match self.scope.backend() {
+                    sea_orm::DbBackend::Postgres => Expr::cust_with_exprs(
+                        "\"demands\".\"id\" = ANY(ARRAY($1))",
+                        [sea_orm::sea_query::Expr::SubQuery(
+                            None,
+                            Box::new(assisted.into()),
+                        )],
+                    ),
+                    _ => demand::Column::Id.in_subquery(assisted),
+                };
+                any.add(co_handled)
             }
         }
     }
