@@ -81,6 +81,18 @@ impl ApiError {
         }
     }
 
+    /// A form the portal itself refused before sending (a choice not made): `message` above the
+    /// form, `fields` beside the fields, like the API's own 422.
+    pub fn form(message: &str, fields: BTreeMap<String, String>) -> Self {
+        Self {
+            status: 0,
+            code: "validation_failed".to_owned(),
+            message: message.to_owned(),
+            fields,
+            rows: Vec::new(),
+        }
+    }
+
     /// The message for one form field, if the server named it.
     pub fn field(&self, name: &str) -> Option<String> {
         self.fields.get(name).cloned()
@@ -142,6 +154,19 @@ impl Api {
         self.call("POST", path, Some(to_json(body))).await
     }
 
+    /// A creating POST with an `Idempotency-Key`: a retry with the same key (a double tap, a
+    /// resend after a lost answer) gets the first answer back instead of creating twice.
+    pub async fn post_idempotent<B: Serialize, T: DeserializeOwned>(
+        self,
+        path: &str,
+        body: &B,
+        idempotency_key: &str,
+    ) -> Result<T, ApiError> {
+        let extra = [("idempotency-key", idempotency_key.to_owned())];
+        self.call_with("POST", path, Some(to_json(body)), &extra)
+            .await
+    }
+
     /// A POST without a body: actions such as `/accounts/{id}/disable` or `/auth/logout`.
     pub async fn post_empty<T: DeserializeOwned>(self, path: &str) -> Result<T, ApiError> {
         self.call("POST", path, None).await
@@ -179,9 +204,20 @@ impl Api {
         path: &str,
         body: Option<String>,
     ) -> Result<T, ApiError> {
+        self.call_with(method, path, body, &[]).await
+    }
+
+    async fn call_with<T: DeserializeOwned>(
+        self,
+        method: &str,
+        path: &str,
+        body: Option<String>,
+        extra_headers: &[(&'static str, String)],
+    ) -> Result<T, ApiError> {
         let lang = self.portal.lang.get_untracked();
         let url = format!("{BASE}{path}");
-        let headers = self.headers(method, lang);
+        let mut headers = self.headers(method, lang);
+        headers.extend_from_slice(extra_headers);
         let answer = transport::fetch(method, &url, &headers, body).await;
         self.finish(answer, lang)
     }
@@ -351,6 +387,34 @@ mod transport {
     ) -> Result<(u16, String), String> {
         Err("the portal calls the API from the browser only".to_owned())
     }
+}
+
+/// A fresh random key for `Idempotency-Key` (a UUID v4 from the browser's
+/// `crypto.getRandomValues`, which unlike `randomUUID` works on plain-HTTP intranets too).
+/// Only the browser submits forms; on the server this gives a key from the clock, never used.
+pub fn new_idempotency_key() -> String {
+    #[cfg(feature = "hydrate")]
+    let bytes = {
+        let mut bytes = [0u8; 16];
+        let filled = web_sys::window()
+            .and_then(|w| w.crypto().ok())
+            .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+        if !filled {
+            for b in bytes.iter_mut() {
+                *b = (js_sys::Math::random() * 256.0) as u8;
+            }
+        }
+        bytes
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let bytes = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+        .to_le_bytes();
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 #[cfg(test)]

@@ -15,8 +15,9 @@ use crate::api::ApiError;
 use crate::components::Loading;
 use crate::i18n::{Text, initial_lang, set_lang, tr};
 use crate::pages::{
-    AccountsPage, ChangePasswordForm, ImportPage, LoginPage, SettingsPage, TenantsPage,
-    UnitDetailPanel, UnitsPage, UnitsPlaceholder,
+    AccountsPage, ChangePasswordForm, DemandPage, ImportPage, IntakePage, LedgerPage, LoginPage,
+    ReceiptLookupPage, ReceiptPage, SettingsPage, TenantsPage, UnitDetailPanel, UnitsPage,
+    UnitsPlaceholder,
 };
 use crate::state::{Portal, Session, use_portal};
 
@@ -59,6 +60,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
+                // The resident's pages: outside the signed-in layout, so nothing sends them to
+                // the login page.
+                <Route path=path!("/public/:tenant/receipt") view=ReceiptLookupPage/>
+                <Route path=path!("/public/:tenant/receipt/:code") view=ReceiptPage/>
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/password") view=|| view! { <ChangePasswordForm forced=false/> }/>
@@ -68,6 +73,10 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=UnitsPlaceholder/>
                         <Route path=path!(":id") view=UnitDetailPanel/>
                     </ParentRoute>
+                    // Before `/demands/:id`, which would otherwise take "new" for an id.
+                    <Route path=path!("/demands/new") view=IntakePage/>
+                    <Route path=path!("/demands/:id") view=DemandPage/>
+                    <Route path=path!("/demands") view=LedgerPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
                     <Route path=path!("/accounts") view=AccountsPage/>
                     <Route path=path!("/platform/tenants") view=TenantsPage/>
@@ -199,11 +208,18 @@ fn Header() -> AnyView {
     .into_any()
 }
 
-/// Navigation by role: units for anyone with a tenant grant, administration for tenant
-/// admins, tenants for platform operators. The API enforces the same rules.
+/// Navigation by role: the demand ledger and units for anyone with a tenant grant, intake for
+/// the roles that record, administration for tenant admins, tenants for platform operators.
+/// The API enforces the same rules.
 fn nav_links(me: &crate::model::Me, pathname: Memo<String>) -> impl IntoView + use<> {
     let admin = me.has_role(Role::TenantAdmin);
     let mut links: Vec<(&'static str, Text, &'static str)> = Vec::new();
+    if me.sees_demands() {
+        links.push(("/demands", Text::NavDemands, "nav-demands"));
+    }
+    if me.records_demands() {
+        links.push(("/demands/new", Text::NavIntake, "nav-intake"));
+    }
     if me.sees_units() {
         links.push(("/units", Text::NavUnits, "nav-units"));
     }
@@ -219,11 +235,13 @@ fn nav_links(me: &crate::model::Me, pathname: Memo<String>) -> impl IntoView + u
         .into_iter()
         .map(|(href, text, testid)| {
             // The router handles plain links too; the current section is marked by hand so that
-            // `/units/import` highlights Import only.
+            // `/units/import` highlights Import only, and `/demands/new` Intake only.
             let current = move || {
                 let path = pathname.get();
                 let within = path == href || path.starts_with(&format!("{href}/"));
-                (within && !(href == "/units" && path == "/units/import")).then_some("page")
+                let elsewhere = (href == "/units" && path == "/units/import")
+                    || (href == "/demands" && path == "/demands/new");
+                (within && !elsewhere).then_some("page")
             };
             view! {
                 <a href=href data-testid=testid aria-current=current>

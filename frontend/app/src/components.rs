@@ -86,6 +86,50 @@ pub fn TextField(
     .into_any()
 }
 
+/// A labelled multi-line input bound to a signal, with the API's message for `name` under it.
+#[component]
+pub fn TextAreaField(
+    label: Text,
+    name: &'static str,
+    value: RwSignal<String>,
+    error: RwSignal<Option<ApiError>>,
+    #[prop(optional)] required: bool,
+    #[prop(default = 4)] rows: u32,
+) -> AnyView {
+    let message = move || error.with(|e| e.as_ref().and_then(|e| e.field(name)));
+    view! {
+        <label class="field" class:invalid=move || message().is_some()>
+            <span class="label">{tr(label)}</span>
+            <textarea
+                name=name
+                rows=rows
+                required=required
+                aria-invalid=move || message().is_some().then_some("true")
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            ></textarea>
+            <FieldError name error/>
+        </label>
+    }
+    .into_any()
+}
+
+/// The API's message for one field (or a local check's), where a form shows it.
+#[component]
+pub fn FieldError(name: &'static str, error: RwSignal<Option<ApiError>>) -> impl IntoView {
+    move || {
+        error
+            .with(|e| e.as_ref().and_then(|e| e.field(name)))
+            .map(|m| {
+                view! {
+                    <span class="field-error" data-testid=format!("error-{name}")>
+                        {m}
+                    </span>
+                }
+            })
+    }
+}
+
 /// Units whose name contains, or whose code starts with, the query (debounced by the caller).
 pub fn unit_search(
     query: Signal<String>,

@@ -2,6 +2,7 @@
 //! kept in the `minqing_lang` cookie so the server renders the next page in it too.
 //! Messages of API errors are not here: the API sends them already in the chosen language.
 use leptos::prelude::*;
+use minqing_domain::demand::lifecycle::Action;
 use minqing_domain::i18n::Lang;
 use minqing_domain::role::Role;
 
@@ -71,6 +72,8 @@ texts! {
     NavSettings => "租户设置", "Settings";
     NavAccounts => "账号与授权", "Accounts";
     NavTenants => "租户管理", "Tenants";
+    NavDemands => "诉求台账", "Demand ledger";
+    NavIntake => "诉求登记", "Record a demand";
 
     // The hierarchy browser.
     UnitsTitle => "单位层级", "Unit hierarchy";
@@ -158,6 +161,129 @@ texts! {
     Suspend => "暂停", "Suspend";
     Resume => "恢复", "Resume";
     Suspended => "已暂停", "Suspended";
+
+    // Demands: intake.
+    IntakeTitle => "诉求登记", "Record a demand";
+    OriginCommunity => "来源社区（村）", "Community (village) raised in";
+    SearchCommunity => "按名称或代码搜索社区", "Search communities by name or code";
+    PickFromTree => "从单位层级中选择", "Pick from the hierarchy";
+    HideTree => "收起单位层级", "Hide the hierarchy";
+    NoCommunityMatches => "没有匹配的社区（村）。", "No community or village matches.";
+    Change => "更换", "Change";
+    Up => "上一级", "Up";
+    Channel => "渠道", "Channel";
+    Grade => "诉求等级", "Grade";
+    Category => "类别", "Category";
+    ChooseCategory => "请选择类别", "Choose a category";
+    DemandTitle => "诉求标题", "Title";
+    Description => "诉求内容", "Description";
+    Address => "地址", "Address";
+    ResidentName => "群众姓名", "Resident's name";
+    Phone => "联系电话", "Phone";
+    IdNumber => "身份证号", "ID number";
+    PersonalDataHint => "电话和身份证号加密保存，页面上只显示部分号码。", "Phone and ID number are stored encrypted and shown masked.";
+    PickOrigin => "请选择来源社区（村）。", "Choose the community or village.";
+    PickChannel => "请选择渠道。", "Choose a channel.";
+    PickGrade => "请选择诉求等级。", "Choose a grade.";
+    PickCategory => "请选择类别。", "Choose a category.";
+    FixFields => "请检查标出的字段。", "Please check the marked fields.";
+    SubmitIntake => "提交登记", "Record";
+    Submitting => "正在提交…", "Submitting…";
+    ReceiptCode => "回执编号", "Receipt code";
+    Recorded => "诉求已登记。请将回执编号告知群众，凭此查询办理进度。", "Recorded. Give the resident the receipt code to follow the demand's progress.";
+    ViewDemand => "查看诉求详情", "Open the demand";
+    RecordAnother => "再登记一条", "Record another";
+    GradeUrgentHint => "生活急事、邻里纠纷", "Daily needs, neighbour disputes";
+    GradeWorryingHint => "社区难以解决", "Beyond the community";
+    GradeHardHint => "区县难以解决", "Beyond the county";
+    GradeHopedForHint => "长期期盼的改善", "Long-hoped-for improvements";
+
+    // Demands: the ledger.
+    LedgerTitle => "诉求台账", "Demand ledger";
+    AllStatuses => "全部", "All";
+    AnyGrade => "全部等级", "Any grade";
+    AnyCategory => "全部类别", "Any category";
+    AnyChannel => "全部渠道", "Any channel";
+    OverdueAny => "超期：不限", "Overdue: any";
+    OverdueOnly => "仅看超期", "Overdue only";
+    NotOverdue => "未超期", "Not overdue";
+    DateFrom => "登记日期起", "Received from";
+    DateTo => "登记日期止", "Received to";
+    SearchDemands => "标题、内容或回执编号", "Title, description or receipt code";
+    ClearFilters => "清除筛选", "Clear filters";
+    ReceivedAt => "登记时间", "Received";
+    HandlingUnit => "办理单位", "Handling unit";
+    Deadline => "办理期限", "Deadline";
+    Overdue => "已超期", "Overdue";
+    NoDemands => "没有符合条件的诉求。", "No demand matches.";
+    LoadMore => "加载更多", "Load more";
+    Filters => "筛选", "Filters";
+
+    // Demands: one demand.
+    Timeline => "办理记录", "Timeline";
+    NoEvents => "暂无记录。", "Nothing recorded yet.";
+    OriginUnit => "来源社区（村）", "Raised in";
+    Assists => "协办单位", "Co-handling units";
+    ReplyDue => "答复期限", "Reply due";
+    ResolveDue => "办结期限", "Resolution due";
+    RepliedAt => "首次答复", "First reply";
+    ResolvedAt => "办结时间", "Resolved";
+    ClosedAt => "关闭时间", "Closed";
+    Satisfaction => "满意度", "Satisfaction";
+    Escalations => "上报次数", "Escalations";
+    Reopenings => "重新办理次数", "Reopenings";
+    MergedInto => "已合并至", "Merged into";
+    RevealContact => "查看完整联系方式", "Show full contact details";
+    RevealNote => "每次查看都会记入台账（查看人和时间）。", "Every view is recorded in the ledger (who and when).";
+    System => "系统", "System";
+    ActionsTitle => "办理操作", "Actions";
+    ActAccept => "接收", "Accept";
+    ActReject => "不予受理", "Reject";
+    ActMerge => "合并重复诉求", "Merge as duplicate";
+    ActReply => "答复进展", "Reply";
+    ActResolve => "办结", "Resolve";
+    ActGiveFeedback => "回访反馈", "Give feedback";
+    ActRate => "满意度评价", "Rate";
+    ActEscalate => "上报上级", "Escalate";
+    ActReassign => "转办", "Reassign";
+    ActAddAssist => "添加协办单位", "Add co-handling unit";
+    ActRemoveAssist => "移除协办单位", "Remove co-handling unit";
+    Note => "备注", "Note";
+    ReasonField => "理由", "Reason";
+    ReplyText => "答复内容", "Reply";
+    ResolveText => "办理结果", "Outcome";
+    FeedbackText => "回访情况", "Feedback";
+    Comment => "评价意见", "Comment";
+    MergeInto => "保留的诉求（回执编号）", "Demand to keep (receipt code)";
+    MergeTargetNotFound => "未找到该回执编号的诉求。", "No demand has this receipt code.";
+    Confirm => "确认", "Confirm";
+    ChooseUnit => "请选择单位。", "Choose a unit.";
+    DeadlineOfReply => "答复", "reply";
+    DeadlineOfResolve => "办结", "resolution";
+    EvReceived => "登记受理", "Recorded";
+    EvAccepted => "接收办理", "Accepted";
+    EvRejected => "不予受理", "Rejected";
+    EvMerged => "作为重复诉求合并", "Merged as a duplicate";
+    EvAbsorbed => "合并了重复诉求", "A duplicate was merged in";
+    EvReplied => "答复进展", "Progress reply";
+    EvResolved => "办结", "Resolved";
+    EvFeedbackGiven => "回访反馈", "Feedback given";
+    EvRated => "群众评价", "Rated";
+    EvEscalated => "上报上级办理", "Escalated";
+    EvReassigned => "转办", "Reassigned";
+    EvAssistAdded => "添加协办单位", "Co-handling unit added";
+    EvAssistRemoved => "移除协办单位", "Co-handling unit removed";
+    EvWarned => "临期提醒", "Deadline near";
+    EvWentOverdue => "超过期限", "Went overdue";
+    EvPersonalDataViewed => "查看了完整联系方式", "Viewed the contact details";
+    EvAccountabilityRaised => "启动问责", "Accountability case opened";
+
+    // Demands: the resident's receipt page.
+    ReceiptLookupTitle => "诉求办理进度查询", "Follow your demand";
+    ReceiptLookupHelp => "请输入登记时获得的回执编号（12 位，短横线可省略）。", "Enter the receipt code you were given (12 characters; dashes optional).";
+    LookUp => "查询", "Look up";
+    Progress => "办理进度", "Progress";
+    LookUpAnother => "查询其他编号", "Look up another code";
 }
 
 /// The name of a role in a language.
@@ -167,6 +293,55 @@ pub fn role_label(role: Role, lang: Lang) -> &'static str {
         Lang::Zh => zh,
         Lang::En => en,
     }
+}
+
+/// One of a pair of labels `(zh, en)`, as the domain gives them (`Grade::labels`, …).
+pub fn pick(labels: (&'static str, &'static str), lang: Lang) -> &'static str {
+    match lang {
+        Lang::Zh => labels.0,
+        Lang::En => labels.1,
+    }
+}
+
+/// The action's name on its button.
+pub fn action_text(action: Action) -> Text {
+    match action {
+        Action::Accept => Text::ActAccept,
+        Action::Reject => Text::ActReject,
+        Action::Merge => Text::ActMerge,
+        Action::Reply => Text::ActReply,
+        Action::Resolve => Text::ActResolve,
+        Action::GiveFeedback => Text::ActGiveFeedback,
+        Action::Rate => Text::ActRate,
+        Action::Escalate => Text::ActEscalate,
+        Action::Reassign => Text::ActReassign,
+        Action::AddAssist => Text::ActAddAssist,
+        Action::RemoveAssist => Text::ActRemoveAssist,
+    }
+}
+
+/// A ledger event's kind as a phrase; `None` for a kind this portal does not know yet.
+pub fn event_text(kind: &str) -> Option<Text> {
+    Some(match kind {
+        "received" => Text::EvReceived,
+        "accepted" => Text::EvAccepted,
+        "rejected" => Text::EvRejected,
+        "merged" => Text::EvMerged,
+        "absorbed" => Text::EvAbsorbed,
+        "replied" => Text::EvReplied,
+        "resolved" => Text::EvResolved,
+        "feedback_given" => Text::EvFeedbackGiven,
+        "rated" => Text::EvRated,
+        "escalated" => Text::EvEscalated,
+        "reassigned" => Text::EvReassigned,
+        "assist_added" => Text::EvAssistAdded,
+        "assist_removed" => Text::EvAssistRemoved,
+        "warned" => Text::EvWarned,
+        "went_overdue" => Text::EvWentOverdue,
+        "personal_data_viewed" => Text::EvPersonalDataViewed,
+        "accountability_raised" => Text::EvAccountabilityRaised,
+        _ => return None,
+    })
 }
 
 /// A reactive text: use it as a view child or an attribute value (`placeholder=tr(Text::X)`).

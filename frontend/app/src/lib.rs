@@ -11,5 +11,6 @@ pub mod i18n;
 pub mod model;
 mod pages;
 pub mod state;
+pub mod time;
 
 pub use app::{App, shell};

@@ -1,5 +1,8 @@
 //! The JSON the portal reads from and sends to `/api/v1` — read views and write forms, as the
 //! API documents them. Only the fields a screen shows are required; the rest default.
+use chrono::{DateTime, Utc};
+use minqing_domain::demand::lifecycle::{Action, Status};
+use minqing_domain::demand::{Channel, Grade, Satisfaction};
 use minqing_domain::i18n::Lang;
 use minqing_domain::role::Role;
 use minqing_domain::{AccountId, TenantId, UnitId};
@@ -56,6 +59,29 @@ impl Me {
     /// Any grant inside a tenant lets its holder browse (part of) the hierarchy.
     pub fn sees_units(&self) -> bool {
         self.grants.iter().any(|g| g.role != Role::PlatformOperator)
+    }
+
+    /// Every role inside a tenant reads the demand ledger (within its grants).
+    pub fn sees_demands(&self) -> bool {
+        self.sees_units()
+    }
+
+    /// Roles that record new demands (intake): all but auditors and operators.
+    pub fn records_demands(&self) -> bool {
+        self.grants.iter().any(|g| {
+            matches!(
+                g.role,
+                Role::TenantAdmin | Role::Leader | Role::Cadre | Role::Recorder
+            )
+        })
+    }
+
+    /// Roles that may see a resident's contact details in full (each view is recorded); the
+    /// API still decides per demand.
+    pub fn may_reveal_personal_data(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| matches!(g.role, Role::Leader | Role::Cadre))
     }
 
     /// Where to go after signing in.
@@ -291,6 +317,224 @@ pub struct CreateGrantRequest {
     pub unit_id: Option<UnitId>,
 }
 
+/// A demand category of the tenant (`GET /tenant/categories`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Category {
+    pub key: String,
+    pub label_zh: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub label_en: String,
+    #[serde(default)]
+    pub retired: bool,
+}
+
+impl Category {
+    pub fn label(&self, lang: Lang) -> &str {
+        localized(lang, &self.label_zh, &self.label_en)
+    }
+}
+
+/// The label of a category key: the tenant's list when known, else the default taxonomy, else
+/// the key itself.
+pub fn category_label(categories: &[Category], key: &str, lang: Lang) -> String {
+    if let Some(c) = categories.iter().find(|c| c.key == key) {
+        return c.label(lang).to_owned();
+    }
+    minqing_domain::demand::DEFAULT_CATEGORIES
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| localized(lang, zh, en).to_owned())
+        .unwrap_or_else(|| key.to_owned())
+}
+
+/// A unit as a demand names it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UnitRef {
+    pub id: UnitId,
+    pub name: String,
+}
+
+/// A demand as cadres see it (`GET /demands/{id}`, list items, answers of actions); phone and
+/// ID number come masked.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Demand {
+    pub id: Uuid,
+    pub receipt_code: String,
+    pub status: Status,
+    pub grade: Grade,
+    pub category: String,
+    pub channel: Channel,
+    pub title: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub description: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub resident_name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+    pub origin_unit: UnitRef,
+    pub handling_unit: UnitRef,
+    #[serde(default, deserialize_with = "nullable")]
+    pub handling_tier: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub assists: Vec<UnitRef>,
+    pub received_at: DateTime<Utc>,
+    #[serde(default)]
+    pub assigned_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub reply_due_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolve_due_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub replied_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+    #[serde(default)]
+    pub merged_into: Option<Uuid>,
+    #[serde(default)]
+    pub escalations: u32,
+    #[serde(default)]
+    pub reopenings: u32,
+    /// Deadlines of the current handling unit that have passed unmet (`reply`, `resolve`).
+    #[serde(default, deserialize_with = "nullable")]
+    pub overdue: Vec<String>,
+    /// What the caller may do with it now.
+    #[serde(default, deserialize_with = "nullable")]
+    pub actions: Vec<Action>,
+}
+
+impl Demand {
+    /// The deadline the handling unit owes next: the reply until one is given, then the
+    /// resolution; none once the demand is no longer open.
+    pub fn next_due(&self) -> Option<DateTime<Utc>> {
+        if !self.status.is_open() {
+            return None;
+        }
+        let reply = self.reply_due_at.filter(|_| self.replied_at.is_none());
+        match (reply, self.resolve_due_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn is_overdue(&self) -> bool {
+        !self.overdue.is_empty()
+    }
+}
+
+/// `GET /demands/counts`: one entry per status.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct StatusCount {
+    pub status: Status,
+    pub count: i64,
+}
+
+/// One ledger event of a demand (`GET /demands/{id}/events`); `data` is the event as recorded.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LedgerEvent {
+    pub seq: i64,
+    pub kind: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub actor_username: String,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+impl LedgerEvent {
+    /// A text field of the event's data (`text`, `reason`, `comment`, `note`).
+    pub fn text(&self, field: &str) -> Option<String> {
+        self.data
+            .get(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .filter(|s| !s.trim().is_empty())
+    }
+
+    /// The units an event names: a new handling unit, a co-handling unit.
+    pub fn unit(&self) -> Option<UnitId> {
+        let raw = self
+            .data
+            .get("unit")
+            .or_else(|| self.data.get("assignment").and_then(|a| a.get("unit")))?;
+        serde_json::from_value(raw.clone()).ok()
+    }
+
+    pub fn satisfaction(&self) -> Option<Satisfaction> {
+        serde_json::from_value(self.data.get("satisfaction")?.clone()).ok()
+    }
+}
+
+/// `POST /demands` (intake).
+#[derive(Debug, Clone, Serialize)]
+pub struct IntakeRequest {
+    pub origin_unit: UnitId,
+    pub channel: Channel,
+    pub grade: Grade,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
+}
+
+/// `POST /demands/{id}/personal-data`: the resident's details in full (the view is recorded).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PersonalData {
+    #[serde(default)]
+    pub resident_name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub id_number: Option<String>,
+}
+
+/// `GET /public/{tenant}/demands/{code}`: what a resident sees by receipt code.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublicDemand {
+    pub receipt_code: String,
+    pub status: Status,
+    pub grade: Grade,
+    #[serde(default, deserialize_with = "nullable")]
+    pub category: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub handling_unit: String,
+    pub received_at: DateTime<Utc>,
+    #[serde(default)]
+    pub reply_due_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+    #[serde(default, deserialize_with = "nullable")]
+    pub progress: Vec<PublicStep>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublicStep {
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
 /// A field that may be absent or `null`: both read as the type's default.
 fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -324,6 +568,31 @@ mod tests {
         .unwrap();
         assert_eq!(unit.tier_key, "");
         assert_eq!(unit.ancestors[0].name, "南昌市");
+    }
+
+    #[test]
+    fn a_demand_reads_as_the_api_sends_it_and_knows_its_next_deadline() {
+        let json = r#"{"id":"01a21498-29c9-7193-aa3c-f09032178325","receipt_code":"MUP5-RY3S-2SMX",
+            "status":"in_progress","grade":"urgent","category":"daily_life","channel":"walk_in",
+            "title":"楼道灯坏了","description":"不亮","address":null,"resident_name":null,
+            "phone":"138****5678","id_number":null,
+            "origin_unit":{"id":"01a21497-cf11-7653-abb6-9b02c61c37d6","name":"洪城路社区居委会"},
+            "handling_unit":{"id":"01a21497-cf10-7382-aaac-dc02242b0074","name":"徐家坊街道"},
+            "handling_tier":"street","assists":[],"visit":null,
+            "received_at":"2026-11-25T21:24:06.215933Z","updated_at":"2026-11-25T21:24:06.215933Z",
+            "assigned_at":"2026-11-25T21:24:06.215933Z","reply_due_at":"2026-12-03T16:00:00Z",
+            "resolve_due_at":"2026-12-20T16:00:00Z","replied_at":"2026-11-26T01:00:00Z",
+            "resolved_at":null,"closed_at":null,"satisfaction":null,"merged_into":null,
+            "escalations":0,"reopenings":0,"overdue":["resolve"],
+            "actions":["merge","reply","resolve","give_feedback"]}"#;
+        let d: Demand = serde_json::from_str(json).unwrap();
+        assert_eq!(d.status, Status::InProgress);
+        assert_eq!(d.actions[3], Action::GiveFeedback);
+        // Replied already: the resolution is what is owed next.
+        assert_eq!(d.next_due(), d.resolve_due_at);
+        assert!(d.is_overdue());
+        assert_eq!(category_label(&[], "daily_life", Lang::Zh), "生活服务");
+        assert_eq!(category_label(&[], "custom_key", Lang::En), "custom_key");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use leptos::task::spawn_local;
 use minqing_domain::i18n::Lang;
 
 use crate::api::{Api, ApiError};
-use crate::model::Me;
+use crate::model::{Me, Tenant};
+use crate::time::DEFAULT_ZONE;
 
 /// Who is signed in. It starts `Unknown` on the server and in the browser alike (so hydration
 /// matches); the browser then asks `GET /auth/me`.
@@ -33,6 +34,9 @@ impl Session {
 pub struct Portal {
     pub lang: RwSignal<Lang>,
     pub session: RwSignal<Session>,
+    /// The signed-in tenant's time zone, once `GET /tenant` answered (see [`Portal::zone`]).
+    zone: RwSignal<Option<String>>,
+    zone_asked: RwSignal<bool>,
 }
 
 impl Portal {
@@ -40,7 +44,24 @@ impl Portal {
         Self {
             lang: RwSignal::new(lang),
             session: RwSignal::new(Session::Unknown),
+            zone: RwSignal::new(None),
+            zone_asked: RwSignal::new(false),
         }
+    }
+
+    /// The zone times are shown in: the tenant's, asked for once (in the browser) on first
+    /// use, Asia/Shanghai until it is known.
+    pub fn zone(self) -> String {
+        if !self.zone_asked.get_untracked() && cfg!(feature = "hydrate") {
+            self.zone_asked.set(true);
+            spawn_local(async move {
+                if let Ok(tenant) = self.api().get::<Tenant>("/tenant").await {
+                    let zone = tenant.time_zone.trim().to_owned();
+                    self.zone.set((!zone.is_empty()).then_some(zone));
+                }
+            });
+        }
+        self.zone.get().unwrap_or_else(|| DEFAULT_ZONE.to_owned())
     }
 
     pub fn api(self) -> Api {
@@ -55,6 +76,9 @@ impl Portal {
                 Err(e) if e.status == 401 => Session::SignedOut,
                 Err(e) => Session::Unavailable(e),
             };
+            // Another account may belong to another tenant: ask for the zone again.
+            self.zone_asked.set(false);
+            self.zone.set(None);
             self.session.set(next);
         });
     }

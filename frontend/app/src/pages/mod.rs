@@ -1,14 +1,22 @@
 //! One module per screen of the portal.
 mod accounts;
+mod demand;
 mod import;
+mod intake;
+mod ledger;
 mod login;
+mod receipt;
 mod settings;
 mod tenants;
 mod units;
 
 pub use accounts::AccountsPage;
+pub use demand::DemandPage;
 pub use import::ImportPage;
+pub use intake::IntakePage;
+pub use ledger::LedgerPage;
 pub use login::{ChangePasswordForm, LoginPage};
+pub use receipt::{ReceiptLookupPage, ReceiptPage};
 pub use settings::SettingsPage;
 pub use tenants::TenantsPage;
 pub use units::{UnitDetailPanel, UnitsPage, UnitsPlaceholder};
