@@ -95,15 +95,14 @@ where
         }
         // One transaction (one connection) for the tenant, the account and the handler's reads.
         let scope = state.storage.read(session.tenant).await?;
-        let tenant = scope.tenant_record().await?;
-        if tenant.status == TenantStatus::Suspended {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, "tenant_suspended"));
-        }
-        let account = match scope.accounts().get(session.account).await {
-            Ok(a) => a,
+        let (tenant, account) = match scope.accounts().caller(session.account).await {
+            Ok(found) => found,
             Err(minqing_storage::StorageError::NotFound) => return Err(ApiError::unauthenticated()),
             Err(e) => return Err(e.into()),
         };
+        if tenant.status == TenantStatus::Suspended {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "tenant_suspended"));
+        }
         if account.disabled {
             return Err(ApiError::unauthenticated());
         }

@@ -199,6 +199,75 @@ impl Accounts<'_> {
             .collect())
     }
 
+    /// The tenant and the account of a request's caller, with its grants, in one round trip
+    /// (every authenticated request starts here). `NotFound` when the account is gone.
+    pub async fn caller(
+        &self,
+        id: AccountId,
+    ) -> Result<(crate::platform::TenantView, AccountView)> {
+        use minqing_domain::tenant::{TenantKind, TenantStatus};
+        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        const SQL: &str = "SELECT t.id AS t_id, t.slug AS t_slug, t.kind AS t_kind, \
+             t.name_zh AS t_name_zh, t.name_en AS t_name_en, t.time_zone AS t_time_zone, \
+             t.status AS t_status, a.username AS a_username, a.display_name AS a_display_name, \
+             a.disabled AS a_disabled, a.must_change_password AS a_must_change, g.id AS g_id, \
+             g.role AS g_role, g.unit_id AS g_unit_id, u.name AS u_name, u.path AS u_path \
+             FROM accounts a JOIN tenants t ON t.id = a.tenant_id \
+             LEFT JOIN grants g ON g.tenant_id = a.tenant_id AND g.account_id = a.id \
+             LEFT JOIN units u ON u.tenant_id = g.tenant_id AND u.id = g.unit_id \
+             WHERE a.tenant_id = $1 AND a.id = $2 ORDER BY g.id";
+        let backend = self.scope.backend();
+        let sql = match backend {
+            DbBackend::Postgres => SQL.to_owned(),
+            _ => SQL.replace("$1", "?").replace("$2", "?"),
+        };
+        let rows = self
+            .scope
+            .tx
+            .query_all_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [self.scope.tenant.0.into(), id.0.into()],
+            ))
+            .await?;
+        let first = rows.first().ok_or(StorageError::NotFound)?;
+        let tenant = crate::platform::TenantView {
+            id: minqing_domain::TenantId(first.try_get("", "t_id")?),
+            slug: first.try_get("", "t_slug")?,
+            kind: TenantKind::from_db(&first.try_get::<String>("", "t_kind")?),
+            name_zh: first.try_get("", "t_name_zh")?,
+            name_en: first.try_get("", "t_name_en")?,
+            time_zone: first.try_get("", "t_time_zone")?,
+            status: TenantStatus::from_db(&first.try_get::<String>("", "t_status")?),
+        };
+        let mut grants = Vec::new();
+        for row in &rows {
+            let Some(grant_id) = row.try_get::<Option<Uuid>>("", "g_id")? else {
+                continue;
+            };
+            let Ok(role) = Role::parse(&row.try_get::<String>("", "g_role")?) else {
+                continue;
+            };
+            let path: Option<String> = row.try_get("", "u_path")?;
+            grants.push(GrantView {
+                id: grant_id,
+                role,
+                unit_id: row.try_get::<Option<Uuid>>("", "g_unit_id")?.map(UnitId),
+                unit_name: row.try_get("", "u_name")?,
+                unit_path: path.map(UnitPath::from_stored),
+            });
+        }
+        let account = AccountView {
+            id,
+            username: first.try_get("", "a_username")?,
+            display_name: first.try_get("", "a_display_name")?,
+            disabled: first.try_get("", "a_disabled")?,
+            must_change_password: first.try_get("", "a_must_change")?,
+            grants,
+        };
+        Ok((tenant, account))
+    }
+
     /// Creates an account; returns it and the generated password, if one was generated.
     pub async fn create(&self, new: NewAccount) -> Result<(AccountView, Option<String>)> {
         let (password, generated) = match new.password {
