@@ -180,6 +180,15 @@ impl Api {
         self.call("PATCH", path, Some(to_json(body))).await
     }
 
+    /// Replaces a resource whole (`PUT`), e.g. a year of the calendar or the demand rules.
+    pub async fn put<B: Serialize, T: DeserializeOwned>(
+        self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.call("PUT", path, Some(to_json(body))).await
+    }
+
     pub async fn delete<T: DeserializeOwned>(self, path: &str) -> Result<T, ApiError> {
         self.call("DELETE", path, None).await
     }
@@ -295,6 +304,7 @@ mod transport {
     ) -> Result<(u16, String), String> {
         let method = match method {
             "POST" => Method::POST,
+            "PUT" => Method::PUT,
             "PATCH" => Method::PATCH,
             "DELETE" => Method::DELETE,
             _ => Method::GET,

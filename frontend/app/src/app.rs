@@ -15,9 +15,9 @@ use crate::api::ApiError;
 use crate::components::Loading;
 use crate::i18n::{Text, initial_lang, set_lang, tr};
 use crate::pages::{
-    AccountsPage, ChangePasswordForm, DemandPage, ImportPage, IntakePage, LedgerPage, LoginPage,
-    ReceiptLookupPage, ReceiptPage, SettingsPage, TenantsPage, UnitDetailPanel, UnitsPage,
-    UnitsPlaceholder,
+    AccountsPage, CasePage, CasesPage, ChangePasswordForm, DemandPage, DemandSettingsPage,
+    ImportPage, IntakePage, LedgerPage, LoginPage, ReceiptLookupPage, ReceiptPage, SettingsPage,
+    TenantsPage, UnitDetailPanel, UnitsPage, UnitsPlaceholder, WarningsPage,
 };
 use crate::state::{Portal, Session, use_portal};
 
@@ -77,6 +77,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/demands/new") view=IntakePage/>
                     <Route path=path!("/demands/:id") view=DemandPage/>
                     <Route path=path!("/demands") view=LedgerPage/>
+                    <Route path=path!("/accountability/warnings") view=WarningsPage/>
+                    <Route path=path!("/accountability/cases/:id") view=CasePage/>
+                    <Route path=path!("/accountability/cases") view=CasesPage/>
+                    <Route path=path!("/settings/demands") view=DemandSettingsPage/>
                     <Route path=path!("/settings") view=SettingsPage/>
                     <Route path=path!("/accounts") view=AccountsPage/>
                     <Route path=path!("/platform/tenants") view=TenantsPage/>
@@ -208,9 +212,10 @@ fn Header() -> AnyView {
     .into_any()
 }
 
-/// Navigation by role: the demand ledger and units for anyone with a tenant grant, intake for
-/// the roles that record, administration for tenant admins, tenants for platform operators.
-/// The API enforces the same rules.
+/// Navigation by role: the demand ledger, warnings, cases and units for anyone with a tenant
+/// grant, intake for the roles that record, administration for tenant admins (the tenant's
+/// settings for those over the whole tenant), tenants for platform operators. The API enforces
+/// the same rules.
 fn nav_links(me: &crate::model::Me, pathname: Memo<String>) -> impl IntoView + use<> {
     let admin = me.has_role(Role::TenantAdmin);
     let mut links: Vec<(&'static str, Text, &'static str)> = Vec::new();
@@ -220,12 +225,29 @@ fn nav_links(me: &crate::model::Me, pathname: Memo<String>) -> impl IntoView + u
     if me.records_demands() {
         links.push(("/demands/new", Text::NavIntake, "nav-intake"));
     }
+    if me.sees_demands() {
+        links.push((
+            "/accountability/warnings",
+            Text::NavWarnings,
+            "nav-warnings",
+        ));
+        links.push(("/accountability/cases", Text::NavCases, "nav-cases"));
+    }
     if me.sees_units() {
         links.push(("/units", Text::NavUnits, "nav-units"));
     }
     if admin {
         links.push(("/units/import", Text::NavImport, "nav-import"));
+    }
+    if me.is_tenant_wide_admin() {
         links.push(("/settings", Text::NavSettings, "nav-settings"));
+        links.push((
+            "/settings/demands",
+            Text::NavDemandSettings,
+            "nav-demand-settings",
+        ));
+    }
+    if admin {
         links.push(("/accounts", Text::NavAccounts, "nav-accounts"));
     }
     if me.is_operator() {
@@ -240,7 +262,8 @@ fn nav_links(me: &crate::model::Me, pathname: Memo<String>) -> impl IntoView + u
                 let path = pathname.get();
                 let within = path == href || path.starts_with(&format!("{href}/"));
                 let elsewhere = (href == "/units" && path == "/units/import")
-                    || (href == "/demands" && path == "/demands/new");
+                    || (href == "/demands" && path == "/demands/new")
+                    || (href == "/settings" && path.starts_with("/settings/demands"));
                 (within && !elsewhere).then_some("page")
             };
             view! {

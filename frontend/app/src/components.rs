@@ -1,13 +1,15 @@
 //! Small pieces the pages share: loading and error states, form fields that show the API's
 //! field errors, and a unit picker.
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use minqing_domain::UnitId;
 
 use crate::api::{ApiError, encode};
 use crate::i18n::{Text, tr};
-use crate::model::{Page, Unit};
+use crate::model::{Page, Unit, UnitDetail};
 use crate::state::use_api;
 
 #[component]
@@ -186,10 +188,23 @@ pub fn ancestry(unit: &Unit) -> String {
 }
 
 /// Picks one unit by search; `None` stands for "no unit" (e.g. a grant over the whole tenant).
+/// `on_change` hears of the reader's picks and removals (not of changes made to `selected`
+/// from elsewhere).
 #[component]
-pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> AnyView {
+pub fn UnitPicker(
+    selected: RwSignal<Option<(UnitId, String)>>,
+    #[prop(optional)] on_change: Option<Callback<Option<(UnitId, String)>>>,
+    #[prop(optional)] placeholder: Option<Text>,
+    #[prop(optional)] testid: Option<&'static str>,
+) -> AnyView {
     let query = RwSignal::new(String::new());
     let results = unit_search(query.into(), 20);
+    let choose = move |choice: Option<(UnitId, String)>| {
+        selected.set(choice.clone());
+        if let Some(callback) = on_change {
+            callback.run(choice);
+        }
+    };
     view! {
         <div class="unit-picker">
             {move || {
@@ -203,7 +218,7 @@ pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> AnyView {
                                     type="button"
                                     class="chip-remove"
                                     aria-label=tr(Text::Remove)
-                                    on:click=move |_| selected.set(None)
+                                    on:click=move |_| choose(None)
                                 >
                                     "×"
                                 </button>
@@ -211,7 +226,7 @@ pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> AnyView {
                         }
                     })
             }}
-            <SearchInput query placeholder=Text::PickUnit/>
+            <SearchInput query placeholder=placeholder.unwrap_or(Text::PickUnit) testid=testid.unwrap_or("unit-picker-search")/>
             <ul class="picker-results">
                 {move || {
                     if query.with(|q| q.trim().is_empty()) {
@@ -229,13 +244,16 @@ pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> AnyView {
                                 .map(|u| {
                                     let line = ancestry(&u);
                                     let (id, name) = (u.id, u.name.clone());
+                                    let data_name = u.name.clone();
                                     view! {
                                         <li>
                                             <button
                                                 type="button"
                                                 class="picker-option"
+                                                data-testid="picker-option"
+                                                data-name=data_name
                                                 on:click=move |_| {
-                                                    selected.set(Some((id, name.clone())));
+                                                    choose(Some((id, name.clone())));
                                                     query.set(String::new());
                                                 }
                                             >
@@ -254,4 +272,66 @@ pub fn UnitPicker(selected: RwSignal<Option<(UnitId, String)>>) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// Unit names looked up by id (`GET /units/{id}`), each at most once per page, for lists that
+/// carry only ids (warnings, cases). Unknown until its answer arrives; a unit that cannot be
+/// read stays unnamed.
+#[derive(Debug, Clone, Copy)]
+pub struct UnitNames {
+    names: RwSignal<HashMap<UnitId, String>>,
+    asked: StoredValue<HashSet<UnitId>>,
+    api: crate::api::Api,
+}
+
+impl Default for UnitNames {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl UnitNames {
+    pub fn new() -> Self {
+        Self {
+            names: RwSignal::new(HashMap::new()),
+            asked: StoredValue::new(HashSet::new()),
+            api: use_api(),
+        }
+    }
+
+    /// Asks for the names of these units not asked for yet.
+    pub fn want(self, ids: impl IntoIterator<Item = UnitId>) {
+        for id in ids {
+            let fresh = self
+                .asked
+                .try_update_value(|a| a.insert(id))
+                .unwrap_or(false);
+            if !fresh {
+                continue;
+            }
+            let (api, names) = (self.api, self.names);
+            spawn_local(async move {
+                if let Ok(detail) = api.get::<UnitDetail>(&format!("/units/{id}")).await {
+                    names.update(|n| {
+                        n.insert(id, detail.unit.name);
+                    });
+                }
+            });
+        }
+    }
+
+    /// Remembers a name already known (a unit picked from search).
+    pub fn remember(self, id: UnitId, name: String) {
+        self.asked.update_value(|a| {
+            a.insert(id);
+        });
+        self.names.update(|n| {
+            n.insert(id, name);
+        });
+    }
+
+    /// The unit's name once known (reactive).
+    pub fn get(self, id: UnitId) -> Option<String> {
+        self.names.with(|n| n.get(&id).cloned())
+    }
 }

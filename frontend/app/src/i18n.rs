@@ -74,6 +74,9 @@ texts! {
     NavTenants => "租户管理", "Tenants";
     NavDemands => "诉求台账", "Demand ledger";
     NavIntake => "诉求登记", "Record a demand";
+    NavWarnings => "预警看板", "Warnings";
+    NavCases => "问责案件", "Accountability";
+    NavDemandSettings => "诉求设置", "Demand settings";
 
     // The hierarchy browser.
     UnitsTitle => "单位层级", "Unit hierarchy";
@@ -278,6 +281,139 @@ texts! {
     EvPersonalDataViewed => "查看了完整联系方式", "Viewed the contact details";
     EvAccountabilityRaised => "启动问责", "Accountability case opened";
 
+    // Accountability: warnings.
+    WarningsTitle => "预警看板", "Warnings and overdue";
+    WarningsHelp => "临期：期限将到，尚未答复或办结；逾期：已超过期限。最新的在前。", "Approaching: a deadline is near and still unmet. Overdue: it has passed. Newest first.";
+    AllLevels => "全部", "All";
+    LevelApproaching => "临期", "Approaching";
+    LevelOverdue => "逾期", "Overdue";
+    WithinUnit => "单位范围", "Within unit";
+    Demand => "诉求", "Demand";
+    WarningLevel => "级别", "Level";
+    RaisedAt => "预警时间", "Raised";
+    DueAt => "期限", "Due";
+    NoWarnings => "没有符合条件的预警。", "No warning matches.";
+
+    // Accountability: cases.
+    CasesTitle => "问责案件", "Accountability cases";
+    CaseTitle => "问责案件", "Accountability case";
+    CasesHelp => "逾期严重或多次逾期的单位由系统立案；上级领导或租户管理员依次审查、决定、结案。", "Cases are opened by the system when a unit is seriously or repeatedly overdue; leaders or administrators over it review, decide and close them.";
+    AllCases => "全部", "All";
+    CaseUnit => "被问责单位", "Unit";
+    CaseReason => "问责原因", "Reason";
+    ReasonSeriousOverdue => "严重逾期", "Seriously overdue";
+    ReasonRepeatedOverdue => "多次逾期", "Repeatedly overdue";
+    Outcome => "处理结果", "Outcome";
+    OutcomeText => "决定说明", "Decision in words";
+    OutcomeTextHint => "选择“其他”时必填。", "Required with Other.";
+    ChooseOutcome => "请选择处理结果。", "Choose an outcome.";
+    DecidedBy => "决定人", "Decided by";
+    DecidedAt => "决定时间", "Decided";
+    OpenedAt => "立案时间", "Opened";
+    CaseClosedAt => "结案时间", "Closed";
+    NoCases => "没有符合条件的问责案件。", "No case matches.";
+    CaseNotFound => "问责案件不存在或不在您的查看范围内。", "This case does not exist or is outside your reach.";
+    CaseSteps => "案件办理", "Next step";
+    StepReview => "审查", "Review";
+    StepDecide => "决定", "Decide";
+    StepClose => "结案", "Close";
+    StepReviewHelp => "开始审查：核实逾期原因和责任。", "Start the review: establish why it went overdue and who is responsible.";
+    StepCloseHelp => "决定已执行，结案归档。", "The decision has been carried out: close the case.";
+    CaseIsClosed => "本案件已结案。", "This case is closed.";
+    CaseNeedsLeader => "问责案件由该单位的上级领导或租户管理员审查和决定。", "Leaders and administrators over the unit review and decide cases.";
+    BackToCases => "问责案件", "Accountability cases";
+    OpenDemand => "查看诉求", "Open the demand";
+
+    // Demand settings (whole-tenant administrators).
+    DemandSettingsTitle => "诉求设置", "Demand settings";
+    TabCalendar => "节假日日历", "Holiday calendar";
+    TabRules => "诉求规则", "Demand rules";
+    TabCategories => "诉求类别", "Categories";
+    TabNotifications => "通知渠道", "Notification channels";
+    TabApiKeys => "接口密钥", "API keys";
+    Year => "年份", "Year";
+    Date => "日期", "Date";
+    Weekday => "星期", "Weekday";
+    DayKindLabel => "类型", "Kind";
+    DayHoliday => "放假", "Holiday";
+    DayWorkday => "调休上班", "Make-up working day";
+    DayName => "名称", "Name";
+    AddDay => "添加一天", "Add a day";
+    CalendarHelp => "只需列出放假日和调休上班日：其余周一至周五为工作日，周六、周日休息。修改只影响此后计算的期限，已设定的期限不变。", "List only holidays and make-up working days: every other Monday–Friday is a working day, weekends are off. Changes apply to deadlines set from now on; those already set keep their dates.";
+    HolidayCount => "放假天数", "Holidays";
+    WorkdayCount => "调休上班天数", "Make-up days";
+    NoDays => "该年尚无放假或调休安排。", "No holidays or make-up days this year.";
+    UnsavedChanges => "有未保存的修改。", "Unsaved changes.";
+    ImportCalendar => "从文件导入", "Import from a file";
+    ImportCalendarHelp => "CSV 文件（UTF-8 或 GB18030），表头为 date,kind,name；kind 为 holiday（放假）或 workday（调休上班）。导入将替换该年的全部安排；有任何错误行时不导入。", "A CSV file (UTF-8 or GB18030) with the header date,kind,name; kind is holiday or workday. Importing replaces the whole year; a file with any bad line imports nothing.";
+    Imported => "已导入。", "Imported.";
+    RulesHelp => "新规则适用于此后登记或移交的诉求；已设定的期限不变。", "New rules apply to demands received or handed over from now on; deadlines already set keep their dates.";
+    RoutingTitle => "分级办理", "Routing by grade";
+    RoutingHelp => "每个诉求等级由哪一层级的单位办理。", "Which tier handles each grade.";
+    HandlingTier => "办理层级", "Handling tier";
+    DeadlinesTitle => "办理时限", "Deadlines";
+    DeadlinesHelp => "留空表示不设该时限。", "Leave empty for no deadline.";
+    ReplyDays => "答复时限（天）", "Reply within (days)";
+    ResolveDays => "办结时限（天）", "Resolve within (days)";
+    DayCountLabel => "计日方式", "Days counted as";
+    WorkingDays => "工作日", "Working days";
+    CalendarDays => "自然日", "Calendar days";
+    AutoEscalate => "逾期自动上报", "Escalate when overdue";
+    WarnHours => "提前预警（小时）", "Warn before (hours)";
+    AccountabilityTitle => "问责规则", "Accountability";
+    SeriousAfterDays => "逾期超过多少天为严重逾期", "Seriously overdue after (days)";
+    RepeatedCount => "多次逾期：件数", "Repeatedly overdue: demands";
+    RepeatedWindowDays => "多次逾期：统计天数", "Repeatedly overdue: within (days)";
+    CryptoTitle => "密码算法", "Cryptography";
+    HashAlgorithm => "台账哈希算法", "Ledger hash";
+    CipherAlgorithm => "个人信息加密算法", "Personal-data cipher";
+    CryptoNote => "修改只作用于此后写入的台账事件和个人信息；已有记录保留原算法，仍可校验和解密。", "A change applies to new ledger events and new personal data; existing records keep their algorithm and still verify and open.";
+    WholeNumber => "请输入整数。", "Enter a whole number.";
+    CategoriesHelp => "类别不会删除：停用后不再用于新诉求，已有诉求保留原类别。", "Categories are never deleted: a retired one is not offered for new demands and stays on old ones.";
+    NewCategory => "新增类别", "New category";
+    CategoryKey => "键（小写字母、数字、下划线）", "Key (a–z, 0–9, _)";
+    Retire => "停用", "Retire";
+    Restore => "恢复", "Bring back";
+    Retired => "已停用", "Retired";
+    InUse => "在用", "In use";
+    ChannelsHelp => "通知以 JSON 发送到接收地址，并附 HMAC-SHA256 签名（x-minqing-signature）；失败会自动重试，不会丢失。", "Notifications are POSTed as JSON to the URL, signed with HMAC-SHA256 (x-minqing-signature); failures are retried, never dropped.";
+    NewChannel => "新增通知渠道", "New channel";
+    ChannelKindLabel => "渠道类型", "Kind";
+    KindWebhook => "Webhook", "Webhook";
+    KindSms => "短信网关", "SMS gateway";
+    KindWechat => "微信消息", "WeChat relay";
+    KindEmail => "邮件", "Email";
+    Url => "接收地址（URL）", "URL";
+    Secret => "签名密钥", "Signing secret";
+    SecretHint => "16–200 个字符，用于签名；保存后不再显示。", "16–200 characters, for signing; never shown again.";
+    Audience => "通知对象", "Audience";
+    AudienceResidents => "群众", "Residents";
+    AudienceCadres => "干部", "Cadres";
+    AudienceAll => "群众和干部", "Everyone";
+    ChannelEnabled => "启用中", "Enabled";
+    NoChannels => "尚未配置通知渠道。", "No channels yet.";
+    Deliveries => "最近投递", "Latest deliveries";
+    Topic => "主题", "Topic";
+    Attempts => "尝试次数", "Attempts";
+    DeliveredAt => "送达时间", "Delivered";
+    NextAttempt => "下次尝试", "Next attempt";
+    LastError => "最近错误", "Last error";
+    Delivered => "已送达", "Delivered";
+    NoDeliveries => "暂无投递记录。", "Nothing sent yet.";
+    CreatedAt => "创建时间", "Created";
+    ApiKeysHelp => "接口密钥供 12345 热线、省级平台等外部渠道通过 Open311 接口（/open311/v2）登记诉求，仅限所选单位范围内。", "API keys let outside intake channels (a 12345 hotline, a province platform) file demands through Open311 (/open311/v2), only within the chosen unit.";
+    NewApiKey => "新建接口密钥", "New API key";
+    KeyName => "使用方", "Used by";
+    KeyUnit => "可登记范围（单位）", "Unit it may file within";
+    KeyOnce => "新的接口密钥如下。它只显示这一次，请立即复制并妥善保管；丢失后只能吊销再新建。", "Here is the new key. It is shown only this once: copy it now and keep it safe; if it is lost, revoke it and issue another.";
+    KeyNotShown => "这是一次重复提交的答复，密钥不会再次显示。如未保存，请吊销后重新创建。", "This was a repeated submission, so the key is not shown again. If you did not save it, revoke it and issue another.";
+    KeySaved => "我已保存", "I have saved it";
+    Prefix => "前缀", "Prefix";
+    Revoke => "吊销", "Revoke";
+    ConfirmRevoke => "确认吊销", "Confirm: revoke";
+    Revoked => "已吊销", "Revoked";
+    NoApiKeys => "尚无接口密钥。", "No API keys yet.";
+
     // Demands: the resident's receipt page.
     ReceiptLookupTitle => "诉求办理进度查询", "Follow your demand";
     ReceiptLookupHelp => "请输入登记时获得的回执编号（12 位，短横线可省略）。", "Enter the receipt code you were given (12 characters; dashes optional).";
@@ -300,6 +436,26 @@ pub fn pick(labels: (&'static str, &'static str), lang: Lang) -> &'static str {
     match lang {
         Lang::Zh => labels.0,
         Lang::En => labels.1,
+    }
+}
+
+/// A weekday's short name (Monday first).
+pub fn weekday_label(day: chrono::Weekday, lang: Lang) -> &'static str {
+    const ZH: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+    const EN: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let i = day.num_days_from_monday() as usize;
+    match lang {
+        Lang::Zh => ZH[i],
+        Lang::En => EN[i],
+    }
+}
+
+/// Why a case was opened, in words (`serious_overdue`, `repeated_overdue`).
+pub fn case_reason_text(reason: &str) -> Option<Text> {
+    match reason {
+        "serious_overdue" => Some(Text::ReasonSeriousOverdue),
+        "repeated_overdue" => Some(Text::ReasonRepeatedOverdue),
+        _ => None,
     }
 }
 

@@ -1,9 +1,15 @@
 //! The JSON the portal reads from and sends to `/api/v1` — read views and write forms, as the
 //! API documents them. Only the fields a screen shows are required; the rest default.
 use chrono::{DateTime, Utc};
-use minqing_domain::demand::lifecycle::{Action, Status};
+use minqing_domain::accountability::{AccountabilityRules, CaseStatus, Outcome};
+use minqing_domain::calendar::CalendarEntry;
+use minqing_domain::crypto_choice::{CipherAlgorithm, HashAlgorithm};
+use minqing_domain::demand::deadline::DeadlineRules;
+use minqing_domain::demand::lifecycle::{Action, DeadlineKind, Status};
+use minqing_domain::demand::routing::RoutingRules;
 use minqing_domain::demand::{Channel, Grade, Satisfaction};
 use minqing_domain::i18n::Lang;
+use minqing_domain::notification::{Audience, ChannelKind};
 use minqing_domain::role::Role;
 use minqing_domain::{AccountId, TenantId, UnitId};
 use serde::{Deserialize, Serialize};
@@ -82,6 +88,21 @@ impl Me {
         self.grants
             .iter()
             .any(|g| matches!(g.role, Role::Leader | Role::Cadre))
+    }
+
+    /// Administrators over the whole tenant: its settings are theirs.
+    pub fn is_tenant_wide_admin(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| g.role == Role::TenantAdmin && g.unit_id.is_none())
+    }
+
+    /// Roles that review and decide accountability cases (over their units; the API decides
+    /// per case).
+    pub fn decides_cases(&self) -> bool {
+        self.grants
+            .iter()
+            .any(|g| matches!(g.role, Role::TenantAdmin | Role::Leader))
     }
 
     /// Where to go after signing in.
@@ -535,6 +556,161 @@ pub struct PublicStep {
     pub text: Option<String>,
 }
 
+/// A warning (预警) the sweeper raised against a handling unit (`GET /accountability/warnings`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Warning {
+    pub id: Uuid,
+    pub demand_id: Uuid,
+    pub receipt_code: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: String,
+    pub unit_id: UnitId,
+    pub deadline: DeadlineKind,
+    /// `approaching` or `overdue`.
+    pub level: String,
+    pub due_at: DateTime<Utc>,
+    pub raised_at: DateTime<Utc>,
+}
+
+/// An accountability case (问责, `GET /accountability/cases[/{id}]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Case {
+    pub id: Uuid,
+    pub demand_id: Uuid,
+    pub receipt_code: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub title: String,
+    pub unit_id: UnitId,
+    /// `serious_overdue` or `repeated_overdue`.
+    pub reason: String,
+    pub status: CaseStatus,
+    #[serde(default)]
+    pub outcome: Option<Outcome>,
+    #[serde(default)]
+    pub outcome_text: Option<String>,
+    #[serde(default)]
+    pub decided_by: Option<String>,
+    #[serde(default)]
+    pub decided_at: Option<DateTime<Utc>>,
+    pub opened_at: DateTime<Utc>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /accountability/cases/{id}/{review|decide|close}`; only `decide` carries an outcome.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CaseStepRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outcome_text: Option<String>,
+}
+
+/// `GET /tenant/demand-rules`, the parts the portal edits. The answer is also kept whole and
+/// the edited parts written over it, so a field this portal does not know survives a save.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct DemandRules {
+    pub routing: RoutingRules,
+    pub deadlines: DeadlineRules,
+    pub hash_algorithm: HashAlgorithm,
+    pub cipher_algorithm: CipherAlgorithm,
+    #[serde(default)]
+    pub accountability: AccountabilityRules,
+}
+
+/// `PUT /tenant/calendar/{year}`: the year's holidays and make-up working days.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarYearRequest {
+    pub entries: Vec<CalendarEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreateCategoryRequest {
+    pub key: String,
+    pub label_zh: String,
+    pub label_en: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct UpdateCategoryRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_zh: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_en: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retired: Option<bool>,
+}
+
+/// A notification channel (`GET /tenant/notification-channels`); its secret is never shown.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct NotificationChannel {
+    pub id: Uuid,
+    pub kind: ChannelKind,
+    pub name: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub url: String,
+    pub audience: Audience,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewChannelRequest {
+    pub kind: ChannelKind,
+    pub name: String,
+    pub url: String,
+    pub secret: String,
+    pub audience: Audience,
+}
+
+/// One message of the outbox (`GET /tenant/notification-deliveries`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub channel_id: Uuid,
+    pub topic: String,
+    #[serde(default)]
+    pub demand_id: Option<Uuid>,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    #[serde(default)]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An intake channel's API key as listed (`GET /tenant/api-keys`): never the key itself.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub name: String,
+    pub channel: Channel,
+    pub unit_id: UnitId,
+    #[serde(default, deserialize_with = "nullable")]
+    pub unit_name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NewApiKeyRequest {
+    pub name: String,
+    pub channel: Channel,
+    pub unit_id: UnitId,
+}
+
+/// `POST /tenant/api-keys`: the key's view and, this once, the key (null on a replayed answer).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub view: ApiKey,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
 /// A field that may be absent or `null`: both read as the type's default.
 fn nullable<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
@@ -593,6 +769,50 @@ mod tests {
         assert!(d.is_overdue());
         assert_eq!(category_label(&[], "daily_life", Lang::Zh), "生活服务");
         assert_eq!(category_label(&[], "custom_key", Lang::En), "custom_key");
+    }
+
+    #[test]
+    fn warnings_cases_and_rules_read_as_the_api_sends_them() {
+        let w: Warning = serde_json::from_str(
+            r#"{"id":"01a214d6-3920-7795-87e3-7c3f2ed2573b","demand_id":"01a214d6-3920-7795-87e3-7c3f2ed2573c",
+                "receipt_code":"MUP5-RY3S-2SMX","title":"楼道灯坏了","unit_id":"01a21497-cf10-7382-aaac-dc02242b0074",
+                "deadline":"reply","level":"overdue","due_at":"2026-12-03T16:00:00Z","raised_at":"2026-12-03T16:05:00Z"}"#,
+        )
+        .unwrap();
+        assert_eq!(w.deadline, DeadlineKind::Reply);
+        let c: Case = serde_json::from_str(
+            r#"{"id":"01a214d6-3920-7795-87e3-7c3f2ed2573b","demand_id":"01a214d6-3920-7795-87e3-7c3f2ed2573c",
+                "receipt_code":"MUP5-RY3S-2SMX","title":"楼道灯坏了","unit_id":"01a21497-cf10-7382-aaac-dc02242b0074",
+                "reason":"serious_overdue","status":"decided","outcome":"talk","outcome_text":"约谈",
+                "decided_by":"district-leader","decided_at":"2026-12-09T02:00:00Z",
+                "opened_at":"2026-12-08T16:05:00Z","closed_at":null}"#,
+        )
+        .unwrap();
+        assert_eq!(c.status, CaseStatus::Decided);
+        assert_eq!(c.outcome, Some(Outcome::Talk));
+        // Only `decide` carries an outcome; the others send `{}`.
+        assert_eq!(
+            serde_json::to_string(&CaseStepRequest::default()).unwrap(),
+            "{}"
+        );
+        let rules: DemandRules = serde_json::from_str(
+            r#"{"routing":{"urgent":"street","worrying":"county","hard":"city","hoped_for":"city"},
+                "deadlines":[{"tier":"street","reply_days":5,"resolve_days":null,"count":"working",
+                              "auto_escalate":false,"warn_hours_before":24}],
+                "hash_algorithm":"sm3","cipher_algorithm":"sm4_gcm"}"#,
+        )
+        .unwrap();
+        assert_eq!(rules.hash_algorithm, HashAlgorithm::Sm3);
+        assert_eq!(rules.cipher_algorithm, CipherAlgorithm::Sm4Gcm);
+        assert_eq!(rules.accountability, AccountabilityRules::default());
+        let created: CreatedApiKey = serde_json::from_str(
+            r#"{"id":"01a214d6-3920-7795-87e3-7c3f2ed2573b","name":"12345 热线","channel":"hotline",
+                "unit_id":"01a21497-cf10-7382-aaac-dc02242b0074","unit_name":"东街道","prefix":"abc.def123",
+                "created_at":"2026-12-03T16:00:00Z","revoked_at":null,"key":"abc.secret"}"#,
+        )
+        .unwrap();
+        assert_eq!(created.key.as_deref(), Some("abc.secret"));
+        assert_eq!(created.view.channel, Channel::Hotline);
     }
 
     #[test]

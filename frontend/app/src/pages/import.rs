@@ -134,10 +134,14 @@ fn ImportResult(summary: ImportSummary) -> AnyView {
     .into_any()
 }
 
-/// The error, and for a rejected file the table of its bad rows (line, code, reason).
+/// The error, and for a rejected file the table of its bad rows (line, code, reason; the code
+/// column only where rows have codes, as division files do and calendar files do not).
 #[component]
-fn ImportErrors(error: ApiError) -> AnyView {
+pub(crate) fn ImportErrors(error: ApiError) -> AnyView {
     let rows = error.rows.clone();
+    let coded = rows
+        .iter()
+        .any(|r| r.code.as_deref().is_some_and(|c| !c.is_empty()));
     view! {
         <div class="import-errors" data-testid="import-errors">
             <p class="notice error" role="alert">{error.message}</p>
@@ -150,7 +154,7 @@ fn ImportErrors(error: ApiError) -> AnyView {
                                 <thead>
                                     <tr>
                                         <th>{tr(Text::Line)}</th>
-                                        <th>{tr(Text::Code)}</th>
+                                        {coded.then(|| view! { <th>{tr(Text::Code)}</th> })}
                                         <th>{tr(Text::Reason)}</th>
                                     </tr>
                                 </thead>
@@ -159,9 +163,9 @@ fn ImportErrors(error: ApiError) -> AnyView {
                                         .into_iter()
                                         .map(|row| {
                                             view! {
-                                                <tr>
+                                                <tr data-testid="import-bad-row" data-line=row.line.to_string()>
                                                     <td class="num">{row.line}</td>
-                                                    <td><code>{row.code.unwrap_or_default()}</code></td>
+                                                    {coded.then(|| view! { <td><code>{row.code.clone().unwrap_or_default()}</code></td> })}
                                                     <td>{row.message.unwrap_or(row.reason)}</td>
                                                 </tr>
                                             }

@@ -1,8 +1,11 @@
 //! One module per screen of the portal.
+mod accountability;
 mod accounts;
 mod demand;
+mod demand_settings;
 mod import;
 mod intake;
+mod integrations;
 mod ledger;
 mod login;
 mod receipt;
@@ -10,8 +13,10 @@ mod settings;
 mod tenants;
 mod units;
 
+pub use accountability::{CasePage, CasesPage, WarningsPage};
 pub use accounts::AccountsPage;
 pub use demand::DemandPage;
+pub use demand_settings::DemandSettingsPage;
 pub use import::ImportPage;
 pub use intake::IntakePage;
 pub use ledger::LedgerPage;
