@@ -323,7 +323,7 @@ mod tests {
         assert_eq!(china.entries_in_year(2027).count(), 0);
         let first = china.entries().next().unwrap();
         assert_eq!(first.date, d(2025, 1, 1));
-        assert_eq!(first.name, "New Year's Day");
+        assert_eq!(first.name, "元旦 New Year's Day");
     }
 
     #[test]
