@@ -9,6 +9,7 @@ mod m20261125_000001_spine;
 mod m20261126_000002_ledger;
 mod m20261126_000003_follow_up;
 mod m20261126_000004_open_demand_indexes;
+mod m20261126_000005_units_by_level;
 pub mod rls;
 
 /// The foreign key from `table.tenant_id` to `tenants.id`, which every tenant table has.
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_ledger::Migration),
             Box::new(m20261126_000003_follow_up::Migration),
             Box::new(m20261126_000004_open_demand_indexes::Migration),
+            Box::new(m20261126_000005_units_by_level::Migration),
         ]
     }
 }
