@@ -12,6 +12,19 @@ mod m20261126_000004_open_demand_indexes;
 mod m20261126_000005_units_by_level;
 pub mod rls;
 
+/// An index on `table` over `cols`.
+pub(crate) fn index(name: &str, table: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
+    let mut index = Index::create();
+    index.name(name).table(table.to_owned());
+    for col in cols {
+        index.col(ToString::to_string(col));
+    }
+    if unique {
+        index.unique();
+    }
+    index.to_owned()
+}
+
 /// The foreign key from `table.tenant_id` to `tenants.id`, which every tenant table has.
 pub(crate) fn tenant_fk(table: &'static str) -> ForeignKeyCreateStatement {
     ForeignKey::create()

@@ -401,35 +401,3 @@ async fn more_rows_than_the_cap_are_refused_before_any_is_read() {
     assert!(zh.contains("缩小筛选范围"), "{zh}");
     assert!(en.contains("narrow the filters"), "{en}");
 }
-
-/// How long 1,000 demands (one more than the storage's page) take to export; run with
-/// `--ignored --nocapture`.
-#[tokio::test]
-#[ignore]
-async fn time_an_export_of_a_thousand_demands() {
-    let server = TestServer::start().await;
-    let c = city(&server).await;
-    let admin = &c.t.admin;
-    let started = std::time::Instant::now();
-    for i in 0..1001 {
-        let mut body = intake(&c.community, "urgent");
-        body["title"] = json!(format!("诉求{i}"));
-        created(admin, &body).await;
-    }
-    println!("intake of 1,001 demands: {:?}", started.elapsed());
-    for format in ["xlsx", "csv"] {
-        let started = std::time::Instant::now();
-        let d = download(admin, &format!("format={format}")).await;
-        let took = started.elapsed();
-        assert_eq!(d.status, StatusCode::OK);
-        let rows = if format == "xlsx" {
-            sheet(&d.bytes)
-        } else {
-            csv_rows(&d.bytes)
-        };
-        assert_eq!(rows.len(), 1002);
-        assert_eq!(rows[1][5], "诉求1000：3栋2单元楼道灯不亮，老人晚上出行不便");
-        assert_eq!(rows[1001][5], "诉求0：3栋2单元楼道灯不亮，老人晚上出行不便");
-        println!("{format}: {} bytes in {took:?}", d.bytes.len());
-    }
-}

@@ -15,7 +15,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::demands::{decode_cursor, encode_cursor};
+use crate::demands::{after_cursor, decode_cursor, encode_cursor};
 use crate::entities::{accountability_case, demand, warning};
 use crate::error::{Result, StorageError};
 use crate::scope::TenantScope;
@@ -205,7 +205,7 @@ impl Accountability<'_> {
         }
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
-            select = select.filter(before(
+            select = select.filter(after_cursor(
                 warning::Column::RaisedAt,
                 warning::Column::Id,
                 at,
@@ -262,7 +262,7 @@ impl Accountability<'_> {
         }
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
-            select = select.filter(before(
+            select = select.filter(after_cursor(
                 accountability_case::Column::OpenedAt,
                 accountability_case::Column::Id,
                 at,
@@ -393,18 +393,6 @@ impl Accountability<'_> {
             .await?;
         after.ok_or(StorageError::NotFound)
     }
-}
-
-/// Rows after the cursor `(at, id)` in newest-first order.
-fn before<T: ColumnTrait, I: ColumnTrait>(
-    time: T,
-    id_col: I,
-    at: DateTime<Utc>,
-    id: Uuid,
-) -> Condition {
-    Condition::any()
-        .add(time.lt(at))
-        .add(Condition::all().add(time.eq(at)).add(id_col.lt(id)))
 }
 
 pub(crate) fn deadline_name(kind: DeadlineKind) -> &'static str {

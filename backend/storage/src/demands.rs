@@ -1058,13 +1058,12 @@ impl Demands<'_> {
         let mut select = self.filtered(query, access, sealer, now).await?;
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
-            select = select.filter(
-                Condition::any().add(demand::Column::ReceivedAt.lt(at)).add(
-                    Condition::all()
-                        .add(demand::Column::ReceivedAt.eq(at))
-                        .add(demand::Column::Id.lt(id)),
-                ),
-            );
+            select = select.filter(after_cursor(
+                demand::Column::ReceivedAt,
+                demand::Column::Id,
+                at,
+                id,
+            ));
         }
         if !query.statuses.is_empty() {
             select = select
@@ -1405,6 +1404,18 @@ fn links(units: &[UnitView], tier_of: &dyn Fn(i32) -> Option<TierKey>) -> Vec<Ch
 
 fn encode_state(state: &DemandState) -> Result<String> {
     serde_json::to_string(state).map_err(|_| corrupt("state encoding"))
+}
+
+/// The rows after the cursor `(at, id)` of a list ordered newest first by `time`, then `id`.
+pub(crate) fn after_cursor<T: ColumnTrait, I: ColumnTrait>(
+    time: T,
+    id_col: I,
+    at: DateTime<Utc>,
+    id: Uuid,
+) -> Condition {
+    Condition::any()
+        .add(time.lt(at))
+        .add(Condition::all().add(time.eq(at)).add(id_col.lt(id)))
 }
 
 /// A `(time, id)` position in a newest-first list, opaque to callers.
