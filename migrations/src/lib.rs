@@ -10,6 +10,7 @@ mod m20261126_000002_ledger;
 mod m20261126_000003_follow_up;
 mod m20261126_000004_open_demand_indexes;
 mod m20261126_000005_units_by_level;
+mod m20261127_000006_settings_version;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_follow_up::Migration),
             Box::new(m20261126_000004_open_demand_indexes::Migration),
             Box::new(m20261126_000005_units_by_level::Migration),
+            Box::new(m20261127_000006_settings_version::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 //! receipt page, and the hash chain catching a row edited behind the application's back.
 mod common;
 
-use common::{Session, TestServer, city, intake, person, unit_id};
+use common::{Session, TestServer, city, demand_total, intake, person, unit_id};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
@@ -170,6 +170,47 @@ async fn each_grade_reaches_its_tier_and_a_tenant_rule_can_change_that() {
 }
 
 #[tokio::test]
+async fn settings_changed_through_one_process_are_used_at_once_by_another() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let here = &c.t.admin;
+    let there = here.on(&server.another_process().await);
+    // The other process reads (and keeps) the tenant's tiers and rules…
+    let (_, d) = there
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(d["handling_tier"], "street", "{d}");
+    let (_, units) = there
+        .get(&format!("/api/v1/units?parent={}", c.district))
+        .await;
+    assert_eq!(units["items"][0]["tier_label_zh"], "街道(乡镇)", "{units}");
+    // …this one changes them…
+    let (_, mut rules) = here.get("/api/v1/tenant/demand-rules").await;
+    rules["routing"]["urgent"] = json!("county");
+    assert_eq!(
+        here.put("/api/v1/tenant/demand-rules", &rules).await.0,
+        StatusCode::OK
+    );
+    let (status, _) = here
+        .patch(
+            "/api/v1/tenant/tiers/street",
+            &json!({"label_zh": "街道", "label_en": "Subdistrict"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // …and the other's very next requests follow the new ones.
+    let (_, d) = there
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(d["handling_tier"], "county", "{d}");
+    assert_eq!(d["handling_unit"]["id"], c.district.as_str());
+    let (_, units) = there
+        .get(&format!("/api/v1/units?parent={}", c.district))
+        .await;
+    assert_eq!(units["items"][0]["tier_label_zh"], "街道", "{units}");
+}
+
+#[tokio::test]
 async fn an_illegal_step_is_a_409_and_changes_nothing() {
     let server = TestServer::start().await;
     let c = city(&server).await;
@@ -324,6 +365,71 @@ async fn a_retried_submission_never_makes_a_second_demand() {
         .find(|c| c["status"] == "received")
         .unwrap();
     assert_eq!(received["count"], 1);
+}
+
+#[tokio::test]
+async fn demands_recorded_at_once_are_each_written_once_on_one_unbroken_chain() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let recorder = person(&server, &c.t, "recorder", "recorder", &c.community).await;
+    // Forty recorders' submissions at the same moment (written together in batches), and a
+    // retry racing its original under one Idempotency-Key.
+    let bodies: Vec<Value> = (0..40)
+        .map(|i| {
+            let mut body = intake(&c.community, ["urgent", "worrying", "hard"][i % 3]);
+            body["title"] = json!(format!("同时提交的诉求 {i}"));
+            body
+        })
+        .collect();
+    let posts = bodies.iter().map(|b| recorder.post("/api/v1/demands", b));
+    let keyed = || {
+        recorder
+            .request(reqwest::Method::POST, "/api/v1/demands")
+            .header("idempotency-key", "same-moment")
+            .json(&intake(&c.community, "urgent"))
+    };
+    let (answers, first, retry) = tokio::join!(
+        futures::future::join_all(posts),
+        recorder.send_raw(keyed()),
+        recorder.send_raw(keyed()),
+    );
+    let mut codes = std::collections::HashSet::new();
+    for (status, d) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{d}");
+        assert!(codes.insert(d["receipt_code"].as_str().unwrap().to_owned()));
+    }
+    // One of the keyed pair made the demand; the other got its answer, or was told to come
+    // back for it while it was still being written — never a second demand.
+    let (made, other) = if first.0 == StatusCode::CREATED {
+        (first, retry)
+    } else {
+        (retry, first)
+    };
+    assert_eq!(made.0, StatusCode::CREATED, "{}", made.1);
+    match other.0 {
+        StatusCode::CREATED => assert_eq!(other.1["id"], made.1["id"]),
+        StatusCode::CONFLICT => assert_eq!(other.1["error"]["code"], "idempotency_key_in_use"),
+        status => panic!("the retry answered {status}: {}", other.1),
+    }
+    let (_, again) = recorder.send_raw(keyed()).await;
+    assert_eq!(again["id"], made.1["id"]);
+
+    let total = demand_total(&c.t.admin).await;
+    assert_eq!(total, 41);
+    let (_, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["checked"], 41);
+    assert_eq!(verdict["head_seq"], 41);
+    // Every demand's first event is in the chain under the recorder's name.
+    let (_, d) =
+        c.t.admin
+            .get(&format!(
+                "/api/v1/demands/{}/events",
+                answers[7].1["id"].as_str().unwrap()
+            ))
+            .await;
+    assert_eq!(d[0]["kind"], "received", "{d}");
+    assert_eq!(d[0]["actor_username"], "recorder");
 }
 
 #[tokio::test]

@@ -124,6 +124,10 @@ pub fn message(code: &str, lang: Lang) -> String {
             "该幂等键已用于另一个请求。",
             "This Idempotency-Key was used for a different request.",
         ),
+        "idempotency_key_in_use" => (
+            "使用同一幂等键的请求仍在处理中，请稍后重试以取回结果。",
+            "A request with this Idempotency-Key is still being processed; retry shortly for its answer.",
+        ),
         "import_invalid" => (
             "文件有错误行，未导入任何数据。",
             "The file has bad rows; nothing was imported.",

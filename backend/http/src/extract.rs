@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use minqing_domain::access::{Actor, Permission, Reach};
 use minqing_domain::tenant::TenantStatus;
 use minqing_storage::platform::TenantView;
+use minqing_storage::settings::TenantSettings;
 use minqing_storage::{Audit, SessionRecord, TenantScope};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
@@ -54,6 +55,8 @@ pub struct SessionCaller {
     pub session: SessionRecord,
     pub must_change_password: bool,
     pub request_id: Option<String>,
+    /// The tenant's settings version when the caller was resolved (`settings()`).
+    settings_version: i64,
     /// The read transaction the caller was resolved in, handed to the first `read()` so a
     /// request pays for one transaction, not two.
     resolved_in: Arc<Mutex<Option<TenantScope>>>,
@@ -95,11 +98,12 @@ where
         }
         // One transaction (one connection) for the tenant, the account and the handler's reads.
         let scope = state.storage.read(session.tenant).await?;
-        let (tenant, account) = match scope.accounts().caller(session.account).await {
+        let resolved = match scope.accounts().caller(session.account).await {
             Ok(found) => found,
             Err(minqing_storage::StorageError::NotFound) => return Err(ApiError::unauthenticated()),
             Err(e) => return Err(e.into()),
         };
+        let (tenant, account) = (resolved.tenant, resolved.account);
         if tenant.status == TenantStatus::Suspended {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "tenant_suspended"));
         }
@@ -116,6 +120,7 @@ where
             token,
             session,
             request_id: request_id(&parts.headers),
+            settings_version: resolved.settings_version,
             resolved_in: Arc::new(Mutex::new(Some(scope))),
         })
     }
@@ -166,6 +171,16 @@ impl SessionCaller {
             return Ok(scope);
         }
         Ok(state.storage.write(self.tenant.id, self.audit()).await?)
+    }
+
+    /// The tenant's tiers, demand rules, calendar and categories, from the process's cache
+    /// while they are the version this request began with.
+    pub async fn settings(
+        &self,
+        state: &AppState,
+        scope: &TenantScope,
+    ) -> ApiResult<Arc<TenantSettings>> {
+        Ok(state.storage.settings(scope, self.settings_version).await?)
     }
 
     /// Where the caller holds `permission`; a 403 when nowhere.

@@ -34,6 +34,13 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for Idempote
     }
 }
 
+/// An answer to remember under a key, for a write that stores it itself.
+pub struct Keep<'a> {
+    pub key: &'a str,
+    pub request_hash: &'a str,
+    pub response: StoredResponse,
+}
+
 pub struct Idempotency {
     key: Option<String>,
     hash: String,
@@ -86,6 +93,25 @@ impl Idempotency {
             }))
     }
 
+    /// The response, and what to remember under the key (when there is one) for a write
+    /// that stores it itself, in its own transaction (`PreparedIntake::remember`).
+    pub fn response<T: Serialize>(
+        &self,
+        status: StatusCode,
+        body: &T,
+    ) -> ApiResult<(Response, Option<Keep<'_>>)> {
+        let json = serde_json::to_string(body).map_err(|_| ApiError::internal())?;
+        let keep = self.key.as_deref().map(|key| Keep {
+            key,
+            request_hash: &self.hash,
+            response: StoredResponse {
+                status: status.as_u16(),
+                body: json.clone(),
+            },
+        });
+        Ok((json_response(status, json), keep))
+    }
+
     /// Remembers the answer (in the scope's transaction) and returns it as a response.
     pub async fn answer<T: Serialize>(
         &self,
@@ -107,11 +133,15 @@ impl Idempotency {
                 )
                 .await?;
         }
-        let mut r = (status, json).into_response();
-        r.headers_mut().insert(
-            header::CONTENT_TYPE,
-            "application/json".parse().expect("static"),
-        );
-        Ok(r)
+        Ok(json_response(status, json))
     }
+}
+
+fn json_response(status: StatusCode, json: String) -> Response {
+    let mut r = (status, json).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        "application/json".parse().expect("static"),
+    );
+    r
 }

@@ -25,6 +25,15 @@ pub struct GrantView {
     pub unit_path: Option<UnitPath>,
 }
 
+/// Who is asking, as one request resolves it.
+#[derive(Debug, Clone)]
+pub struct ResolvedCaller {
+    pub tenant: crate::platform::TenantView,
+    pub account: AccountView,
+    /// The tenant's settings version, for the settings cache (`settings`).
+    pub settings_version: i64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountView {
     pub id: AccountId,
@@ -201,15 +210,12 @@ impl Accounts<'_> {
 
     /// The tenant and the account of a request's caller, with its grants, in one round trip
     /// (every authenticated request starts here). `NotFound` when the account is gone.
-    pub async fn caller(
-        &self,
-        id: AccountId,
-    ) -> Result<(crate::platform::TenantView, AccountView)> {
+    pub async fn caller(&self, id: AccountId) -> Result<ResolvedCaller> {
         use minqing_domain::tenant::{TenantKind, TenantStatus};
         use sea_orm::{ConnectionTrait, DbBackend, Statement};
         const SQL: &str = "SELECT t.id AS t_id, t.slug AS t_slug, t.kind AS t_kind, \
              t.name_zh AS t_name_zh, t.name_en AS t_name_en, t.time_zone AS t_time_zone, \
-             t.status AS t_status, a.username AS a_username, a.display_name AS a_display_name, \
+             t.status AS t_status, t.settings_version AS t_settings_version, a.username AS a_username, a.display_name AS a_display_name, \
              a.disabled AS a_disabled, a.must_change_password AS a_must_change, g.id AS g_id, \
              g.role AS g_role, g.unit_id AS g_unit_id, u.name AS u_name, u.path AS u_path \
              FROM accounts a JOIN tenants t ON t.id = a.tenant_id \
@@ -265,7 +271,11 @@ impl Accounts<'_> {
             must_change_password: first.try_get("", "a_must_change")?,
             grants,
         };
-        Ok((tenant, account))
+        Ok(ResolvedCaller {
+            tenant,
+            account,
+            settings_version: first.try_get("", "t_settings_version")?,
+        })
     }
 
     /// Creates an account; returns it and the generated password, if one was generated.

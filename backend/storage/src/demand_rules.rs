@@ -165,17 +165,6 @@ impl DemandSettings<'_> {
             .collect())
     }
 
-    /// The category a new demand may be filed under (exists and not retired).
-    pub async fn check_category(&self, key: &str) -> Result<()> {
-        let found = demand_category::Entity::find_by_id((self.scope.tenant.0, key.to_owned()))
-            .one(&self.scope.tx)
-            .await?;
-        match found {
-            Some(c) if !c.retired => Ok(()),
-            _ => Err(StorageError::field("category", "unknown_category")),
-        }
-    }
-
     pub async fn add_category(
         &self,
         key: &str,

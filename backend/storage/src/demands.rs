@@ -26,8 +26,8 @@ use minqing_domain::{DomainError, UnitId};
 use rand::RngCore;
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
@@ -37,9 +37,12 @@ use crate::accountability::NewWarning;
 use crate::demand_rules::DemandRules;
 use crate::entities::{attachment, demand, demand_assist};
 use crate::error::{Result, StorageError};
+use crate::intake_writer::PreparedIntake;
 use crate::ledger::ledger_time;
+use crate::notifications::{Notice, messages};
 use crate::scope::TenantScope;
 use crate::sealing::Sealer;
+use crate::settings::TenantSettings;
 use crate::units::{UnitView, escape_like, like, path_within, subtree};
 
 /// A unit as a demand names it.
@@ -256,8 +259,8 @@ pub struct StatusCount {
 /// calendar and zone, the sealer for personal data, and the time.
 pub struct DemandContext<'a> {
     pub access: &'a DemandAccess,
-    pub rules: &'a DemandRules,
-    pub calendar: &'a minqing_domain::calendar::WorkCalendar,
+    /// The tenant's tiers, rules, calendar and categories.
+    pub settings: &'a TenantSettings,
     pub tz: Tz,
     pub sealer: &'a Sealer,
     pub now: DateTime<Utc>,
@@ -331,44 +334,56 @@ impl Demands<'_> {
     }
 
     /// Records a new demand raised in a community the caller may record for, routes it to the
-    /// tier its grade names, and starts that unit's clock.
+    /// tier its grade names, and starts that unit's clock — in the scope's transaction.
     pub async fn receive(
         &self,
         intake: ValidIntake,
         ctx: &DemandContext<'_>,
     ) -> Result<DemandView> {
-        let units = self.scope.units();
-        let origin = units
-            .get_within(intake.origin_unit, &ctx.access.record)
-            .await
-            .map_err(|_| StorageError::field("origin_unit", "unknown_unit"))?;
+        let (prepared, view) = self.prepare(intake, ctx).await?;
+        self.scope.write_intakes(&[prepared]).await?;
+        Ok(view)
+    }
+
+    /// Everything `receive` decides, read through the scope but not yet written: the routed
+    /// demand, its first event, its notifications, and the caller's view of it. Written by
+    /// [`TenantScope::write_intakes`] (or the intake writer, many at once).
+    pub async fn prepare(
+        &self,
+        intake: ValidIntake,
+        ctx: &DemandContext<'_>,
+    ) -> Result<(PreparedIntake, DemandView)> {
+        let unknown = || StorageError::field("origin_unit", "unknown_unit");
+        let chain_units = match self.scope.units().with_ancestors(intake.origin_unit).await {
+            Err(StorageError::NotFound) => return Err(unknown()),
+            found => found?,
+        };
+        let origin = chain_units.last().cloned().ok_or_else(unknown)?;
+        if !ctx.access.record.covers(&origin.path) {
+            return Err(unknown());
+        }
         if origin.archived {
             return Err(StorageError::field("origin_unit", "unit_archived"));
         }
-        let tiers = self.scope.tiers().list().await?;
+        let tiers = &ctx.settings.tiers;
         let tier_of = |level: i32| tiers.iter().find(|t| t.level == level).map(|t| t.key);
         if tier_of(origin.level) != Some(TierKey::Community) {
             return Err(StorageError::field("origin_unit", "origin_not_community"));
         }
-        self.scope
-            .demand_settings()
-            .check_category(&intake.category)
-            .await?;
-        let mut chain_units = units.ancestors(&origin).await?;
-        chain_units.push(origin.clone());
+        ctx.settings.check_category(&intake.category)?;
         let chain = links(&chain_units, &tier_of);
-        let target = handling_unit(&chain, ctx.rules.routing.tier_for(intake.grade))
+        let target = handling_unit(&chain, ctx.settings.rules.routing.tier_for(intake.grade))
             .ok_or_else(|| StorageError::field("origin_unit", "unknown_unit"))?;
         let now = ledger_time(ctx.now);
         let assignment = assign(
             target.unit,
             target.tier,
             now,
-            &ctx.rules.deadlines,
-            ctx.calendar,
+            &ctx.settings.rules.deadlines,
+            &ctx.settings.calendar,
             ctx.tz,
         );
-        let cipher = ctx.rules.cipher_algorithm;
+        let cipher = ctx.settings.rules.cipher_algorithm;
         let seal = |v: &Option<String>| {
             v.as_deref()
                 .map(|p| ctx.sealer.seal(cipher, self.tenant(), p))
@@ -405,7 +420,7 @@ impl Demands<'_> {
             .phone
             .as_deref()
             .map(|p| ctx.sealer.blind_index(self.tenant(), p));
-        let mut row = demand::Model {
+        let row = demand::Model {
             id,
             tenant_id: self.tenant(),
             receipt_code: state.intake.receipt_code.clone(),
@@ -425,7 +440,7 @@ impl Demands<'_> {
             reply_due_at: state.assignment.reply_due_at,
             resolve_due_at: state.assignment.resolve_due_at,
             next_due_at: next_due(&state),
-            sweep_after: sweep_after(&state, ctx.rules),
+            sweep_after: sweep_after(&state, &ctx.settings.rules),
             merged_into: None,
             recorded_by: self.scope.audit.actor_id.map(|a| a.0),
             received_at: now,
@@ -433,21 +448,24 @@ impl Demands<'_> {
             state: encode_state(&state)?,
             last_seq: 0,
         };
-        self.notify(id, &state, &event).await?;
-        let view = self
-            .views(vec![Loaded::new(row.clone())?], ctx.access, ctx.now)
-            .await?
+        let notices: Vec<Notice> = notice(self.tenant(), id, &state, &event)
+            .into_iter()
+            .collect();
+        let outbox = messages(self.tenant(), &ctx.settings.channels, &notices);
+        let names: HashMap<UnitId, String> =
+            chain_units.into_iter().map(|u| (u.id, u.name)).collect();
+        let view = named_views(vec![Loaded::new(row.clone())?], &names, ctx.access, ctx.now)
             .pop()
             .ok_or_else(|| corrupt("no view"))?;
-        // The chain's head is locked from here to commit: only the two writes remain.
-        row.last_seq = self
-            .scope
-            .append_event(id, &event, now, ctx.rules.hash_algorithm)
-            .await?;
-        demand::Entity::insert(demand::ActiveModel::from(row).reset_all())
-            .exec(&self.scope.tx)
-            .await?;
-        Ok(view)
+        let prepared = PreparedIntake {
+            row,
+            event,
+            algorithm: ctx.settings.rules.hash_algorithm,
+            actor: self.scope.audit.clone(),
+            outbox,
+            remember: None,
+        };
+        Ok((prepared, view))
     }
 
     async fn load(&self, id: Uuid) -> Result<Loaded> {
@@ -544,7 +562,14 @@ impl Demands<'_> {
                 new_handler_path = Some(path);
                 DemandEvent::Escalated {
                     reason,
-                    assignment: assign(unit, tier, now, &ctx.rules.deadlines, ctx.calendar, ctx.tz),
+                    assignment: assign(
+                        unit,
+                        tier,
+                        now,
+                        &ctx.settings.rules.deadlines,
+                        &ctx.settings.calendar,
+                        ctx.tz,
+                    ),
                 }
             }
             Command::Reassign { unit, reason } => {
@@ -569,8 +594,8 @@ impl Demands<'_> {
                         target.id,
                         tier,
                         now,
-                        &ctx.rules.deadlines,
-                        ctx.calendar,
+                        &ctx.settings.rules.deadlines,
+                        &ctx.settings.calendar,
                         ctx.tz,
                     ),
                 }
@@ -612,8 +637,14 @@ impl Demands<'_> {
         };
         let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
         self.notify(id, &state, &event).await?;
-        self.record(&loaded, &event, state, new_handler_path, ctx.rules)
-            .await?;
+        self.record(
+            &loaded,
+            &event,
+            state,
+            new_handler_path,
+            &ctx.settings.rules,
+        )
+        .await?;
         if let Some((unit, path)) = assist_change {
             self.set_assist(id, unit, path).await?;
         }
@@ -621,7 +652,7 @@ impl Demands<'_> {
             let absorbed = DemandEvent::Absorbed { duplicate: id };
             let state =
                 apply(Some(other.state.clone()), &absorbed, now).map_err(lifecycle_error)?;
-            self.record(&other, &absorbed, state, None, ctx.rules)
+            self.record(&other, &absorbed, state, None, &ctx.settings.rules)
                 .await?;
         }
         self.get(id, ctx.access, ctx.now).await
@@ -719,57 +750,12 @@ impl Demands<'_> {
         Ok((parent.unit, path, parent.tier))
     }
 
-    /// Queues the notification an event calls for: cadres hear of new, warned, overdue and
-    /// escalated demands; residents of progress and of the request to rate the outcome.
+    /// Queues the notification an event calls for (`notice`).
     async fn notify(&self, id: Uuid, state: &DemandState, event: &DemandEvent) -> Result<()> {
-        let (topic, audience) = match event {
-            DemandEvent::Received { .. } => ("demand.received", Audience::Cadres),
-            DemandEvent::Warned { .. } => ("demand.warning", Audience::Cadres),
-            DemandEvent::WentOverdue { .. } => ("demand.overdue", Audience::Cadres),
-            DemandEvent::Escalated { .. } => ("demand.escalated", Audience::Cadres),
-            DemandEvent::Replied { .. } | DemandEvent::Resolved { .. } => {
-                ("demand.progress", Audience::Residents)
-            }
-            DemandEvent::FeedbackGiven { .. } => ("demand.feedback_requested", Audience::Residents),
-            _ => return Ok(()),
-        };
-        let mut payload = serde_json::json!({
-            "topic": topic,
-            "tenant_id": self.tenant(),
-            "event": event.kind(),
-            "demand": {
-                "id": id,
-                "receipt_code": state.intake.receipt_code,
-                "title": state.intake.title,
-                "grade": state.intake.grade,
-                "status": state.status,
-                "handling_unit_id": state.assignment.unit,
-                "reply_due_at": state.assignment.reply_due_at,
-                "resolve_due_at": state.assignment.resolve_due_at,
-            },
-            "at": state.updated_at,
-        });
-        match event {
-            DemandEvent::Replied { text }
-            | DemandEvent::Resolved { text }
-            | DemandEvent::FeedbackGiven { text } => payload["text"] = text.as_str().into(),
-            DemandEvent::Warned { deadline } | DemandEvent::WentOverdue { deadline } => {
-                payload["deadline"] = serde_json::to_value(deadline).unwrap_or_default()
-            }
-            DemandEvent::Escalated { reason, .. } => payload["reason"] = reason.as_str().into(),
-            _ => {}
+        match notice(self.tenant(), id, state, event) {
+            Some(n) => self.scope.notifications().enqueue(&n).await,
+            None => Ok(()),
         }
-        if audience == Audience::Residents {
-            // Only the sealed number rests in the outbox; the dispatcher opens it to send.
-            match &state.intake.phone_sealed {
-                Some(sealed) => payload["phone_sealed"] = sealed.as_str().into(),
-                None => return Ok(()),
-            }
-        }
-        self.scope
-            .notifications()
-            .enqueue(topic, audience, Some(id), &payload, state.updated_at)
-            .await
     }
 
     /// Demands the sweeper must look at by `now`, oldest first.
@@ -934,7 +920,8 @@ impl Demands<'_> {
         let event = DemandEvent::PersonalDataViewed { fields };
         let now = ledger_time(ctx.now);
         let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
-        self.record(&loaded, &event, state, None, ctx.rules).await?;
+        self.record(&loaded, &event, state, None, &ctx.settings.rules)
+            .await?;
         Ok(data)
     }
 
@@ -988,7 +975,8 @@ impl Demands<'_> {
             sha256: view.sha256.clone(),
         };
         let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
-        self.record(&loaded, &event, state, None, ctx.rules).await?;
+        self.record(&loaded, &event, state, None, &ctx.settings.rules)
+            .await?;
         Ok(view)
     }
 
@@ -1270,72 +1258,7 @@ impl Demands<'_> {
             .into_iter()
             .map(|u: UnitView| (u.id, u.name))
             .collect();
-        let unit_ref = |id: UnitId| UnitRef {
-            id,
-            name: names.get(&id).cloned().unwrap_or_default(),
-        };
-        Ok(loaded
-            .into_iter()
-            .map(|l| {
-                let assist_paths = l.assist_paths();
-                let places = l.places(&assist_paths);
-                let actions = allowed(l.state.status)
-                    .into_iter()
-                    .filter(|a| access.can_act(*a, places))
-                    .collect();
-                let s = l.state;
-                let mut overdue = s.overdue.clone();
-                if s.status.is_open() {
-                    let passed = |due: Option<DateTime<Utc>>| due.is_some_and(|d| d < now);
-                    if s.replied_at.is_none()
-                        && passed(s.assignment.reply_due_at)
-                        && !overdue.contains(&DeadlineKind::Reply)
-                    {
-                        overdue.push(DeadlineKind::Reply);
-                    }
-                    if passed(s.assignment.resolve_due_at)
-                        && !overdue.contains(&DeadlineKind::Resolve)
-                    {
-                        overdue.push(DeadlineKind::Resolve);
-                    }
-                } else {
-                    overdue.clear();
-                }
-                DemandView {
-                    id: l.row.id,
-                    receipt_code: s.intake.receipt_code,
-                    status: s.status,
-                    grade: s.intake.grade,
-                    category: s.intake.category,
-                    channel: s.intake.channel,
-                    title: s.intake.title,
-                    description: s.intake.description,
-                    address: s.intake.address,
-                    resident_name: s.intake.resident_name,
-                    phone: s.intake.phone_masked,
-                    id_number: s.intake.id_number_masked,
-                    origin_unit: unit_ref(s.intake.origin_unit),
-                    handling_unit: unit_ref(s.assignment.unit),
-                    handling_tier: s.assignment.tier,
-                    assists: s.assists.iter().map(|u| unit_ref(*u)).collect(),
-                    visit: s.intake.visit,
-                    received_at: s.received_at,
-                    updated_at: s.updated_at,
-                    assigned_at: s.assignment.since,
-                    reply_due_at: s.assignment.reply_due_at,
-                    resolve_due_at: s.assignment.resolve_due_at,
-                    replied_at: s.replied_at,
-                    resolved_at: s.resolved_at,
-                    closed_at: s.closed_at,
-                    satisfaction: s.satisfaction,
-                    merged_into: s.merged_into,
-                    escalations: s.escalations,
-                    reopenings: s.reopenings,
-                    overdue,
-                    actions,
-                }
-            })
-            .collect())
+        Ok(named_views(loaded, &names, access, now))
     }
 
     /// The resident's view by receipt code: progress only, no personal data.
@@ -1442,4 +1365,134 @@ pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid)> {
         .ok_or_else(bad)?;
     let id = Uuid::parse_str(id).map_err(|_| bad())?;
     Ok((at, id))
+}
+
+/// The notification an event calls for: cadres hear of new, warned, overdue and escalated
+/// demands; residents of progress and of the request to rate the outcome.
+fn notice(tenant: Uuid, id: Uuid, state: &DemandState, event: &DemandEvent) -> Option<Notice> {
+    let (topic, audience) = match event {
+        DemandEvent::Received { .. } => ("demand.received", Audience::Cadres),
+        DemandEvent::Warned { .. } => ("demand.warning", Audience::Cadres),
+        DemandEvent::WentOverdue { .. } => ("demand.overdue", Audience::Cadres),
+        DemandEvent::Escalated { .. } => ("demand.escalated", Audience::Cadres),
+        DemandEvent::Replied { .. } | DemandEvent::Resolved { .. } => {
+            ("demand.progress", Audience::Residents)
+        }
+        DemandEvent::FeedbackGiven { .. } => ("demand.feedback_requested", Audience::Residents),
+        _ => return None,
+    };
+    let mut payload = serde_json::json!({
+        "topic": topic,
+        "tenant_id": tenant,
+        "event": event.kind(),
+        "demand": {
+            "id": id,
+            "receipt_code": state.intake.receipt_code,
+            "title": state.intake.title,
+            "grade": state.intake.grade,
+            "status": state.status,
+            "handling_unit_id": state.assignment.unit,
+            "reply_due_at": state.assignment.reply_due_at,
+            "resolve_due_at": state.assignment.resolve_due_at,
+        },
+        "at": state.updated_at,
+    });
+    match event {
+        DemandEvent::Replied { text }
+        | DemandEvent::Resolved { text }
+        | DemandEvent::FeedbackGiven { text } => payload["text"] = text.as_str().into(),
+        DemandEvent::Warned { deadline } | DemandEvent::WentOverdue { deadline } => {
+            payload["deadline"] = serde_json::to_value(deadline).unwrap_or_default()
+        }
+        DemandEvent::Escalated { reason, .. } => payload["reason"] = reason.as_str().into(),
+        _ => {}
+    }
+    if audience == Audience::Residents {
+        // Only the sealed number rests in the outbox; the dispatcher opens it to send.
+        match &state.intake.phone_sealed {
+            Some(sealed) => payload["phone_sealed"] = sealed.as_str().into(),
+            None => return None,
+        }
+    }
+    Some(Notice {
+        topic,
+        audience,
+        demand: Some(id),
+        payload,
+        at: state.updated_at,
+    })
+}
+
+/// Views of loaded demands given their units' names.
+fn named_views(
+    loaded: Vec<Loaded>,
+    names: &HashMap<UnitId, String>,
+    access: &DemandAccess,
+    now: DateTime<Utc>,
+) -> Vec<DemandView> {
+    let unit_ref = |id: UnitId| UnitRef {
+        id,
+        name: names.get(&id).cloned().unwrap_or_default(),
+    };
+    loaded
+        .into_iter()
+        .map(|l| {
+            let assist_paths = l.assist_paths();
+            let places = l.places(&assist_paths);
+            let actions = allowed(l.state.status)
+                .into_iter()
+                .filter(|a| access.can_act(*a, places))
+                .collect();
+            let s = l.state;
+            let mut overdue = s.overdue.clone();
+            if s.status.is_open() {
+                let passed = |due: Option<DateTime<Utc>>| due.is_some_and(|d| d < now);
+                if s.replied_at.is_none()
+                    && passed(s.assignment.reply_due_at)
+                    && !overdue.contains(&DeadlineKind::Reply)
+                {
+                    overdue.push(DeadlineKind::Reply);
+                }
+                if passed(s.assignment.resolve_due_at) && !overdue.contains(&DeadlineKind::Resolve)
+                {
+                    overdue.push(DeadlineKind::Resolve);
+                }
+            } else {
+                overdue.clear();
+            }
+            DemandView {
+                id: l.row.id,
+                receipt_code: s.intake.receipt_code,
+                status: s.status,
+                grade: s.intake.grade,
+                category: s.intake.category,
+                channel: s.intake.channel,
+                title: s.intake.title,
+                description: s.intake.description,
+                address: s.intake.address,
+                resident_name: s.intake.resident_name,
+                phone: s.intake.phone_masked,
+                id_number: s.intake.id_number_masked,
+                origin_unit: unit_ref(s.intake.origin_unit),
+                handling_unit: unit_ref(s.assignment.unit),
+                handling_tier: s.assignment.tier,
+                assists: s.assists.iter().map(|u| unit_ref(*u)).collect(),
+                visit: s.intake.visit,
+                received_at: s.received_at,
+                updated_at: s.updated_at,
+                assigned_at: s.assignment.since,
+                reply_due_at: s.assignment.reply_due_at,
+                resolve_due_at: s.assignment.resolve_due_at,
+                replied_at: s.replied_at,
+                resolved_at: s.resolved_at,
+                closed_at: s.closed_at,
+                satisfaction: s.satisfaction,
+                merged_into: s.merged_into,
+                escalations: s.escalations,
+                reopenings: s.reopenings,
+                overdue,
+                actions,
+            }
+        })
+        .collect()
 }

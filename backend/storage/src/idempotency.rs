@@ -70,7 +70,19 @@ impl Idempotency<'_> {
         request_hash: &str,
         response: &StoredResponse,
     ) -> Result<()> {
-        let Some(account) = self.scope.audit.actor_id else {
+        self.remember_for(&self.scope.audit, key, request_hash, response)
+            .await
+    }
+
+    /// `remember` for `actor`'s key (a batch writes for several callers).
+    pub(crate) async fn remember_for(
+        &self,
+        actor: &crate::Audit,
+        key: &str,
+        request_hash: &str,
+        response: &StoredResponse,
+    ) -> Result<()> {
+        let Some(account) = actor.actor_id else {
             return Ok(());
         };
         // An expired entry under the same key gives way to the new one.
@@ -78,6 +90,7 @@ impl Idempotency<'_> {
             .filter(idempotency_key::Column::TenantId.eq(self.scope.tenant.0))
             .filter(idempotency_key::Column::AccountId.eq(account.0))
             .filter(idempotency_key::Column::Key.eq(key))
+            .filter(idempotency_key::Column::CreatedAt.lte(crate::now() - KEEP))
             .exec(&self.scope.tx)
             .await?;
         idempotency_key::Entity::insert(idempotency_key::ActiveModel {
@@ -90,7 +103,9 @@ impl Idempotency<'_> {
             created_at: Set(crate::now()),
         })
         .exec(&self.scope.tx)
-        .await?;
+        .await
+        // The same key in a request still being written: the retry can come back for its answer.
+        .map_err(|e| crate::error::on_unique(e, "idempotency_key_in_use"))?;
         Ok(())
     }
 }

@@ -80,6 +80,15 @@ fn stored(m: demand_event::Model) -> StoredEvent {
     }
 }
 
+/// An event to append: what happened to which demand, when, by whom, hashed how.
+pub(crate) struct NewEvent<'a> {
+    pub demand: Uuid,
+    pub event: &'a DemandEvent,
+    pub at: DateTime<Utc>,
+    pub algorithm: HashAlgorithm,
+    pub actor: &'a crate::Audit,
+}
+
 /// Where the chain was found broken, and how far it was checked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -91,8 +100,8 @@ pub struct VerifyReport {
 }
 
 impl TenantScope {
-    /// Appends one event for `demand` to the tenant's chain and returns its seq. The head row's
-    /// lock (held to commit) orders concurrent appends, so seqs have no gaps or repeats.
+    /// Appends one event for `demand` to the tenant's chain, as the scope's actor, and returns
+    /// its seq.
     pub(crate) async fn append_event(
         &self,
         demand: Uuid,
@@ -100,12 +109,32 @@ impl TenantScope {
         at: DateTime<Utc>,
         algorithm: HashAlgorithm,
     ) -> Result<i64> {
+        let seqs = self
+            .append_events(&[NewEvent {
+                demand,
+                event,
+                at,
+                algorithm,
+                actor: &self.audit,
+            }])
+            .await?;
+        seqs.first().copied().ok_or(crate::StorageError::NotFound)
+    }
+
+    /// Appends events to the tenant's chain in their order and returns their seqs. The head
+    /// row's lock (held to commit) orders concurrent appends, so seqs have no gaps or repeats;
+    /// a batch takes it once (`intake_writer`).
+    pub(crate) async fn append_events(&self, events: &[NewEvent<'_>]) -> Result<Vec<i64>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
         let tenant = self.tenant.0;
+        let n = events.len() as i64;
         let bump = || {
             ledger_head::Entity::update_many()
                 .col_expr(
                     ledger_head::Column::Seq,
-                    Expr::col(ledger_head::Column::Seq).add(1),
+                    Expr::col(ledger_head::Column::Seq).add(n),
                 )
                 .filter(ledger_head::Column::TenantId.eq(tenant))
                 .exec_with_returning(&self.tx)
@@ -123,41 +152,50 @@ impl TenantScope {
             head = bump().await?.pop();
         }
         let head = head.ok_or(crate::StorageError::NotFound)?;
-        let data = serde_json::to_value(event).map_err(|e| {
-            crate::StorageError::Db(sea_orm::DbErr::Custom(format!("event encoding: {e}")))
-        })?;
-        let content = EventContent {
-            tenant_id: tenant,
-            seq: head.seq,
-            demand_id: demand,
-            kind: event.kind().to_owned(),
-            actor: self.audit.actor_id.map(|a| a.0),
-            at: ledger_time(at),
-            data,
-        };
-        let hash = chain_hash(algorithm, &head.hash, &content);
-        demand_event::Entity::insert(demand_event::ActiveModel {
-            id: Set(crate::new_id()),
-            tenant_id: Set(tenant),
-            seq: Set(content.seq),
-            demand_id: Set(demand),
-            kind: Set(content.kind.clone()),
-            actor_id: Set(content.actor),
-            actor_username: Set(self.audit.username.clone()),
-            at: Set(content.at),
-            data: Set(content.data.to_string()),
-            algorithm: Set(algorithm.as_str().to_owned()),
-            prev_hash: Set(head.hash.clone()),
-            hash: Set(hash.clone()),
-        })
-        .exec(&self.tx)
-        .await?;
+        let mut prev = head.hash;
+        let mut seq = head.seq - n;
+        let mut rows = Vec::with_capacity(events.len());
+        let mut seqs = Vec::with_capacity(events.len());
+        for new in events {
+            seq += 1;
+            let data = serde_json::to_value(new.event).map_err(|e| {
+                crate::StorageError::Db(sea_orm::DbErr::Custom(format!("event encoding: {e}")))
+            })?;
+            let content = EventContent {
+                tenant_id: tenant,
+                seq,
+                demand_id: new.demand,
+                kind: new.event.kind().to_owned(),
+                actor: new.actor.actor_id.map(|a| a.0),
+                at: ledger_time(new.at),
+                data,
+            };
+            let hash = chain_hash(new.algorithm, &prev, &content);
+            rows.push(demand_event::ActiveModel {
+                id: Set(crate::new_id()),
+                tenant_id: Set(tenant),
+                seq: Set(seq),
+                demand_id: Set(new.demand),
+                kind: Set(content.kind),
+                actor_id: Set(content.actor),
+                actor_username: Set(new.actor.username.clone()),
+                at: Set(content.at),
+                data: Set(content.data.to_string()),
+                algorithm: Set(new.algorithm.as_str().to_owned()),
+                prev_hash: Set(std::mem::replace(&mut prev, hash.clone())),
+                hash: Set(hash),
+            });
+            seqs.push(seq);
+        }
+        demand_event::Entity::insert_many(rows)
+            .exec(&self.tx)
+            .await?;
         ledger_head::Entity::update_many()
-            .col_expr(ledger_head::Column::Hash, Expr::value(hash))
+            .col_expr(ledger_head::Column::Hash, Expr::value(prev))
             .filter(ledger_head::Column::TenantId.eq(tenant))
             .exec(&self.tx)
             .await?;
-        Ok(content.seq)
+        Ok(seqs)
     }
 
     /// One demand's events, oldest first.

@@ -27,6 +27,7 @@ mod entities;
 pub mod error;
 pub mod files;
 pub mod idempotency;
+pub mod intake_writer;
 pub mod ledger;
 pub mod ledger_export;
 pub mod notifications;
@@ -38,6 +39,7 @@ mod scope;
 pub mod sealing;
 pub mod seed;
 pub mod sessions;
+pub mod settings;
 mod sweeper;
 pub mod throttle;
 pub mod tiers;
@@ -55,6 +57,8 @@ pub struct Storage {
     db: DatabaseConnection,
     cache: Cache,
     sessions: SessionStore,
+    settings: settings::SettingsCache,
+    intake_writer: intake_writer::IntakeWriter,
 }
 
 impl Storage {
@@ -100,6 +104,8 @@ impl Storage {
             db,
             cache,
             sessions,
+            settings: settings::SettingsCache::default(),
+            intake_writer: intake_writer::IntakeWriter::default(),
         })
     }
 
@@ -152,6 +158,25 @@ impl Storage {
     /// Operators' cross-tenant work: creating, listing and suspending tenants.
     pub fn platform(&self) -> Platform<'_> {
         Platform::new(self)
+    }
+
+    /// The tenant's settings at `version` (the caller's), cached per process.
+    pub async fn settings(
+        &self,
+        scope: &TenantScope,
+        version: i64,
+    ) -> Result<std::sync::Arc<settings::TenantSettings>> {
+        self.settings.get(scope, version).await
+    }
+
+    /// Writes a prepared demand together with whatever else of its tenant is waiting, and
+    /// returns once it is committed (`intake_writer`).
+    pub async fn write_intake(
+        &self,
+        tenant: TenantId,
+        item: intake_writer::PreparedIntake,
+    ) -> Result<()> {
+        self.intake_writer.write(self, tenant, item).await
     }
 
     pub(crate) fn db(&self) -> &DatabaseConnection {

@@ -207,38 +207,36 @@ impl Notifications<'_> {
         Ok(after)
     }
 
-    /// Queues `payload` for every enabled channel serving `audience`, in the scope's
-    /// transaction.
-    pub(crate) async fn enqueue(
-        &self,
-        topic: &str,
-        audience: Audience,
-        demand: Option<Uuid>,
-        payload: &serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let channels = notification_channel::Entity::find()
+    /// The enabled channels and whom each serves (cached with the tenant's settings).
+    pub(crate) async fn targets(&self) -> Result<Vec<ChannelTarget>> {
+        Ok(notification_channel::Entity::find()
             .filter(notification_channel::Column::TenantId.eq(self.tenant()))
             .filter(notification_channel::Column::Enabled.eq(true))
             .all(&self.scope.tx)
-            .await?;
-        let rows: Vec<_> = channels
+            .await?
             .into_iter()
-            .filter(|c| Audience::parse(&c.audience).is_ok_and(|a| a.serves(audience)))
-            .map(|c| outbox_message::ActiveModel {
-                id: Set(crate::new_id()),
-                tenant_id: Set(self.tenant()),
-                channel_id: Set(c.id),
-                topic: Set(topic.to_owned()),
-                demand_id: Set(demand),
-                payload: Set(payload.to_string()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                delivered_at: Set(None),
-                last_error: Set(None),
-                created_at: Set(now),
+            .filter_map(|c| {
+                Audience::parse(&c.audience)
+                    .ok()
+                    .map(|audience| ChannelTarget { id: c.id, audience })
             })
-            .collect();
+            .collect())
+    }
+
+    /// Queues `notice` for every enabled channel serving its audience, in the scope's
+    /// transaction.
+    pub(crate) async fn enqueue(&self, notice: &Notice) -> Result<()> {
+        let targets = self.targets().await?;
+        self.insert(messages(
+            self.tenant(),
+            &targets,
+            std::slice::from_ref(notice),
+        ))
+        .await
+    }
+
+    /// Writes queued messages made by [`messages`].
+    pub(crate) async fn insert(&self, rows: Vec<outbox_message::ActiveModel>) -> Result<()> {
         if !rows.is_empty() {
             outbox_message::Entity::insert_many(rows)
                 .exec(&self.scope.tx)
@@ -341,4 +339,50 @@ impl Notifications<'_> {
         update.exec(&self.scope.tx).await?;
         Ok(())
     }
+}
+
+/// An enabled channel and whom it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelTarget {
+    pub id: Uuid,
+    pub audience: Audience,
+}
+
+/// Something to tell: a topic for an audience about a demand.
+#[derive(Debug, Clone)]
+pub(crate) struct Notice {
+    pub topic: &'static str,
+    pub audience: Audience,
+    pub demand: Option<Uuid>,
+    pub payload: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// The outbox messages for `notices`: one per notice and channel serving its audience.
+pub(crate) fn messages(
+    tenant: Uuid,
+    targets: &[ChannelTarget],
+    notices: &[Notice],
+) -> Vec<outbox_message::ActiveModel> {
+    notices
+        .iter()
+        .flat_map(|n| {
+            targets
+                .iter()
+                .filter(|t| t.audience.serves(n.audience))
+                .map(move |t| outbox_message::ActiveModel {
+                    id: Set(crate::new_id()),
+                    tenant_id: Set(tenant),
+                    channel_id: Set(t.id),
+                    topic: Set(n.topic.to_owned()),
+                    demand_id: Set(n.demand),
+                    payload: Set(n.payload.to_string()),
+                    attempts: Set(0),
+                    next_attempt_at: Set(n.at),
+                    delivered_at: Set(None),
+                    last_error: Set(None),
+                    created_at: Set(n.at),
+                })
+        })
+        .collect()
 }

@@ -55,6 +55,13 @@ impl TenantScope {
         Some(self)
     }
 
+    /// The same transaction, recording `audit` as who acts (for work prepared in a read
+    /// transaction and written elsewhere, e.g. by the intake writer).
+    pub fn acting_for(mut self, audit: Audit) -> TenantScope {
+        self.audit = audit;
+        self
+    }
+
     pub fn tenant(&self) -> TenantId {
         self.tenant
     }

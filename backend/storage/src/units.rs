@@ -12,8 +12,8 @@ use minqing_domain::unit::{UnitCode, UnitPath};
 use minqing_domain::{TenantId, UnitId};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Statement,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -138,6 +138,9 @@ pub(crate) fn path_within<C: ColumnTrait>(column: C, reach: &Reach) -> Condition
     }
 }
 
+/// An import creating at least this many units refreshes the table's planner statistics.
+const REFRESH_STATISTICS_AFTER: usize = 1_000;
+
 /// Keeps rows whose `column` (a unit path) lies in `root`'s subtree.
 pub(crate) fn subtree<C: ColumnTrait>(column: C, root: &UnitPath) -> Condition {
     Condition::all()
@@ -248,6 +251,36 @@ impl Units<'_> {
             .await?;
         let mut by_id: HashMap<UnitId, UnitView> = found.into_iter().map(|u| (u.id, u)).collect();
         Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
+    /// A unit and its ancestors in one round trip, root first and the unit last (walking
+    /// `parent_id` up from the unit by its primary key). `NotFound` when there is no such unit.
+    pub async fn with_ancestors(&self, id: UnitId) -> Result<Vec<UnitView>> {
+        const SQL: &str = "WITH RECURSIVE chain(id, parent_id) AS ( \
+               SELECT id, parent_id FROM units WHERE tenant_id = $1 AND id = $2 \
+               UNION ALL SELECT u.id, u.parent_id FROM units u JOIN chain c ON u.id = c.parent_id \
+               WHERE u.tenant_id = $1) \
+             SELECT units.* FROM units JOIN chain ON units.id = chain.id \
+             WHERE units.tenant_id = $1";
+        let backend = self.scope.backend();
+        let sql = match backend {
+            DbBackend::Postgres => SQL.to_owned(),
+            _ => SQL.replace('$', "?"),
+        };
+        let statement =
+            Statement::from_sql_and_values(backend, sql, [self.tenant().0.into(), id.0.into()]);
+        let mut units: Vec<UnitView> = unit::Entity::find()
+            .from_raw_sql(statement)
+            .all(&self.scope.tx)
+            .await?
+            .into_iter()
+            .map(UnitView::from)
+            .collect();
+        units.sort_by_key(|u| u.path.depth());
+        match units.last() {
+            Some(last) if last.id == id => Ok(units),
+            _ => Err(StorageError::NotFound),
+        }
     }
 
     /// The unit's ancestors, root first.
@@ -677,6 +710,14 @@ impl Units<'_> {
             .oplog()
             .record("units.imported", "unit", None, None, json(&report))
             .await?;
+        if report.created >= REFRESH_STATISTICS_AFTER && self.scope.backend() == DbBackend::Postgres
+        {
+            // Until autovacuum gets round to it, the planner knows nothing of the new rows and
+            // may page a subtree through the per-tier index, filtering every unit of the
+            // tenant (Jiangxi: 46 ms instead of 0.5 ms). ANALYZE counts this transaction's
+            // own rows, so the statistics are right from the commit on.
+            self.scope.tx.execute_unprepared("ANALYZE units").await?;
+        }
         Ok(report)
     }
 
@@ -755,7 +796,6 @@ impl Units<'_> {
         rows: &[NewUnitRow],
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
-        use sea_orm::{ConnectionTrait, Statement};
         const SQL: &str = "INSERT INTO units (id, tenant_id, parent_id, level, code, name, path, \
              child_count, archived_at, created_at, updated_at) \
              SELECT r.id, $1, r.parent_id, r.level, r.code, r.name, r.path, r.child_count, NULL, $2, $2 \

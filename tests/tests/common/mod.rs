@@ -65,6 +65,17 @@ impl TestServer {
         Self::start_with(Options::default()).await
     }
 
+    /// A second server process on the same database (and Redis): its base URL. It runs until
+    /// the test ends.
+    pub async fn another_process(&self) -> String {
+        let server = Server::build(&self.config)
+            .await
+            .expect("a second server starts");
+        let addr = server.local_addr();
+        tokio::spawn(server.serve(std::future::pending::<()>()));
+        format!("http://{addr}")
+    }
+
     pub async fn start_with(options: Options) -> Self {
         let dir = tempfile::tempdir().expect("a temp dir");
         let database_url = std::env::var("MINQING_TEST_DATABASE_URL")
@@ -222,6 +233,15 @@ pub struct Session {
 }
 
 impl Session {
+    /// The same login, speaking to another server process (`TestServer::another_process`).
+    pub fn on(&self, base_url: &str) -> Session {
+        Session {
+            base_url: base_url.to_owned(),
+            token: self.token.clone(),
+            client: self.client.clone(),
+        }
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, Value) {
         let r = request
             .bearer_auth(&self.token)
@@ -391,4 +411,15 @@ pub fn intake(origin: &str, grade: &str) -> Value {
         "phone": "138 1234 5678",
         "id_number": "11010519491231002X"
     })
+}
+
+/// How many demands the session sees, over all statuses (`/demands/counts`).
+pub async fn demand_total(s: &Session) -> i64 {
+    let (_, counts) = s.get("/api/v1/demands/counts").await;
+    counts
+        .as_array()
+        .expect("counts")
+        .iter()
+        .map(|c| c["count"].as_i64().expect("a count"))
+        .sum()
 }

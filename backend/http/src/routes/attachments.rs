@@ -44,7 +44,7 @@ pub async fn add_attachment(
     let access = DemandAccess::of(&caller.actor);
     let (name, bytes) = crate::upload::uploaded_named_file(req).await?;
     let scope = caller.write(&state).await?;
-    let rules = TenantRules::load(&scope, &caller).await?;
+    let rules = TenantRules::load(&state, &scope, &caller).await?;
     let view = scope
         .demands()
         .attach(id, name.as_deref(), bytes, &rules.context(&access, &state))

@@ -42,19 +42,20 @@ pub fn tenant_zone(caller: &Caller) -> Tz {
         .unwrap_or(chrono_tz::Asia::Shanghai)
 }
 
-/// The tenant's rules, calendar and zone, read in a write's own transaction.
+/// The tenant's settings (tiers, rules, calendar, categories) and zone, for a demand's write.
 pub(crate) struct TenantRules {
-    rules: minqing_storage::demand_rules::DemandRules,
-    calendar: minqing_domain::calendar::WorkCalendar,
+    settings: std::sync::Arc<minqing_storage::settings::TenantSettings>,
     tz: Tz,
 }
 
 impl TenantRules {
-    pub(crate) async fn load(scope: &TenantScope, caller: &Caller) -> ApiResult<Self> {
-        let settings = scope.demand_settings();
+    pub(crate) async fn load(
+        state: &AppState,
+        scope: &TenantScope,
+        caller: &Caller,
+    ) -> ApiResult<Self> {
         Ok(Self {
-            rules: settings.rules().await?,
-            calendar: settings.calendar().await?,
+            settings: caller.settings(state, scope).await?,
             tz: tenant_zone(caller),
         })
     }
@@ -66,8 +67,7 @@ impl TenantRules {
     ) -> DemandContext<'a> {
         DemandContext {
             access,
-            rules: &self.rules,
-            calendar: &self.calendar,
+            settings: &self.settings,
             tz: self.tz,
             sealer: &state.sealer,
             now: state.clock.now(),
@@ -80,7 +80,8 @@ impl TenantRules {
 /// Routed at once to the tier its grade names (by default 急 → street/township, 愁 →
 /// county/district, 难 and 盼 → city) and put on that unit's clock. Phone and ID number are
 /// stored encrypted and shown masked. Honours `Idempotency-Key`: a retried submission never
-/// makes a second demand.
+/// makes a second demand (a retry arriving while its original is still being written gets
+/// 409 `idempotency_key_in_use`; retrying again returns the original's answer).
 #[utoipa::path(
     post,
     path = "/api/v1/demands",
@@ -92,6 +93,7 @@ impl TenantRules {
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
         (status = 422, response = Unprocessable),
     )
@@ -109,17 +111,24 @@ pub async fn create_demand(
         return Err(ApiError::forbidden());
     }
     let intake = form.validate()?;
-    let scope = caller.write(&state).await?;
+    // Decided in the read transaction, written by the tenant's intake writer together with
+    // the other demands arriving now (group commit), answered once committed.
+    let scope = caller.read(&state).await?.acting_for(caller.audit());
     if let Some(replayed) = idempotency.replay(&scope).await? {
         return Ok(replayed);
     }
-    let rules = TenantRules::load(&scope, &caller).await?;
+    let rules = TenantRules::load(&state, &scope, &caller).await?;
     let ctx = rules.context(&access, &state);
-    let view = scope.demands().receive(intake, &ctx).await?;
-    let response = idempotency
-        .answer(&scope, StatusCode::CREATED, &view)
+    let (mut prepared, view) = scope.demands().prepare(intake, &ctx).await?;
+    drop(scope);
+    let (response, keep) = idempotency.response(StatusCode::CREATED, &view)?;
+    if let Some(k) = keep {
+        prepared.remember(k.key, k.request_hash, k.response);
+    }
+    state
+        .storage
+        .write_intake(caller.tenant.id, prepared)
         .await?;
-    scope.commit().await?;
     Ok(response)
 }
 
@@ -551,7 +560,7 @@ pub async fn act_on_demand(
         })?;
     let access = readable(&caller)?;
     let scope = caller.write(&state).await?;
-    let rules = TenantRules::load(&scope, &caller).await?;
+    let rules = TenantRules::load(&state, &scope, &caller).await?;
     let ctx = rules.context(&access, &state);
     let view = scope.demands().act(id, command, &ctx).await?;
     scope.commit().await?;
@@ -582,7 +591,7 @@ pub async fn reveal_personal_data(
 ) -> ApiResult<axum::Json<PersonalData>> {
     let access = readable(&caller)?;
     let scope = caller.write(&state).await?;
-    let rules = TenantRules::load(&scope, &caller).await?;
+    let rules = TenantRules::load(&state, &scope, &caller).await?;
     let ctx = rules.context(&access, &state);
     let data = scope.demands().reveal(id, &ctx).await?;
     scope.commit().await?;

@@ -41,6 +41,7 @@ use minqing_storage::demand_rules::CategoryView;
 use minqing_storage::demands::DemandContext;
 use minqing_storage::open311::{RequestFilter, ServiceRequest, is_closed};
 use minqing_storage::platform::TenantView;
+use minqing_storage::settings::TenantSettings;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -664,13 +665,8 @@ pub async fn create_request(
         Some(request_id(&headers)),
     )
     .await?;
-    let settings = scope.demand_settings();
-    let offered = settings
-        .categories()
-        .await?
-        .into_iter()
-        .any(|c| c.key == code && !c.retired);
-    if !offered {
+    let settings = TenantSettings::load(&scope).await?;
+    if settings.check_category(&code).is_err() {
         return Err(Open311Error::not_found(format!(
             "service_code {code} was not found."
         )));
@@ -715,13 +711,10 @@ pub async fn create_request(
         assign: Reach::Nothing,
         reveal: Reach::Nothing,
     };
-    let rules = settings.rules().await?;
-    let calendar = settings.calendar().await?;
     let tz = zone(&tenant);
     let ctx = DemandContext {
         access: &access,
-        rules: &rules,
-        calendar: &calendar,
+        settings: &settings,
         tz,
         sealer: &state.sealer,
         now: state.clock.now(),

@@ -157,7 +157,7 @@ pub async fn list_units(
             limit,
         })
         .await?;
-    let tiers = scope.tiers().list().await?;
+    let tiers = &caller.settings(&state, &scope).await?.tiers;
     let mut items = Vec::with_capacity(units.len());
     for unit in units {
         let ancestors = if search.is_some() {
@@ -165,7 +165,7 @@ pub async fn list_units(
         } else {
             None
         };
-        let mut response = respond(unit, &tiers);
+        let mut response = respond(unit, tiers);
         response.ancestors = ancestors;
         items.push(response);
     }
@@ -206,9 +206,9 @@ pub async fn list_roots(
     let reach = caller.reach(Permission::ReadUnits)?;
     let scope = caller.read(&state).await?;
     let roots = scope.units().roots(&reach).await?;
-    let tiers = scope.tiers().list().await?;
+    let tiers = &caller.settings(&state, &scope).await?.tiers;
     Ok(axum::Json(ListResponse::new(
-        roots.into_iter().map(|u| respond(u, &tiers)).collect(),
+        roots.into_iter().map(|u| respond(u, tiers)).collect(),
         None,
     )))
 }
@@ -288,8 +288,8 @@ pub async fn get_unit(
     let unit = scope.units().get_within(UnitId(id), &reach).await?;
     let ancestors = visible_ancestors(&scope, &unit, &reach).await?;
     let history = scope.units().history(unit.id).await?;
-    let tiers = scope.tiers().list().await?;
-    let mut response = respond(unit, &tiers);
+    let tiers = &caller.settings(&state, &scope).await?.tiers;
+    let mut response = respond(unit, tiers);
     response.ancestors = Some(ancestors);
     Ok(axum::Json(UnitDetailResponse {
         unit: response,

@@ -1,0 +1,194 @@
+//! Group commit for intake: the demands of one tenant that arrive together are written in one
+//! transaction.
+//!
+//! Every event takes the tenant's chain head (`ledger`) and holds its row lock to commit, so
+//! one tenant's writes are serial: written one by one, intake runs at one commit (a WAL flush
+//! and a handful of round trips) per demand however many recorders type at once. Here the
+//! request reads and decides everything first (`Demands::prepare`), without the lock, and
+//! queues the result; one writer task per tenant drains its queue and writes what is waiting
+//! in one transaction — one head update, one insert per table, one commit — then answers
+//! each request. Nothing is answered before its commit, so a 201 still means "on disk".
+//!
+//! If a batch fails, its demands are written again one by one, so one bad demand fails alone.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use minqing_domain::TenantId;
+use minqing_domain::crypto_choice::HashAlgorithm;
+use minqing_domain::demand::lifecycle::DemandEvent;
+use sea_orm::{ActiveModelTrait, EntityTrait};
+use tokio::sync::oneshot;
+
+use crate::entities::{demand, outbox_message};
+use crate::error::{Result, StorageError};
+use crate::idempotency::StoredResponse;
+use crate::ledger::NewEvent;
+use crate::scope::{Audit, TenantScope};
+
+/// At most this many demands per transaction (PostgreSQL allows 65,535 bind parameters per
+/// statement; a demand row has about thirty).
+const MAX_BATCH: usize = 200;
+
+/// A demand decided but not yet written (`Demands::prepare`).
+pub struct PreparedIntake {
+    pub(crate) row: demand::Model,
+    pub(crate) event: DemandEvent,
+    pub(crate) algorithm: HashAlgorithm,
+    pub(crate) actor: Audit,
+    pub(crate) outbox: Vec<outbox_message::ActiveModel>,
+    pub(crate) remember: Option<Remember>,
+}
+
+/// The answer to keep under an `Idempotency-Key`, written with the demand.
+pub(crate) struct Remember {
+    key: String,
+    request_hash: String,
+    response: StoredResponse,
+}
+
+impl PreparedIntake {
+    /// Keeps `response` under the caller's `Idempotency-Key`, in the demand's transaction.
+    pub fn remember(&mut self, key: &str, request_hash: &str, response: StoredResponse) {
+        self.remember = Some(Remember {
+            key: key.to_owned(),
+            request_hash: request_hash.to_owned(),
+            response,
+        });
+    }
+}
+
+impl TenantScope {
+    /// Writes prepared demands in the scope's transaction: their idempotency answers, their
+    /// events (one chain append), their rows and their notifications.
+    pub async fn write_intakes(&self, items: &[PreparedIntake]) -> Result<()> {
+        for item in items {
+            if let Some(r) = &item.remember {
+                self.idempotency()
+                    .remember_for(&item.actor, &r.key, &r.request_hash, &r.response)
+                    .await?;
+            }
+        }
+        let events: Vec<NewEvent<'_>> = items
+            .iter()
+            .map(|i| NewEvent {
+                demand: i.row.id,
+                event: &i.event,
+                at: i.row.received_at,
+                algorithm: i.algorithm,
+                actor: &i.actor,
+            })
+            .collect();
+        let seqs = self.append_events(&events).await?;
+        let rows = items.iter().zip(seqs).map(|(i, seq)| {
+            let mut row = i.row.clone();
+            row.last_seq = seq;
+            demand::ActiveModel::from(row).reset_all()
+        });
+        demand::Entity::insert_many(rows).exec(&self.tx).await?;
+        self.notifications()
+            .insert(items.iter().flat_map(|i| i.outbox.clone()).collect())
+            .await
+    }
+}
+
+type Reply = oneshot::Sender<Result<()>>;
+
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<(PreparedIntake, Reply)>,
+    /// A writer task is draining this queue.
+    draining: bool,
+}
+
+/// The per-tenant queues and their writer tasks. A writer exists only while its queue has
+/// work, so an idle process holds no task (and no clone of the storage) for any tenant.
+#[derive(Clone, Default)]
+pub(crate) struct IntakeWriter {
+    queues: Arc<Mutex<HashMap<TenantId, Queue>>>,
+}
+
+impl IntakeWriter {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, Queue>> {
+        // Only whole pushes and takes happen under the lock: a panic cannot leave it torn.
+        self.queues.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `item` for `tenant` and waits until it is committed (or failed).
+    pub(crate) async fn write(
+        &self,
+        storage: &crate::Storage,
+        tenant: TenantId,
+        item: PreparedIntake,
+    ) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        let start = {
+            let mut queues = self.lock();
+            let queue = queues.entry(tenant).or_default();
+            queue.waiting.push((item, reply));
+            !std::mem::replace(&mut queue.draining, true)
+        };
+        if start {
+            let (writer, storage) = (self.clone(), storage.clone());
+            tokio::spawn(async move { writer.drain(&storage, tenant).await });
+        }
+        answer
+            .await
+            .map_err(|_| StorageError::Db(sea_orm::DbErr::Custom("intake writer stopped".into())))?
+    }
+
+    /// Writes the tenant's queue batch by batch until it is empty.
+    async fn drain(&self, storage: &crate::Storage, tenant: TenantId) {
+        loop {
+            let batch = {
+                let mut queues = self.lock();
+                let Some(queue) = queues.get_mut(&tenant) else {
+                    return;
+                };
+                if queue.waiting.is_empty() {
+                    queues.remove(&tenant);
+                    return;
+                }
+                let n = queue.waiting.len().min(MAX_BATCH);
+                queue.waiting.drain(..n).collect::<Vec<_>>()
+            };
+            write_batch(storage, tenant, batch).await;
+        }
+    }
+}
+
+async fn write_batch(
+    storage: &crate::Storage,
+    tenant: TenantId,
+    batch: Vec<(PreparedIntake, Reply)>,
+) {
+    let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    match write_together(storage, tenant, &items).await {
+        Ok(()) => {
+            for reply in replies {
+                let _ = reply.send(Ok(()));
+            }
+        }
+        Err(e) if items.len() == 1 => {
+            if let Some(reply) = replies.into_iter().next() {
+                let _ = reply.send(Err(e));
+            }
+        }
+        // Which one failed is unknown: each is tried alone, and answered with its own result.
+        Err(_) => {
+            for (item, reply) in items.iter().zip(replies) {
+                let alone = write_together(storage, tenant, std::slice::from_ref(item)).await;
+                let _ = reply.send(alone);
+            }
+        }
+    }
+}
+
+async fn write_together(
+    storage: &crate::Storage,
+    tenant: TenantId,
+    items: &[PreparedIntake],
+) -> Result<()> {
+    let scope = storage.write(tenant, Audit::system()).await?;
+    scope.write_intakes(items).await?;
+    scope.commit().await
+}

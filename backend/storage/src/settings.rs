@@ -1,0 +1,98 @@
+//! A tenant's settings as requests read them — tiers, demand rules, the working-day calendar,
+//! the category taxonomy and the notification channels — cached per process under the tenant's `settings_version`.
+//!
+//! The database bumps that version whenever any of them changes (triggers, see migration 6),
+//! and every request learns it with its caller (`Accounts::caller`), so a cached copy is used
+//! only while it is current, whichever process made the change. Intake would otherwise read
+//! four tables per demand; the unit pages one.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use minqing_domain::TenantId;
+use minqing_domain::calendar::WorkCalendar;
+use minqing_domain::tier::Tier;
+use sea_orm::{EntityTrait, QuerySelect};
+
+use crate::demand_rules::{CategoryView, DemandRules};
+use crate::entities::tenant;
+use crate::error::{Result, StorageError};
+use crate::notifications::ChannelTarget;
+use crate::scope::TenantScope;
+
+/// One tenant's settings at one version.
+#[derive(Debug)]
+pub struct TenantSettings {
+    pub version: i64,
+    pub tiers: Vec<Tier>,
+    pub rules: DemandRules,
+    pub calendar: WorkCalendar,
+    pub categories: Vec<CategoryView>,
+    /// The enabled notification channels.
+    pub channels: Vec<ChannelTarget>,
+}
+
+impl TenantSettings {
+    /// Reads the settings and the version they are at, in the scope's transaction.
+    pub async fn load(scope: &TenantScope) -> Result<Self> {
+        let settings = scope.demand_settings();
+        Ok(Self {
+            version: version(scope).await?,
+            tiers: scope.tiers().list().await?,
+            rules: settings.rules().await?,
+            calendar: settings.calendar().await?,
+            categories: settings.categories().await?,
+            channels: scope.notifications().targets().await?,
+        })
+    }
+
+    /// A category a new demand may be filed under (exists and not retired).
+    pub fn check_category(&self, key: &str) -> Result<()> {
+        match self.categories.iter().find(|c| c.key == key) {
+            Some(c) if !c.retired => Ok(()),
+            _ => Err(StorageError::field("category", "unknown_category")),
+        }
+    }
+}
+
+/// The tenant's settings version as the scope's transaction sees it.
+async fn version(scope: &TenantScope) -> Result<i64> {
+    tenant::Entity::find_by_id(scope.tenant().0)
+        .select_only()
+        .column(tenant::Column::SettingsVersion)
+        .into_tuple::<i64>()
+        .one(&scope.tx)
+        .await?
+        .ok_or(StorageError::NotFound)
+}
+
+/// The process's copies, one per tenant.
+#[derive(Clone, Default)]
+pub struct SettingsCache {
+    by_tenant: Arc<Mutex<HashMap<TenantId, Arc<TenantSettings>>>>,
+}
+
+impl SettingsCache {
+    /// The settings at `version` (the one the caller was resolved with): the cached copy when
+    /// it is that version, else read through `scope`. A copy is kept only when what was read
+    /// is at `version` — not when the scope's own uncommitted writes changed it.
+    pub async fn get(&self, scope: &TenantScope, version: i64) -> Result<Arc<TenantSettings>> {
+        let tenant = scope.tenant();
+        if let Some(hit) = self.lock().get(&tenant).filter(|s| s.version == version) {
+            return Ok(hit.clone());
+        }
+        let loaded = Arc::new(TenantSettings::load(scope).await?);
+        if loaded.version == version {
+            let mut map = self.lock();
+            let newer = map.get(&tenant).is_some_and(|s| s.version > version);
+            if !newer {
+                map.insert(tenant, loaded.clone());
+            }
+        }
+        Ok(loaded)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, Arc<TenantSettings>>> {
+        // The map holds only finished values: a panic elsewhere cannot leave it half-written.
+        self.by_tenant.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
