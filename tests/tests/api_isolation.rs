@@ -498,3 +498,75 @@ async fn another_tenants_api_keys_are_not_found() {
     assert_eq!(mine.as_array().unwrap().len(), 1);
     assert!(mine[0]["revoked_at"].is_null());
 }
+
+#[tokio::test]
+async fn another_tenants_councils_and_workrooms_are_not_found() {
+    let server = TestServer::start().await;
+    let a = common::city(&server).await;
+    let b = common::city(&server).await;
+    let member = json!({"name": "李秀英", "category": "retiree", "role": "member",
+        "term_start": "2023-01-01", "phone": "13907912345"});
+    let (status, added) =
+        a.t.admin
+            .post(
+                &format!("/api/v1/units/{}/council/members", a.community),
+                &member,
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let id = added["id"].as_str().unwrap();
+    let room = json!({"name": "工作室", "address": "东一路 8 号", "opening_hours": "周一至周五"});
+
+    // Every council and workroom endpoint, with A's ids and B's tokens (a leader may see
+    // phones in full; an administrator may not).
+    let b_leader = common::person(&server, &b.t, "leader", "leader", &b.city).await;
+    let unit = &a.community;
+    for (status, body) in [
+        b.t.admin
+            .get(&format!("/api/v1/units/{unit}/council"))
+            .await,
+        b.t.admin
+            .post(&format!("/api/v1/units/{unit}/council/members"), &member)
+            .await,
+        b.t.admin
+            .put(&format!("/api/v1/council-members/{id}"), &member)
+            .await,
+        b_leader
+            .post(
+                &format!("/api/v1/council-members/{id}/personal-data"),
+                &json!({}),
+            )
+            .await,
+        b.t.admin
+            .delete(&format!("/api/v1/council-members/{id}"))
+            .await,
+        b.t.admin
+            .get(&format!("/api/v1/units/{unit}/workroom"))
+            .await,
+        b.t.admin
+            .put(&format!("/api/v1/units/{unit}/workroom"), &room)
+            .await,
+        b.t.admin
+            .get(&format!("/api/v1/councils/coverage?within={unit}"))
+            .await,
+    ] {
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    // A's member is untouched, and B's own coverage counts none of A's.
+    let (_, council) =
+        a.t.admin
+            .get(&format!("/api/v1/units/{unit}/council"))
+            .await;
+    assert_eq!(council["members"][0]["name"], "李秀英");
+    let (_, cover) =
+        b.t.admin
+            .get(&format!("/api/v1/councils/coverage?within={}", b.city))
+            .await;
+    let councils: i64 = cover["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["with_council"].as_i64().unwrap())
+        .sum();
+    assert_eq!(councils, 0, "{cover}");
+}

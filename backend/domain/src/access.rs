@@ -37,6 +37,8 @@ pub enum Permission {
     VerifyLedger,
     /// Review and decide accountability cases (问责) of a subtree's units.
     DecideAccountability,
+    /// Keep the councils (理事会) and workrooms of a subtree's units.
+    ManageCouncils,
 }
 
 impl Role {
@@ -57,6 +59,7 @@ impl Role {
                     | AssignDemands
                     | VerifyLedger
                     | DecideAccountability
+                    | ManageCouncils
             ),
             // Leaders and cadres work the demands; only they need residents' contact details.
             Role::Leader => matches!(

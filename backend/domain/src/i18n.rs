@@ -408,6 +408,23 @@ pub fn message(code: &str, lang: Lang) -> String {
             "目标诉求已被合并或不予受理，不能再合并进去。",
             "The target demand was merged or rejected; nothing can be merged into it.",
         ),
+        "invalid_member_category" => (
+            "理事类别无效：应为主要领导、单位代表、群众代表、退休人员、人大代表、政协委员或党代表。",
+            "Unknown member category: use principal leader, unit representative, resident representative, retiree, NPC deputy, CPPCC member or party delegate.",
+        ),
+        "invalid_council_role" => (
+            "理事职务无效：应为理事长、副理事长或理事。",
+            "Unknown council role: use chair, vice-chair or member.",
+        ),
+        "term_ends_before_start" => (
+            "任期结束日期早于开始日期。",
+            "The term ends before it starts.",
+        ),
+        "council_has_chair" => (
+            "该理事会在这段任期内已有理事长；请先结束其任期。",
+            "This council already has a chair for that term; end their term first.",
+        ),
+        "too_many" => ("条目太多。", "Too many entries."),
         "invalid_phone" => (
             "电话号码应为 7–20 位数字。",
             "A phone number has 7–20 digits.",

@@ -7,6 +7,7 @@ pub mod access;
 pub mod account_import;
 pub mod accountability;
 pub mod calendar;
+pub mod council;
 pub mod crypto_choice;
 pub mod demand;
 pub mod division_import;

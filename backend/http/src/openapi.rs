@@ -19,7 +19,7 @@ use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
     notifications, operations_log, platform, public, tenant, units,
 };
-use crate::routes::{api_keys, open311};
+use crate::routes::{api_keys, councils, open311};
 
 const DESCRIPTION: &str = "\
 The JSON API of Minqing, which runs the 民情家访 (people's-sentiment home visits) programme for \
@@ -130,6 +130,14 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         open311::create_request,
         open311::list_requests,
         open311::get_request,
+        councils::get_council,
+        councils::add_member,
+        councils::update_member,
+        councils::remove_member,
+        councils::reveal_member_phone,
+        councils::get_workroom,
+        councils::set_workroom,
+        councils::coverage,
         operations_log::list_operations,
         health::healthz,
         health::readyz,
@@ -158,6 +166,7 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         (name = "accounts", description = "Accounts of the caller's tenant and their role grants, each scoped to the whole tenant or one unit's subtree."),
         (name = "demands", description = "The demand ledger (台账): intake, routing by grade to the tier that must act, deadlines on working days, the lifecycle actions, co-handling, merging duplicates, personal data (masked; full views recorded), and the ledger's hash chain."),
         (name = "accountability", description = "Warnings (预警) the deadline sweeper raises and accountability cases (问责) leaders review and decide."),
+        (name = "councils", description = "Each unit's council (理事会: members with category, role and term; phones masked) and workroom (工作室/接待室), and the coverage of a subtree."),
         (name = "public", description = "Pages residents read without logging in: a demand's progress by receipt code. No personal data."),
         (name = "open311", description = "Open311 GeoReport v2 (JSON) at `/open311/v2`, outside `/api/v1`, for intake channels such as a 12345 hotline: services are the tenant's categories (`jurisdiction_id` = the tenant's slug), posting needs an `api_key` from `/api/v1/tenant/api-keys` and Minqing's `origin_unit` (the community's 12-digit code or id), and request ids are receipt codes. Errors there follow the specification, `[{\"code\": <status>, \"description\"}]`, not `ErrorResponse`."),
         (name = "operations-log", description = "The append-only record of administrative changes (操作日志)."),

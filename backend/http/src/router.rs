@@ -17,7 +17,7 @@ use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
     notifications, operations_log, platform, public, tenant, units,
 };
-use crate::routes::{api_keys, open311};
+use crate::routes::{api_keys, councils, open311};
 use crate::state::AppState;
 
 /// JSON bodies are small; files go to the import routes.
@@ -220,6 +220,18 @@ fn table() -> Vec<ApiRoute> {
             "/public/{tenant}/demands/{code}",
             public::demand_by_receipt,
         ),
+        route(M::GET, "/units/{id}/council", councils::get_council),
+        route(M::POST, "/units/{id}/council/members", councils::add_member),
+        route(M::PUT, "/council-members/{id}", councils::update_member),
+        route(M::DELETE, "/council-members/{id}", councils::remove_member),
+        route(
+            M::POST,
+            "/council-members/{id}/personal-data",
+            councils::reveal_member_phone,
+        ),
+        route(M::GET, "/units/{id}/workroom", councils::get_workroom),
+        route(M::PUT, "/units/{id}/workroom", councils::set_workroom),
+        route(M::GET, "/councils/coverage", councils::coverage),
         route(M::GET, "/operations-log", operations_log::list_operations),
         route(M::GET, "/openapi.json", openapi::openapi_json),
     ]

@@ -21,6 +21,7 @@ mod baseline;
 pub mod bench_load;
 pub mod cache;
 pub mod clock;
+pub mod councils;
 pub mod demand_rules;
 pub mod demands;
 mod entities;

@@ -1,0 +1,372 @@
+//! Councils (理事会) and workrooms (工作室/接待室): a unit's council members and reception
+//! room, and the coverage of a subtree. Anyone who may read a unit reads its council (phones
+//! masked); whole-subtree administrators keep them; a member's phone in full is for roles that
+//! may reveal personal data, and each such view is logged.
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use minqing_domain::UnitId;
+use minqing_domain::access::Permission;
+use minqing_domain::council::{MemberForm, WorkroomForm};
+use minqing_storage::TenantScope;
+use minqing_storage::councils::{Coverage, MemberView, Seal, WorkroomView};
+use minqing_storage::units::UnitView;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::idempotency::IdempotentJson;
+use crate::openapi::{
+    BadRequest, Conflict, Forbidden, IdempotencyKey, NotFound, PayloadTooLarge, Unauthorized,
+    Unprocessable,
+};
+use crate::routes::demands::tenant_zone;
+use crate::state::AppState;
+
+/// Today in the tenant's zone: terms are days there.
+fn today(state: &AppState, caller: &Caller) -> NaiveDate {
+    state
+        .clock
+        .now()
+        .with_timezone(&tenant_zone(caller))
+        .date_naive()
+}
+
+/// A unit within the caller's reach for `permission`; anything else does not exist for them.
+async fn unit_for(
+    scope: &TenantScope,
+    caller: &Caller,
+    id: Uuid,
+    permission: Permission,
+) -> ApiResult<UnitView> {
+    let reach = caller.reach(permission)?;
+    Ok(scope.units().get_within(UnitId(id), &reach).await?)
+}
+
+/// A member whose unit is within the caller's reach for `permission`.
+async fn member_unit(
+    scope: &TenantScope,
+    caller: &Caller,
+    id: Uuid,
+    permission: Permission,
+) -> ApiResult<UnitView> {
+    let unit = scope.councils().member_unit(id).await?;
+    unit_for(scope, caller, unit.0, permission).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CouncilResponse {
+    pub unit_id: UnitId,
+    /// Serving members first (chair, vice-chairs, members), then former ones.
+    pub members: Vec<MemberView>,
+}
+
+/// A unit's council.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{id}/council",
+    tag = "councils",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    responses(
+        (status = 200, description = "The council's members, phones masked.", body = CouncilResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_council(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<axum::Json<CouncilResponse>> {
+    let scope = caller.read(&state).await?;
+    let unit = unit_for(&scope, &caller, id, Permission::ReadUnits).await?;
+    let members = scope
+        .councils()
+        .members(unit.id, today(&state, &caller))
+        .await?;
+    Ok(axum::Json(CouncilResponse {
+        unit_id: unit.id,
+        members,
+    }))
+}
+
+async fn seal<'a>(
+    state: &'a AppState,
+    caller: &Caller,
+    scope: &TenantScope,
+) -> ApiResult<Seal<'a>> {
+    let settings = caller.settings(state, scope).await?;
+    Ok(Seal {
+        sealer: &state.sealer,
+        cipher: settings.rules.cipher_algorithm,
+    })
+}
+
+/// Add a council member.
+///
+/// A council has one chair (理事长) at a time: a chair whose term overlaps another chair's
+/// is a 409 `council_has_chair`. The phone is stored encrypted and shown masked. Honours
+/// `Idempotency-Key`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/units/{id}/council/members",
+    tag = "councils",
+    params(("id" = Uuid, Path, description = "The unit's id."), IdempotencyKey),
+    request_body = MemberForm,
+    responses(
+        (status = 201, description = "Added.", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    IdempotentJson {
+        body: form,
+        idempotency,
+    }: IdempotentJson<MemberForm>,
+) -> ApiResult<Response> {
+    caller.reach(Permission::ManageCouncils)?;
+    let member = form.validate()?;
+    let scope = caller.write(&state).await?;
+    if let Some(replayed) = idempotency.replay(&scope).await? {
+        return Ok(replayed);
+    }
+    let unit = unit_for(&scope, &caller, id, Permission::ManageCouncils).await?;
+    let seal = seal(&state, &caller, &scope).await?;
+    let added = scope
+        .councils()
+        .add_member(&unit, member, &seal, today(&state, &caller))
+        .await?;
+    let response = idempotency
+        .answer(&scope, StatusCode::CREATED, &added)
+        .await?;
+    scope.commit().await?;
+    Ok(response)
+}
+
+/// Change a council member (a new term or role, a corrected name, the phone).
+///
+/// The whole member is sent; a phone left out is removed.
+#[utoipa::path(
+    put,
+    path = "/api/v1/council-members/{id}",
+    tag = "councils",
+    params(("id" = Uuid, Path, description = "The member's id.")),
+    request_body = MemberForm,
+    responses(
+        (status = 200, description = "Changed.", body = MemberView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn update_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(form): ApiJson<MemberForm>,
+) -> ApiResult<axum::Json<MemberView>> {
+    caller.reach(Permission::ManageCouncils)?;
+    let member = form.validate()?;
+    let scope = caller.write(&state).await?;
+    member_unit(&scope, &caller, id, Permission::ManageCouncils).await?;
+    let seal = seal(&state, &caller, &scope).await?;
+    let changed = scope
+        .councils()
+        .update_member(id, member, &seal, today(&state, &caller))
+        .await?;
+    scope.commit().await?;
+    Ok(axum::Json(changed))
+}
+
+/// Remove a council member entered by mistake.
+///
+/// A member who served is kept, with a term end, instead. The operations log keeps what was
+/// removed.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/council-members/{id}",
+    tag = "councils",
+    params(("id" = Uuid, Path, description = "The member's id.")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn remove_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    caller.reach(Permission::ManageCouncils)?;
+    let scope = caller.write(&state).await?;
+    member_unit(&scope, &caller, id, Permission::ManageCouncils).await?;
+    scope
+        .councils()
+        .remove_member(id, today(&state, &caller))
+        .await?;
+    scope.commit().await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberPersonalData {
+    pub phone: Option<String>,
+}
+
+/// A council member's phone in full.
+///
+/// For roles that may see personal data (leaders, cadres) over the member's unit; each view is
+/// recorded in the operations log.
+#[utoipa::path(
+    post,
+    path = "/api/v1/council-members/{id}/personal-data",
+    tag = "councils",
+    params(("id" = Uuid, Path, description = "The member's id.")),
+    responses(
+        (status = 200, description = "The phone in full.", body = MemberPersonalData),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn reveal_member_phone(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<axum::Json<MemberPersonalData>> {
+    caller.reach(Permission::RevealPersonalData)?;
+    let scope = caller.write(&state).await?;
+    member_unit(&scope, &caller, id, Permission::RevealPersonalData).await?;
+    let phone = scope.councils().reveal_phone(id, &state.sealer).await?;
+    scope.commit().await?;
+    Ok(axum::Json(MemberPersonalData { phone }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkroomResponse {
+    pub unit_id: UnitId,
+    /// Null while the unit has none.
+    pub workroom: Option<WorkroomView>,
+}
+
+/// A unit's workroom.
+#[utoipa::path(
+    get,
+    path = "/api/v1/units/{id}/workroom",
+    tag = "councils",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    responses(
+        (status = 200, description = "The workroom, or null.", body = WorkroomResponse),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn get_workroom(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<axum::Json<WorkroomResponse>> {
+    let scope = caller.read(&state).await?;
+    let unit = unit_for(&scope, &caller, id, Permission::ReadUnits).await?;
+    Ok(axum::Json(WorkroomResponse {
+        unit_id: unit.id,
+        workroom: scope.councils().workroom(unit.id).await?,
+    }))
+}
+
+/// Set a unit's workroom: name, address, opening hours, staff on duty.
+#[utoipa::path(
+    put,
+    path = "/api/v1/units/{id}/workroom",
+    tag = "councils",
+    params(("id" = Uuid, Path, description = "The unit's id.")),
+    request_body = WorkroomForm,
+    responses(
+        (status = 200, description = "The workroom.", body = WorkroomView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn set_workroom(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(form): ApiJson<WorkroomForm>,
+) -> ApiResult<axum::Json<WorkroomView>> {
+    caller.reach(Permission::ManageCouncils)?;
+    let room = form.validate()?;
+    let scope = caller.write(&state).await?;
+    let unit = unit_for(&scope, &caller, id, Permission::ManageCouncils).await?;
+    let set = scope.councils().set_workroom(&unit, room).await?;
+    scope.commit().await?;
+    Ok(axum::Json(set))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageQuery {
+    /// The unit whose subtree is counted (itself included).
+    pub within: Uuid,
+}
+
+/// Council and workroom coverage of a subtree.
+///
+/// Per tier: how many unarchived units there are, how many have a council sitting today and
+/// how many a workroom; then the units lacking either, depth-first (the first 500).
+#[utoipa::path(
+    get,
+    path = "/api/v1/councils/coverage",
+    tag = "councils",
+    params(CoverageQuery),
+    responses(
+        (status = 200, description = "The coverage.", body = Coverage),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn coverage(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<CoverageQuery>,
+) -> ApiResult<axum::Json<Coverage>> {
+    let scope = caller.read(&state).await?;
+    let root = unit_for(&scope, &caller, query.within, Permission::ReadUnits).await?;
+    let settings = caller.settings(&state, &scope).await?;
+    Ok(axum::Json(
+        scope
+            .councils()
+            .coverage(&root.path, &settings.tiers, today(&state, &caller))
+            .await?,
+    ))
+}

@@ -1,0 +1,259 @@
+//! Councils and workrooms over HTTP: members with their categories, roles and terms (one chair
+//! at a time), phones masked and revealed only with a trace, workrooms, the coverage of a
+//! subtree, and who may see and change what.
+mod common;
+
+use common::{TestServer, city, person, unit_id};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn member(name: &str, category: &str, role: &str, start: &str) -> Value {
+    json!({
+        "name": name,
+        "category": category,
+        "role": role,
+        "organisation": "东街道办事处",
+        "term_start": start,
+        "phone": "139 0791 2345",
+    })
+}
+
+#[tokio::test]
+async fn a_council_has_members_by_category_and_term_and_one_chair_at_a_time() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let members = format!("/api/v1/units/{}/council/members", c.community);
+
+    let (status, chair) = admin
+        .post(
+            &members,
+            &member("王建华", "principal_leader", "chair", "2022-01-01"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{chair}");
+    assert_eq!(chair["phone"], "139****2345");
+    assert_eq!(chair["serving"], true);
+    for (name, category, role) in [
+        ("李秀英", "resident_representative", "member"),
+        ("张国强", "npc_deputy", "vice_chair"),
+        ("刘淑珍", "retiree", "member"),
+    ] {
+        let (status, body) = admin
+            .post(&members, &member(name, category, role, "2023-03-01"))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    // A second chair while the first serves is refused, and nothing is added.
+    let (status, body) = admin
+        .post(
+            &members,
+            &member("赵志刚", "party_delegate", "chair", "2024-01-01"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "council_has_chair");
+    // Once the first chair's term ends, the next one takes over.
+    let chair_id = chair["id"].as_str().unwrap();
+    let mut ended = member("王建华", "principal_leader", "chair", "2022-01-01");
+    ended["term_end"] = json!("2023-12-31");
+    let (status, body) = admin
+        .put(&format!("/api/v1/council-members/{chair_id}"), &ended)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["serving"], false);
+    let (status, body) = admin
+        .post(
+            &members,
+            &member("赵志刚", "party_delegate", "chair", "2024-01-01"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    // Serving members first — chair, vice-chair, members — then the former chair.
+    let (_, council) = admin
+        .get(&format!("/api/v1/units/{}/council", c.community))
+        .await;
+    let names: Vec<&str> = council["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[..2], ["赵志刚", "张国强"]);
+    assert_eq!(names.last(), Some(&"王建华"));
+    assert_eq!(names.len(), 5);
+    assert!(council.to_string().find("13907912345").is_none());
+
+    // Bad input names the fields and adds no one.
+    let mut bad = member(" ", "cadre", "chair", "2024-01-01");
+    bad["term_end"] = json!("2020-01-01");
+    let (status, body) = admin.post(&members, &bad).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    let mut bad = member(" ", "retiree", "member", "2024-01-01");
+    bad["term_end"] = json!("2020-01-01");
+    bad["phone"] = json!("call me");
+    let (status, body) = admin.post(&members, &bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let fields = &body["error"]["field_codes"];
+    assert_eq!(fields["name"], "required");
+    assert_eq!(fields["term_end"], "term_ends_before_start");
+    assert_eq!(fields["phone"], "invalid_phone");
+    let (_, council) = admin
+        .get(&format!("/api/v1/units/{}/council", c.community))
+        .await;
+    assert_eq!(council["members"].as_array().unwrap().len(), 5);
+
+    // A mistaken entry can be removed; the operations log keeps it.
+    let (_, mistaken) = admin
+        .post(&members, &member("错录", "retiree", "member", "2024-01-01"))
+        .await;
+    let (status, _) = admin
+        .delete(&format!(
+            "/api/v1/council-members/{}",
+            mistaken["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, log) = admin.get("/api/v1/operations-log").await;
+    assert!(log.to_string().contains("council_member.removed"), "{log}");
+}
+
+#[tokio::test]
+async fn a_members_phone_is_shown_in_full_only_to_those_who_need_it_and_each_view_is_logged() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let (_, added) =
+        c.t.admin
+            .post(
+                &format!("/api/v1/units/{}/council/members", c.community),
+                &member("李秀英", "resident_representative", "member", "2023-01-01"),
+            )
+            .await;
+    let id = added["id"].as_str().unwrap();
+    let reveal = format!("/api/v1/council-members/{id}/personal-data");
+
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let (status, data) = cadre.post(&reveal, &json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{data}");
+    assert_eq!(data["phone"], "13907912345");
+    let (_, log) = c.t.admin.get("/api/v1/operations-log").await;
+    let viewed = log["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "council_member.personal_data_viewed")
+        .expect("the view is logged");
+    assert_eq!(viewed["actor_username"], "east-cadre");
+
+    // A recorder reads the council, masked, but may not see the number; nor may a cadre of
+    // the sibling street, for whom the member does not exist.
+    let recorder = person(&server, &c.t, "recorder", "recorder", &c.community).await;
+    let (_, council) = recorder
+        .get(&format!("/api/v1/units/{}/council", c.community))
+        .await;
+    assert_eq!(council["members"][0]["phone"], "139****2345");
+    assert_eq!(
+        recorder.post(&reveal, &json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let west = unit_id(&c.t.admin, "990101002000").await;
+    let west_cadre = person(&server, &c.t, "west-cadre", "cadre", &west).await;
+    assert_eq!(
+        west_cadre.post(&reveal, &json!({})).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        west_cadre
+            .get(&format!("/api/v1/units/{}/council", c.community))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    // Only administrators keep councils.
+    assert_eq!(
+        cadre
+            .post(
+                &format!("/api/v1/units/{}/council/members", c.community),
+                &member("越权", "retiree", "member", "2024-01-01"),
+            )
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn workrooms_and_councils_show_in_the_coverage_of_a_subtree() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let room = json!({
+        "name": "东一社区民声通道工作室",
+        "address": "东一路 8 号",
+        "opening_hours": "周一至周五 8:30-17:30，周三晚 19:00-21:00",
+        "staff_on_duty": ["王芳", "陈明"],
+    });
+    let path = format!("/api/v1/units/{}/workroom", c.community);
+    let (_, none) = admin.get(&path).await;
+    assert!(none["workroom"].is_null(), "{none}");
+    let (status, set) = admin.put(&path, &room).await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+    assert_eq!(set["staff_on_duty"], json!(["王芳", "陈明"]));
+    let (_, got) = admin.get(&path).await;
+    assert_eq!(got["workroom"]["address"], "东一路 8 号");
+    let (status, body) = admin
+        .put(
+            &path,
+            &json!({"name": "x", "address": "", "opening_hours": ""}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["address"], "required");
+
+    admin
+        .post(
+            &format!("/api/v1/units/{}/council/members", c.community),
+            &member("李秀英", "resident_representative", "chair", "2023-01-01"),
+        )
+        .await;
+    // The street has a council that is no longer sitting: it does not count.
+    let mut former = member("周强", "unit_representative", "chair", "2019-01-01");
+    former["term_end"] = json!("2021-12-31");
+    admin
+        .post(
+            &format!("/api/v1/units/{}/council/members", c.east),
+            &former,
+        )
+        .await;
+    admin
+        .put(&format!("/api/v1/units/{}/workroom", c.east), &room)
+        .await;
+
+    let (status, cover) = admin
+        .get(&format!("/api/v1/councils/coverage?within={}", c.district))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cover}");
+    // 甲区: the district, two streets, two communities.
+    let tiers: Vec<(i64, i64, i64)> = cover["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["units"].as_i64().unwrap(),
+                t["with_council"].as_i64().unwrap(),
+                t["with_workroom"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(tiers, [(1, 0, 0), (2, 0, 1), (2, 1, 1)]);
+    assert_eq!(cover["uncovered_total"], 4);
+    let uncovered: Vec<&str> = cover["uncovered"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(uncovered, ["甲区", "东街道", "西街道", "西一社区"]);
+}
