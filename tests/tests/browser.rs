@@ -1099,6 +1099,55 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
         "the unit's page has its own address, got {path}"
     );
 
+    // The council: the administrator adds its chair through the (hydrated) form, and the
+    // table shows them at once, phone masked.
+    wait_for(driver, "[data-testid=no-members]").await?;
+    click(driver, "[data-testid=council] details > summary").await?;
+    let form = wait_for(driver, "[data-testid=new-member]").await?;
+    form.find(By::Css("input[name=name]"))
+        .await?
+        .send_keys("王建华")
+        .await?;
+    form.find(By::Css("select[name=role] option[value=chair]"))
+        .await?
+        .click()
+        .await?;
+    // A date input's typing order depends on the browser's locale: set it as a person's
+    // picking would, with the input event the form listens to.
+    driver
+        .execute(
+            "const e = document.querySelector('[data-testid=new-member] input[name=term_start]');\
+             e.value = '2024-01-01'; e.dispatchEvent(new Event('input', {bubbles: true}));",
+            Vec::new(),
+        )
+        .await?;
+    form.find(By::Css("input[name=phone]"))
+        .await?
+        .send_keys("13907912345")
+        .await?;
+    form.find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_until_text(
+        driver,
+        "[data-testid=council-members] tbody tr:first-child td:first-child",
+        "王建华",
+    )
+    .await?;
+    wait_until_text(
+        driver,
+        "[data-testid=council-members] tbody tr:first-child td:nth-child(2)",
+        "理事长",
+    )
+    .await?;
+    wait_until_text(
+        driver,
+        "[data-testid=council-members] tbody tr:first-child td:last-child",
+        "139****2345",
+    )
+    .await?;
+
     // Language: in place, without a reload…
     wait_until_text(driver, "[data-testid=nav-units]", "单位层级").await?;
     driver
@@ -1107,10 +1156,11 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
         .click()
         .await?;
     wait_until_text(driver, "[data-testid=nav-units]", "Units").await?;
+    wait_until_text(driver, "[data-testid=unit-detail] .council h3", "Council").await?;
     wait_until_text(
         driver,
-        "[data-testid=unit-detail] .council h3",
-        "Council — coming soon",
+        "[data-testid=council-members] tbody tr:first-child td:nth-child(2)",
+        "Chair",
     )
     .await?;
     let cookie = driver.get_named_cookie("minqing_lang").await?;

@@ -100,8 +100,24 @@ texts! {
     ChangeMerged => "合并", "Merged";
     ChangeAbolished => "撤销", "Abolished";
     Council => "理事会", "Council";
-    ComingSoon => "即将推出", "coming soon";
-    CouncilPlaceholder => "本单位的民情理事会信息将在此显示。", "This unit's council will be shown here.";
+    NoMembers => "尚无理事。", "No members yet.";
+    MemberName => "姓名", "Name";
+    MemberCategory => "理事类别", "Category";
+    CouncilRole => "职务", "Role";
+    Organisation => "工作单位", "Organisation";
+    TermStart => "任期开始", "Term starts";
+    TermEnd => "任期结束", "Term ends";
+    Term => "任期", "Term";
+    Serving => "在任", "Serving";
+    Former => "已卸任", "Former";
+    AddMember => "添加理事", "Add a member";
+    Workroom => "工作室 / 接待室", "Workroom";
+    NoWorkroom => "尚未登记工作室。", "No workroom recorded yet.";
+    WorkroomName => "名称", "Name";
+    OpeningHours => "开放时间", "Opening hours";
+    StaffOnDuty => "值班人员", "Staff on duty";
+    StaffHint => "多人用逗号或顿号分隔。", "Separate names with commas.";
+    EditWorkroom => "登记 / 修改工作室", "Record or change the workroom";
     Ancestors => "上级单位", "Ancestors";
 
     // Import.

@@ -821,3 +821,35 @@ mod tests {
         assert_eq!(localized(Lang::En, "南昌市", "Nanchang"), "Nanchang");
     }
 }
+
+/// A council member as the API shows them (phone masked).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CouncilMember {
+    pub id: Uuid,
+    pub name: String,
+    pub category: minqing_domain::council::MemberCategory,
+    pub role: minqing_domain::council::CouncilRole,
+    pub organisation: Option<String>,
+    pub term_start: String,
+    pub term_end: Option<String>,
+    pub serving: bool,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Council {
+    pub members: Vec<CouncilMember>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Workroom {
+    pub name: String,
+    pub address: String,
+    pub opening_hours: String,
+    pub staff_on_duty: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct WorkroomAnswer {
+    pub workroom: Option<Workroom>,
+}

@@ -10,6 +10,7 @@ use crate::api::ApiError;
 use crate::components::{ErrorNotice, Loading, SearchInput, ancestry, unit_search};
 use crate::i18n::{Text, tr};
 use crate::model::{HistoryEntry, Page, Unit, UnitDetail};
+use crate::pages::council::CouncilSection;
 use crate::state::{use_api, use_portal};
 
 #[component]
@@ -184,7 +185,7 @@ pub fn UnitsPlaceholder() -> impl IntoView {
     view! { <p class="muted placeholder">{tr(Text::PickAUnit)}</p> }
 }
 
-/// `/units/:id`: breadcrumb, code, tier, children, history and the council placeholder.
+/// `/units/:id`: breadcrumb, code, tier, children, history, the council and the workroom.
 #[component]
 pub fn UnitDetailPanel() -> impl IntoView {
     let api = use_api();
@@ -256,10 +257,7 @@ fn UnitCard(detail: UnitDetail) -> AnyView {
                 <h3>{tr(Text::History)}</h3>
                 <History entries=detail.history/>
             </section>
-            <section class="council placeholder-section" data-testid="council-placeholder">
-                <h3>{tr(Text::Council)} " — " {tr(Text::ComingSoon)}</h3>
-                <p class="muted">{tr(Text::CouncilPlaceholder)}</p>
-            </section>
+            <CouncilSection unit=unit.id archived=unit.archived/>
         </article>
     }
     .into_any()
