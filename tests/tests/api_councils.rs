@@ -257,3 +257,119 @@ async fn workrooms_and_councils_show_in_the_coverage_of_a_subtree() {
         .collect();
     assert_eq!(uncovered, ["甲区", "东街道", "西街道", "西一社区"]);
 }
+
+const MEMBERS_CSV: &str = "unit_code,name,category,role,term_start,term_end,organisation,phone
+990101001001,王建华,主要领导,理事长,2022-01-01,,东一社区居委会,13907912345
+990101001001,李秀英,群众代表,理事,2023/3/1,,,
+990101002001,张国强,人大代表,副理事长,2023-03-01,2025-12-31,,
+";
+
+async fn member_count(s: &common::Session, unit: &str) -> usize {
+    let (_, council) = s.get(&format!("/api/v1/units/{unit}/council")).await;
+    council["members"].as_array().unwrap().len()
+}
+
+#[tokio::test]
+async fn members_import_from_a_file_all_or_nothing_and_export_to_one_that_imports_again() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let import = "/api/v1/council-members/import";
+
+    let (status, report) = admin
+        .upload(import, "members.csv", MEMBERS_CSV.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report, json!({"created": 3, "unchanged": 0}));
+    // The same file again adds no one.
+    let (_, again) = admin
+        .upload(import, "members.csv", MEMBERS_CSV.as_bytes().to_vec())
+        .await;
+    assert_eq!(again, json!({"created": 0, "unchanged": 3}));
+    assert_eq!(member_count(admin, &c.community).await, 2);
+
+    // A file with bad rows adds nothing and names each of them.
+    let bad = "unit_code,name,category,role,term_start
+990101001001,周强,退休人员,理事,2024-01-01
+990199999999,无此单位,退休人员,理事,2024-01-01
+990101001001,赵志刚,党代表,理事长,2024-01-01
+990101001001,钱,退休人员,秘书,2024-01-01
+";
+    let (status, body) = admin
+        .upload(import, "bad.csv", bad.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "import_invalid");
+    let rows: Vec<(i64, &str)> = body["error"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["line"].as_i64().unwrap(), r["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (3, "unknown_unit"),
+            (4, "council_has_chair"),
+            (5, "invalid_council_role")
+        ]
+    );
+    assert_eq!(member_count(admin, &c.community).await, 2);
+
+    // The export: Chinese titles, depth-first, phones masked — and it imports again.
+    let (status, csv, headers) = admin
+        .send_raw_bytes(admin.request(
+            reqwest::Method::GET,
+            &format!(
+                "/api/v1/council-members/export?within={}&format=csv",
+                c.city
+            ),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers[reqwest::header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains("council-members-")
+    );
+    let text = String::from_utf8(csv.strip_prefix(b"\xEF\xBB\xBF").unwrap().to_vec()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "单位代码,姓名,类别,职务,任期开始,任期结束,工作单位,联系电话,单位"
+    );
+    assert_eq!(
+        lines[1],
+        "990101001001,王建华,主要领导,理事长,2022-01-01,,东一社区居委会,139****2345,东一社区"
+    );
+    assert_eq!(lines.len(), 4);
+    let (status, round) = admin.upload(import, "export.csv", csv).await;
+    assert_eq!(status, StatusCode::OK, "{round}");
+    assert_eq!(round, json!({"created": 0, "unchanged": 3}));
+
+    let (status, xlsx, _) = admin
+        .send_raw_bytes(admin.request(
+            reqwest::Method::GET,
+            &format!("/api/v1/council-members/export?within={}", c.east),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(xlsx.starts_with(b"PK"));
+    let (status, round) = admin.upload(import, "export.xlsx", xlsx).await;
+    assert_eq!(round, json!({"created": 0, "unchanged": 2}), "{status}");
+
+    // Only administrators import; a cadre reads its own subtree's export only.
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let (status, _) = cadre
+        .upload(import, "members.csv", MEMBERS_CSV.as_bytes().to_vec())
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = cadre
+        .send_raw_bytes(cadre.request(
+            reqwest::Method::GET,
+            &format!("/api/v1/council-members/export?within={}", c.district),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -549,10 +549,30 @@ async fn another_tenants_councils_and_workrooms_are_not_found() {
         b.t.admin
             .get(&format!("/api/v1/councils/coverage?within={unit}"))
             .await,
+        b.t.admin
+            .get(&format!(
+                "/api/v1/council-members/export?within={unit}&format=csv"
+            ))
+            .await,
     ] {
         assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     }
-    // A's member is untouched, and B's own coverage counts none of A's.
+    // The same codes in B's file name B's own units (each tenant has its own hierarchy):
+    // the import lands in B, and A's council is untouched.
+    let (status, report) = b
+        .t
+        .admin
+        .upload(
+            "/api/v1/council-members/import",
+            "m.csv",
+            "unit_code,name,category,role,term_start\n990101001001,周强,退休人员,理事,2024-01-01\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 1);
+    // A's member is untouched, and B's own coverage counts only its own.
     let (_, council) =
         a.t.admin
             .get(&format!("/api/v1/units/{unit}/council"))
@@ -568,5 +588,5 @@ async fn another_tenants_councils_and_workrooms_are_not_found() {
         .iter()
         .map(|t| t["with_council"].as_i64().unwrap())
         .sum();
-    assert_eq!(councils, 0, "{cover}");
+    assert_eq!(councils, 1, "{cover}");
 }

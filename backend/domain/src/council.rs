@@ -3,9 +3,15 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use std::collections::{HashMap, HashSet};
+
+use crate::access::Reach;
 use crate::demand::intake::{optional_text, required_text};
+use crate::division_import::RowError;
 use crate::error::{DomainError, FieldCheck};
+use crate::ids::UnitId;
 use crate::personal_data::parse_phone;
+use crate::unit::UnitPath;
 
 /// Who a council member is there for (the programme's seven categories).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -274,6 +280,183 @@ impl WorkroomForm {
     }
 }
 
+/// A member row of an imported file (`unit_code,name,category,role,term_start` then, optionally,
+/// `term_end,organisation,phone`); line numbers as a spreadsheet shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberRow {
+    pub line: usize,
+    pub unit_code: String,
+    pub name: String,
+    pub category: String,
+    pub role: String,
+    pub term_start: String,
+    pub term_end: String,
+    pub organisation: String,
+    pub phone: String,
+}
+
+/// A member already on record, as the import planner needs to know them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OnRecord {
+    pub unit: UnitId,
+    pub name: String,
+    pub role: CouncilRole,
+    pub term: Term,
+}
+
+/// What the planner needs to know of the tenant.
+pub struct MemberImportContext<'a> {
+    /// Unit code → id and path.
+    pub units: &'a HashMap<String, (UnitId, UnitPath)>,
+    /// Where the importing administrator keeps councils.
+    pub reach: &'a Reach,
+    pub on_record: &'a [OnRecord],
+}
+
+/// Members to add, and how many rows were already on record (the same unit, name, role and
+/// term start): importing a file twice adds nothing the second time.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct MemberImportPlan {
+    pub creates: Vec<(UnitId, ValidMember)>,
+    pub unchanged: usize,
+}
+
+/// A day as spreadsheets write it: `2024-01-01`, `2024/1/1`, `2024.1.1`, or Excel's day number.
+pub fn parse_day(raw: &str) -> Result<NaiveDate, &'static str> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("required");
+    }
+    if let Ok(serial) = raw.parse::<u32>() {
+        // Excel counts days from 1899-12-30 (its 1900 leap-year bug included).
+        return NaiveDate::from_ymd_opt(1899, 12, 30)
+            .and_then(|epoch| epoch.checked_add_days(chrono::Days::new(u64::from(serial))))
+            .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
+            .ok_or("invalid_date");
+    }
+    let parts: Vec<&str> = raw.split(['-', '/', '.']).collect();
+    match parts[..] {
+        [y, m, d] => match (y.parse(), m.parse(), d.parse()) {
+            (Ok(y), Ok(m), Ok(d)) => NaiveDate::from_ymd_opt(y, m, d).ok_or("invalid_date"),
+            _ => Err("invalid_date"),
+        },
+        _ => Err("invalid_date"),
+    }
+}
+
+/// Checks every row; a file with any bad row imports nothing and names them all.
+pub fn plan_member_import(
+    rows: &[MemberRow],
+    ctx: &MemberImportContext<'_>,
+) -> Result<MemberImportPlan, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut plan = MemberImportPlan::default();
+    let mut chairs: HashMap<UnitId, Vec<Term>> = HashMap::new();
+    for r in ctx
+        .on_record
+        .iter()
+        .filter(|r| r.role == CouncilRole::Chair)
+    {
+        chairs.entry(r.unit).or_default().push(r.term);
+    }
+    let mut seen: HashSet<(UnitId, String, CouncilRole, NaiveDate)> = HashSet::new();
+    for row in rows {
+        let mut fail = |reason: &str| {
+            errors.push(RowError {
+                line: row.line,
+                code: row.unit_code.trim().to_owned(),
+                reason: reason.to_owned(),
+            })
+        };
+        let unit = match ctx.units.get(row.unit_code.trim()) {
+            Some((id, path)) if ctx.reach.covers(path) => *id,
+            _ => {
+                fail("unknown_unit");
+                continue;
+            }
+        };
+        let parsed = (
+            MemberCategory::parse(&row.category),
+            CouncilRole::parse(&row.role),
+            parse_day(&row.term_start),
+            match row.term_end.trim() {
+                "" => Ok(None),
+                raw => parse_day(raw).map(Some),
+            },
+        );
+        let (category, role, start, end) = match parsed {
+            (Ok(c), Ok(r), Ok(s), Ok(e)) => (c, r, s, e),
+            (c, r, s, e) => {
+                let reason = [
+                    c.err(),
+                    r.err(),
+                    s.err().map(|_| "invalid_term_start"),
+                    e.err(),
+                ]
+                .into_iter()
+                .flatten()
+                .next()
+                .unwrap_or("invalid_row");
+                fail(reason);
+                continue;
+            }
+        };
+        let form = MemberForm {
+            name: row.name.clone(),
+            category,
+            role,
+            organisation: Some(row.organisation.clone()),
+            term_start: start,
+            term_end: end,
+            // A masked number (from an export) carries no number.
+            phone: Some(row.phone.clone()).filter(|p| !p.contains('*')),
+        };
+        let member = match form.validate() {
+            Ok(m) => m,
+            Err(DomainError::Validation { fields }) => {
+                let (field, code) = fields.into_iter().next().unwrap_or_default();
+                fail(if field == "name" && code == "required" {
+                    "missing_name"
+                } else {
+                    code
+                });
+                continue;
+            }
+            Err(_) => {
+                fail("invalid_row");
+                continue;
+            }
+        };
+        let key = (unit, member.name.clone(), member.role, member.term.start);
+        let recorded = ctx.on_record.iter().any(|r| {
+            (r.unit, r.name.as_str(), r.role, r.term.start)
+                == (unit, member.name.as_str(), member.role, member.term.start)
+        });
+        if recorded {
+            plan.unchanged += 1;
+            continue;
+        }
+        if !seen.insert(key) {
+            fail("duplicate_member");
+            continue;
+        }
+        if member.role == CouncilRole::Chair {
+            let terms = chairs.entry(unit).or_default();
+            if check_one_chair(member.role, &member.term, terms).is_err() {
+                fail("council_has_chair");
+                continue;
+            }
+            terms.push(member.term);
+        }
+        plan.creates.push((unit, member));
+    }
+    if errors.is_empty() {
+        Ok(plan)
+    } else {
+        Err(errors)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,5 +551,73 @@ mod tests {
         };
         assert_eq!(fields.get("address"), Some(&"required"));
         assert_eq!(fields.get("staff_on_duty"), Some(&"required"));
+    }
+
+    fn row(line: usize, code: &str, name: &str, role: &str, start: &str) -> MemberRow {
+        MemberRow {
+            line,
+            unit_code: code.into(),
+            name: name.into(),
+            category: "群众代表".into(),
+            role: role.into(),
+            term_start: start.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_import_names_every_bad_row_and_skips_what_is_on_record() {
+        let east = UnitId(uuid::Uuid::from_u128(1));
+        let west = UnitId(uuid::Uuid::from_u128(2));
+        let east_path = UnitPath::root(east);
+        let units = HashMap::from([
+            ("990101001000".to_owned(), (east, east_path.clone())),
+            ("990101002000".to_owned(), (west, UnitPath::root(west))),
+        ]);
+        let reach = Reach::Subtrees(vec![east_path]);
+        let on_record = [OnRecord {
+            unit: east,
+            name: "王建华".into(),
+            role: CouncilRole::Chair,
+            term: Term::new(day("2022-01-01"), None).unwrap(),
+        }];
+        let ctx = MemberImportContext {
+            units: &units,
+            reach: &reach,
+            on_record: &on_record,
+        };
+        let good = [
+            row(2, "990101001000", "王建华", "理事长", "2022-01-01"),
+            row(3, "990101001000", "李秀英", "理事", "2023/3/1"),
+            row(4, "990101001000", "张国强", "副理事长", "45292"),
+        ];
+        let plan = plan_member_import(&good, &ctx).unwrap();
+        assert_eq!(plan.unchanged, 1);
+        assert_eq!(plan.creates.len(), 2);
+        assert_eq!(plan.creates[1].1.term.start, day("2024-01-01"));
+
+        let bad = [
+            row(2, "990101002000", "越界", "理事", "2024-01-01"),
+            row(3, "990101001000", "赵志刚", "理事长", "2024-01-01"),
+            row(4, "990101001000", "", "理事", "2024-01-01"),
+            row(5, "990101001000", "钱", "秘书", "2024-01-01"),
+            row(6, "990101001000", "孙", "理事", "明年"),
+            row(7, "990101001000", "李秀英", "理事", "2023-03-01"),
+            row(8, "990101001000", "李秀英", "理事", "2023-03-01"),
+        ];
+        let errors = plan_member_import(&bad, &ctx).unwrap_err();
+        let reasons: Vec<(usize, &str)> =
+            errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
+        assert_eq!(
+            reasons,
+            [
+                (2, "unknown_unit"),
+                (3, "council_has_chair"),
+                (4, "missing_name"),
+                (5, "invalid_council_role"),
+                (6, "invalid_term_start"),
+                (8, "duplicate_member"),
+            ]
+        );
     }
 }

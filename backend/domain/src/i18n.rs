@@ -425,6 +425,15 @@ pub fn message(code: &str, lang: Lang) -> String {
             "This council already has a chair for that term; end their term first.",
         ),
         "too_many" => ("条目太多。", "Too many entries."),
+        "missing_name" => ("缺少姓名。", "The name is missing."),
+        "invalid_term_start" => (
+            "任期开始日期无效：请写成 2024-01-01 或 2024/1/1。",
+            "The term start is not a date: write it as 2024-01-01 or 2024/1/1.",
+        ),
+        "duplicate_member" => (
+            "文件中重复出现同一理事（同一单位、姓名、职务和任期开始日期）。",
+            "The same member (unit, name, role and term start) appears twice in the file.",
+        ),
         "invalid_phone" => (
             "电话号码应为 7–20 位数字。",
             "A phone number has 7–20 digits.",

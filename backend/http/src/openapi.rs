@@ -132,6 +132,8 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         open311::get_request,
         councils::get_council,
         councils::add_member,
+        councils::import_members,
+        councils::export_members,
         councils::update_member,
         councils::remove_member,
         councils::reveal_member_phone,

@@ -222,6 +222,8 @@ fn table() -> Vec<ApiRoute> {
         ),
         route(M::GET, "/units/{id}/council", councils::get_council),
         route(M::POST, "/units/{id}/council/members", councils::add_member),
+        route(M::POST, "/council-members/import", councils::import_members).file(),
+        route(M::GET, "/council-members/export", councils::export_members),
         route(M::PUT, "/council-members/{id}", councils::update_member),
         route(M::DELETE, "/council-members/{id}", councils::remove_member),
         route(

@@ -467,15 +467,7 @@ impl Accounts<'_> {
         };
         use std::collections::HashMap;
 
-        let units: HashMap<String, (UnitId, UnitPath)> = unit::Entity::find()
-            .filter(unit::Column::TenantId.eq(self.scope.tenant.0))
-            .filter(unit::Column::Code.is_not_null())
-            .filter(unit::Column::ArchivedAt.is_null())
-            .all(&self.scope.tx)
-            .await?
-            .into_iter()
-            .filter_map(|u| Some((u.code?, (UnitId(u.id), UnitPath::from_stored(u.path)))))
-            .collect();
+        let units = self.scope.units().live_codes().await?;
         let models = account::Entity::find()
             .filter(self.tenant_filter())
             .all(&self.scope.tx)
@@ -495,15 +487,7 @@ impl Accounts<'_> {
             reach,
             platform,
         };
-        let plan = match (plan_account_import(rows, &ctx), unreadable.is_empty()) {
-            (Ok(plan), true) => plan,
-            (Ok(_), false) => return Err(StorageError::ImportInvalid(unreadable)),
-            (Err(mut errors), _) => {
-                errors.extend(unreadable);
-                errors.sort_by_key(|e| e.line);
-                return Err(StorageError::ImportInvalid(errors));
-            }
-        };
+        let plan = crate::error::import_plan(plan_account_import(rows, &ctx), unreadable)?;
 
         let passwords: Vec<(String, bool)> = plan
             .creates

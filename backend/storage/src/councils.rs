@@ -1,14 +1,17 @@
 //! Councils and workrooms: each unit's council members (phone sealed and masked) and its
 //! reception room, and the coverage of a subtree — which units have a sitting council and a
 //! workroom. Every change goes into the operations log with its before and after.
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use minqing_domain::UnitId;
+use minqing_domain::access::Reach;
 use minqing_domain::council::{
-    CouncilRole, MemberCategory, Term, ValidMember, ValidWorkroom, check_one_chair,
+    CouncilRole, MemberCategory, MemberImportContext, MemberRow, OnRecord, Term, ValidMember,
+    ValidWorkroom, check_one_chair, plan_member_import,
 };
 use minqing_domain::crypto_choice::CipherAlgorithm;
+use minqing_domain::division_import::RowError;
 use minqing_domain::personal_data::mask_phone;
 use minqing_domain::tier::Tier;
 use minqing_domain::unit::UnitPath;
@@ -21,7 +24,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::entities::{council_member, unit, workroom};
-use crate::error::{Result, StorageError};
+use crate::error::{Result, StorageError, import_plan};
 use crate::scope::TenantScope;
 use crate::sealing::Sealer;
 use crate::units::{UnitView, subtree};
@@ -89,6 +92,15 @@ pub struct Coverage {
     /// Units lacking either, depth-first, at most `UNCOVERED_SHOWN`.
     pub uncovered: Vec<UncoveredUnit>,
     pub uncovered_total: u64,
+}
+
+/// What a member import did.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MemberImportReport {
+    pub created: usize,
+    /// Rows already on record (same unit, name, role and term start), left as they were.
+    pub unchanged: usize,
 }
 
 /// How many uncovered units a coverage answer lists.
@@ -401,6 +413,125 @@ impl Councils<'_> {
             )
             .await?;
         Ok(after)
+    }
+
+    /// Imports members from a file's rows: every row is checked, and a file with any bad row
+    /// adds no one (`ImportInvalid` names them all). Rows already on record are left as they are.
+    pub async fn import(
+        &self,
+        rows: &[MemberRow],
+        unreadable: Vec<RowError>,
+        reach: &Reach,
+        seal: &Seal<'_>,
+    ) -> Result<MemberImportReport> {
+        let units = self.scope.units().live_codes().await?;
+        let on_record: Vec<OnRecord> = self
+            .members_of()
+            .all(&self.scope.tx)
+            .await?
+            .into_iter()
+            .filter_map(|m| {
+                Some(OnRecord {
+                    unit: UnitId(m.unit_id),
+                    name: m.name,
+                    role: CouncilRole::parse(&m.role).ok()?,
+                    term: Term {
+                        start: m.term_start,
+                        end: m.term_end,
+                    },
+                })
+            })
+            .collect();
+        let planned = plan_member_import(
+            rows,
+            &MemberImportContext {
+                units: &units,
+                reach,
+                on_record: &on_record,
+            },
+        );
+        let plan = import_plan(planned, unreadable)?;
+        let now = crate::now();
+        let report = MemberImportReport {
+            created: plan.creates.len(),
+            unchanged: plan.unchanged,
+        };
+        let models: Vec<council_member::ActiveModel> = plan
+            .creates
+            .into_iter()
+            .map(|(unit, m)| council_member::ActiveModel {
+                id: Set(crate::new_id()),
+                tenant_id: Set(self.tenant()),
+                unit_id: Set(unit.0),
+                name: Set(m.name),
+                category: Set(m.category.as_str().to_owned()),
+                role: Set(m.role.as_str().to_owned()),
+                organisation: Set(m.organisation),
+                term_start: Set(m.term.start),
+                term_end: Set(m.term.end),
+                phone_sealed: Set(m
+                    .phone
+                    .as_deref()
+                    .map(|p| seal.sealer.seal(seal.cipher, self.tenant(), p))),
+                phone_masked: Set(m.phone.as_deref().map(mask_phone)),
+                created_at: Set(now),
+                updated_at: Set(now),
+            })
+            .collect();
+        // Chunks keep each statement well under the databases' bind-parameter limits.
+        for chunk in models.chunks(1_000) {
+            council_member::Entity::insert_many(chunk.to_vec())
+                .exec(&self.scope.tx)
+                .await?;
+        }
+        self.scope
+            .oplog()
+            .record(
+                "council_members.imported",
+                "council_member",
+                None,
+                None,
+                json(&report),
+            )
+            .await?;
+        Ok(report)
+    }
+
+    /// Members of `root`'s subtree for export, depth-first by unit: (unit code, unit name, member).
+    pub async fn export(
+        &self,
+        root: &UnitPath,
+        today: NaiveDate,
+    ) -> Result<Vec<(Option<String>, String, MemberView)>> {
+        let units: HashMap<Uuid, (Option<String>, String, String)> = unit::Entity::find()
+            .filter(unit::Column::TenantId.eq(self.tenant()))
+            .filter(subtree(unit::Column::Path, root))
+            .all(&self.scope.tx)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, (u.code, u.name, u.path)))
+            .collect();
+        let in_subtree = Query::select()
+            .column(unit::Column::Id)
+            .from(unit::Entity)
+            .and_where(unit::Column::TenantId.eq(self.tenant()))
+            .cond_where(subtree(unit::Column::Path, root))
+            .to_owned();
+        let mut rows = Vec::new();
+        for m in self
+            .members_of()
+            .filter(council_member::Column::UnitId.in_subquery(in_subtree))
+            .order_by_asc(council_member::Column::TermStart)
+            .all(&self.scope.tx)
+            .await?
+        {
+            let Some((code, name, path)) = units.get(&m.unit_id).cloned() else {
+                continue;
+            };
+            rows.push((path, code, name, view(m, today)?));
+        }
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(rows.into_iter().map(|(_, c, n, v)| (c, n, v)).collect())
     }
 
     /// Which units of `root`'s subtree (unarchived) have a council sitting on `today` and a

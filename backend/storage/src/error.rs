@@ -46,3 +46,20 @@ pub(crate) fn on_unique(err: DbErr, code: &'static str) -> StorageError {
         _ => StorageError::Db(err),
     }
 }
+
+/// A planned import, or every bad row — the planner's and the lines that could not be decoded —
+/// in line order. A file with any bad row imports nothing.
+pub(crate) fn import_plan<P>(
+    planned: std::result::Result<P, Vec<RowError>>,
+    unreadable: Vec<RowError>,
+) -> Result<P> {
+    match (planned, unreadable.is_empty()) {
+        (Ok(plan), true) => Ok(plan),
+        (Ok(_), false) => Err(StorageError::ImportInvalid(unreadable)),
+        (Err(mut errors), _) => {
+            errors.extend(unreadable);
+            errors.sort_by_key(|e| e.line);
+            Err(StorageError::ImportInvalid(errors))
+        }
+    }
+}

@@ -5,6 +5,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use encoding_rs::GB18030;
 use minqing_domain::account_import::AccountRow;
+use minqing_domain::council::MemberRow;
 use minqing_domain::division_import::{RawRow, RowError};
 
 use crate::error::{Result, StorageError};
@@ -196,6 +197,61 @@ pub fn read_account_file(bytes: &[u8]) -> Result<(Vec<AccountRow>, Vec<RowError>
                 role: cell(2),
                 unit_code: cell(3),
                 password: cell(4),
+            }
+        })
+        .collect();
+    Ok((rows, errors))
+}
+
+/// A member list's columns, as API names or as the export's Chinese titles (a file exported
+/// from Minqing imports again). `term_end`, `organisation` and `phone` may be left out.
+pub const MEMBER_HEADER: [&str; 8] = [
+    "unit_code",
+    "name",
+    "category",
+    "role",
+    "term_start",
+    "term_end",
+    "organisation",
+    "phone",
+];
+/// A member export's columns: the import's, under their Chinese titles, then the unit's name.
+pub const MEMBER_EXPORT_HEADER: [&str; 9] = [
+    "单位代码",
+    "姓名",
+    "类别",
+    "职务",
+    "任期开始",
+    "任期结束",
+    "工作单位",
+    "联系电话",
+    "单位",
+];
+
+/// A council member list (see [`MEMBER_HEADER`]).
+pub fn read_member_file(bytes: &[u8]) -> Result<(Vec<MemberRow>, Vec<RowError>)> {
+    let table = match read_table(bytes, &MEMBER_HEADER[..5]) {
+        Err(StorageError::ImportUnreadable("import_bad_header")) => {
+            read_table(bytes, &MEMBER_EXPORT_HEADER[..5])?
+        }
+        other => other?,
+    };
+    let errors = undecodable_rows(&table);
+    let rows = table
+        .rows
+        .into_iter()
+        .map(|(line, cells)| {
+            let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
+            MemberRow {
+                line,
+                unit_code: cell(0),
+                name: cell(1),
+                category: cell(2),
+                role: cell(3),
+                term_start: cell(4),
+                term_end: cell(5),
+                organisation: cell(6),
+                phone: cell(7),
             }
         })
         .collect();

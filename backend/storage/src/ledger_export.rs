@@ -185,45 +185,63 @@ fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A table for a spreadsheet: its sheet's name, column titles and widths.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub headers: &'a [&'a str],
+    pub widths: &'a [f64],
+}
+
+/// The ledger's 台账 sheet.
+pub const LEDGER_SHEET: Sheet<'static> = Sheet {
+    name: "台账",
+    headers: &HEADERS,
+    widths: &WIDTHS,
+};
+
 /// The rows as CSV: UTF-8 with a BOM (so Excel on Chinese Windows reads it right), the header
 /// first, CRLF line ends, fields quoted where needed.
-pub fn write_csv(rows: impl IntoIterator<Item = LedgerRow>) -> Vec<u8> {
+pub fn write_csv<R: AsRef<[String]>>(
+    sheet: &Sheet<'_>,
+    rows: impl IntoIterator<Item = R>,
+) -> Vec<u8> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
         let mut writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(&mut out);
         // Writing to a Vec cannot fail.
-        let _ = writer.write_record(HEADERS);
+        let _ = writer.write_record(sheet.headers);
         for row in rows {
-            let _ = writer.write_record(row.iter().map(|c| defuse(c).into_owned()));
+            let _ = writer.write_record(row.as_ref().iter().map(|c| defuse(c).into_owned()));
         }
         let _ = writer.flush();
     }
     out
 }
 
-/// The rows as an XLSX workbook: one sheet 台账, a bold frozen header with a filter, set column
-/// widths; 序号 as a number, everything else as text.
-pub fn write_xlsx(
-    rows: impl IntoIterator<Item = LedgerRow>,
+/// The rows as an XLSX workbook: one sheet, a bold frozen header with a filter, set column
+/// widths; a first column of numbers (序号) as numbers, everything else as text.
+pub fn write_xlsx<R: AsRef<[String]>>(
+    sheet_spec: &Sheet<'_>,
+    rows: impl IntoIterator<Item = R>,
 ) -> std::result::Result<Vec<u8>, XlsxError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name("台账")?;
+    sheet.set_name(sheet_spec.name)?;
     let header = Format::new()
         .set_bold()
         .set_background_color("#D9E1F2")
         .set_border_bottom(FormatBorder::Thin);
-    for (col, (title, width)) in HEADERS.iter().zip(WIDTHS).enumerate() {
+    for (col, (title, width)) in sheet_spec.headers.iter().zip(sheet_spec.widths).enumerate() {
         let col = col as u16;
         sheet.write_string_with_format(0, col, *title, &header)?;
-        sheet.set_column_width(col, width)?;
+        sheet.set_column_width(col, *width)?;
     }
     let mut last = 0u32;
     for (i, row) in rows.into_iter().enumerate() {
         let r = i as u32 + 1;
-        for (col, cell) in row.iter().enumerate() {
+        for (col, cell) in row.as_ref().iter().enumerate() {
             match (col, cell.parse::<f64>()) {
                 (0, Ok(n)) => sheet.write_number(r, 0, n)?,
                 _ => sheet.write_string(r, col as u16, cell)?,
@@ -232,7 +250,7 @@ pub fn write_xlsx(
         last = r;
     }
     sheet.set_freeze_panes(1, 0)?;
-    sheet.autofilter(0, 0, last, HEADERS.len() as u16 - 1)?;
+    sheet.autofilter(0, 0, last, sheet_spec.headers.len() as u16 - 1)?;
     workbook.save_to_buffer()
 }
 
@@ -246,7 +264,7 @@ mod tests {
         row[0] = "1".into();
         row[5] = "=HYPERLINK(\"x\")：说明".into();
         row[3] = "王, 阿姨".into();
-        let bytes = write_csv([row]);
+        let bytes = write_csv(&LEDGER_SHEET, [row]);
         assert!(bytes.starts_with(b"\xEF\xBB\xBF"));
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
         let lines: Vec<&str> = text.split("\r\n").collect();
@@ -276,7 +294,7 @@ mod tests {
     fn the_workbook_is_written() {
         let mut row: LedgerRow = Default::default();
         row[0] = "1".into();
-        let bytes = write_xlsx([row]).unwrap();
+        let bytes = write_xlsx(&LEDGER_SHEET, [row]).unwrap();
         assert!(bytes.starts_with(b"PK"));
     }
 }

@@ -19,7 +19,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::entities::{demand, demand_assist, unit, unit_history};
-use crate::error::{Result, StorageError, on_unique};
+use crate::error::{Result, StorageError, import_plan, on_unique};
 use crate::scope::TenantScope;
 use crate::tiers::json;
 
@@ -281,6 +281,19 @@ impl Units<'_> {
             Some(last) if last.id == id => Ok(units),
             _ => Err(StorageError::NotFound),
         }
+    }
+
+    /// Every unarchived unit with an official code, by code (what imported rows name).
+    pub(crate) async fn live_codes(&self) -> Result<HashMap<String, (UnitId, UnitPath)>> {
+        Ok(self
+            .select()
+            .filter(unit::Column::Code.is_not_null())
+            .filter(unit::Column::ArchivedAt.is_null())
+            .all(&self.scope.tx)
+            .await?
+            .into_iter()
+            .filter_map(|u| Some((u.code?, (UnitId(u.id), UnitPath::from_stored(u.path)))))
+            .collect())
     }
 
     /// The unit's ancestors, root first.
@@ -668,18 +681,7 @@ impl Units<'_> {
                 ))
             })
             .collect();
-        let plan = match (
-            plan_import(rows, tier_count, &by_code),
-            unreadable.is_empty(),
-        ) {
-            (Ok(plan), true) => plan,
-            (Ok(_), false) => return Err(StorageError::ImportInvalid(unreadable)),
-            (Err(mut errors), _) => {
-                errors.extend(unreadable);
-                errors.sort_by_key(|e| e.line);
-                return Err(StorageError::ImportInvalid(errors));
-            }
-        };
+        let plan = import_plan(plan_import(rows, tier_count, &by_code), unreadable)?;
         let report = ImportReport {
             created: plan.creates.len(),
             updated: plan.updates.len(),

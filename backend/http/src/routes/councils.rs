@@ -10,18 +10,21 @@ use minqing_domain::UnitId;
 use minqing_domain::access::Permission;
 use minqing_domain::council::{MemberForm, WorkroomForm};
 use minqing_storage::TenantScope;
-use minqing_storage::councils::{Coverage, MemberView, Seal, WorkroomView};
+use minqing_storage::councils::{Coverage, MemberImportReport, MemberView, Seal, WorkroomView};
+use minqing_storage::files::{MEMBER_EXPORT_HEADER, read_member_file};
+use minqing_storage::ledger_export::Sheet;
 use minqing_storage::units::UnitView;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::ApiResult;
+use crate::export::{ExportFormat, SpreadsheetFile, spreadsheet};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::idempotency::IdempotentJson;
 use crate::openapi::{
-    BadRequest, Conflict, Forbidden, IdempotencyKey, NotFound, PayloadTooLarge, Unauthorized,
-    Unprocessable,
+    BadRequest, Conflict, Forbidden, IdempotencyKey, ImportFile, NotFound, PayloadTooLarge,
+    Unauthorized, Unprocessable,
 };
 use crate::routes::demands::tenant_zone;
 use crate::state::AppState;
@@ -369,4 +372,121 @@ pub async fn coverage(
             .coverage(&root.path, &settings.tiers, today(&state, &caller))
             .await?,
     ))
+}
+
+/// Import council members.
+///
+/// CSV or XLSX with the columns `unit_code,name,category,role,term_start` and, optionally,
+/// `term_end,organisation,phone` — or the same columns under the Chinese titles a Minqing export
+/// has (单位代码, 姓名, 类别, 职务, 任期开始, 任期结束, 工作单位, 联系电话), so an exported file
+/// imports again. Categories and roles may be written in Chinese (人大代表, 理事长); dates as
+/// 2024-01-01, 2024/1/1 or Excel day numbers; a masked phone is no phone. One transaction: any
+/// bad row and no one is added, and the 422 `import_invalid` names every bad row. Rows already on
+/// record (same unit, name, role and term start) are left as they are.
+#[utoipa::path(
+    post,
+    path = "/api/v1/council-members/import",
+    tag = "councils",
+    request_body(content = ImportFile, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "What the import did.", body = MemberImportReport),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+    )
+)]
+pub async fn import_members(
+    State(state): State<AppState>,
+    caller: Caller,
+    req: axum::extract::Request,
+) -> ApiResult<axum::Json<MemberImportReport>> {
+    let reach = caller.reach(Permission::ManageCouncils)?;
+    let bytes = crate::upload::uploaded_file(req).await?;
+    let (rows, unreadable) = read_member_file(&bytes)?;
+    let scope = caller.write(&state).await?;
+    let seal = seal(&state, &caller, &scope).await?;
+    let report = scope
+        .councils()
+        .import(&rows, unreadable, &reach, &seal)
+        .await?;
+    scope.commit().await?;
+    Ok(axum::Json(report))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct MemberExportQuery {
+    /// The unit whose subtree's members are exported (itself included).
+    pub within: Uuid,
+    /// `xlsx` (the default) or `csv`.
+    #[param(inline)]
+    pub format: Option<ExportFormat>,
+}
+
+/// The columns of a member export: the import's, in Chinese, then the unit's name.
+const MEMBER_SHEET: Sheet<'static> = Sheet {
+    name: "理事会成员",
+    headers: &MEMBER_EXPORT_HEADER,
+    widths: &[16.0, 10.0, 12.0, 10.0, 12.0, 12.0, 20.0, 14.0, 24.0],
+};
+
+/// Export council members of a subtree (XLSX or CSV).
+///
+/// Depth-first by unit; phones masked. The file imports again (`/council-members/import`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/council-members/export",
+    tag = "councils",
+    params(MemberExportQuery),
+    responses(
+        (status = 200, description = "The file, as an attachment (`council-members-YYYYMMDD.xlsx`, in Chinese 理事会成员-YYYYMMDD.xlsx).",
+            content(
+                (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (String = "text/csv; charset=utf-8"),
+            )
+        ),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn export_members(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<MemberExportQuery>,
+) -> ApiResult<Response> {
+    let scope = caller.read(&state).await?;
+    let root = unit_for(&scope, &caller, query.within, Permission::ReadUnits).await?;
+    let day = today(&state, &caller);
+    let members = scope.councils().export(&root.path, day).await?;
+    drop(scope);
+    let rows: Vec<Vec<String>> = members
+        .into_iter()
+        .map(|(code, unit, m)| {
+            vec![
+                code.unwrap_or_default(),
+                m.name,
+                m.category.label().0.to_owned(),
+                m.role.label().0.to_owned(),
+                m.term_start.to_string(),
+                m.term_end.map(|d| d.to_string()).unwrap_or_default(),
+                m.organisation.unwrap_or_default(),
+                m.phone.unwrap_or_default(),
+                unit,
+            ]
+        })
+        .collect();
+    let stamp = day.format("%Y%m%d").to_string();
+    spreadsheet(
+        MEMBER_SHEET,
+        rows,
+        query.format.unwrap_or(ExportFormat::Xlsx),
+        ("council-members", "理事会成员"),
+        &stamp,
+    )
+    .await
 }

@@ -2,8 +2,8 @@
 //! XLSX or CSV), one demand with its events, the actions of its lifecycle, and the resident's
 //! personal data (each view recorded).
 use axum::extract::{FromRequestParts, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use minqing_domain::UnitId;
@@ -16,14 +16,13 @@ use minqing_storage::demands::{
     Command, DemandContext, DemandQuery, DemandView, PersonalData, StatusCount,
 };
 use minqing_storage::ledger::EventView;
-use minqing_storage::ledger_export::{
-    EXPORT_CAP, Export, LedgerLabels, ledger_row, write_csv, write_xlsx,
-};
+use minqing_storage::ledger_export::{EXPORT_CAP, Export, LEDGER_SHEET, LedgerLabels, ledger_row};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
+use crate::export::{ExportFormat, SpreadsheetFile, spreadsheet};
 use crate::extract::{ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
 use crate::idempotency::IdempotentJson;
 use crate::openapi::{
@@ -282,40 +281,6 @@ pub async fn count_demands(
     Ok(axum::Json(counts))
 }
 
-/// The file of a ledger export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ExportFormat {
-    /// An Excel workbook, one sheet 台账.
-    Xlsx,
-    /// UTF-8 with a BOM, CRLF line ends.
-    Csv,
-}
-
-impl ExportFormat {
-    fn parse(raw: &str) -> ApiResult<Self> {
-        match raw {
-            "xlsx" => Ok(Self::Xlsx),
-            "csv" => Ok(Self::Csv),
-            _ => Err(ApiError::field("format", "invalid_export_format")),
-        }
-    }
-
-    fn extension(self) -> &'static str {
-        match self {
-            Self::Xlsx => "xlsx",
-            Self::Csv => "csv",
-        }
-    }
-
-    fn content_type(self) -> &'static str {
-        match self {
-            Self::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            Self::Csv => "text/csv; charset=utf-8",
-        }
-    }
-}
-
 /// The export's own parameter; the filters are the list's ([`DemandFilters`]).
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -324,11 +289,6 @@ pub struct ExportParams {
     #[param(inline)]
     pub format: Option<ExportFormat>,
 }
-
-/// A ledger file (XLSX or CSV).
-#[derive(utoipa::ToSchema)]
-#[schema(value_type = String, format = Binary)]
-pub struct LedgerFile(pub Vec<u8>);
 
 /// Splits `format` off the query string; the rest are the list's filters, read by the same
 /// `ApiQuery` as the list (so they are defined once and fail the same way).
@@ -357,13 +317,6 @@ async fn export_query(uri: &Uri) -> ApiResult<(ExportFormat, DemandFilters)> {
     Ok((format.unwrap_or(ExportFormat::Xlsx), filters))
 }
 
-/// `attachment; filename="ledger-20261126.xlsx"; filename*=UTF-8''台账-20261126.xlsx` (encoded).
-fn attachment(day: &str, format: ExportFormat) -> String {
-    let ext = format.extension();
-    let zh: String = "台账".bytes().map(|b| format!("%{b:02X}")).collect();
-    format!("attachment; filename=\"ledger-{day}.{ext}\"; filename*=UTF-8''{zh}-{day}.{ext}")
-}
-
 /// Export the ledger (台账) as XLSX or CSV.
 ///
 /// The same filters as the list (limit and cursor are ignored); every matching demand the
@@ -380,7 +333,7 @@ fn attachment(day: &str, format: ExportFormat) -> String {
         (status = 200, description = "The file, as an attachment (`Content-Disposition: attachment; filename=\"ledger-YYYYMMDD.xlsx\"; filename*=UTF-8''台账-YYYYMMDD.xlsx`).",
             headers(("Content-Disposition" = String, description = "attachment; the file name carries the day in the tenant's zone")),
             content(
-                (LedgerFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (SpreadsheetFile = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                 (String = "text/csv; charset=utf-8"),
             )
         ),
@@ -417,30 +370,13 @@ pub async fn export_demands(
     let labels = LedgerLabels::new(tz, &scope.demand_settings().categories().await?);
     // The transaction ends before the file is written.
     drop(scope);
-    let bytes = tokio::task::spawn_blocking(move || {
-        let rows = views
-            .iter()
-            .enumerate()
-            .map(|(i, v)| ledger_row(i + 1, v, &labels));
-        match format {
-            ExportFormat::Csv => Ok(write_csv(rows)),
-            ExportFormat::Xlsx => write_xlsx(rows).map_err(|e| e.to_string()),
-        }
-    })
-    .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r)
-    .map_err(|e| {
-        tracing::error!(error = %e, "ledger export failed");
-        ApiError::internal()
-    })?;
+    let rows: Vec<_> = views
+        .iter()
+        .enumerate()
+        .map(|(i, v)| ledger_row(i + 1, v, &labels))
+        .collect();
     let day = now.with_timezone(&tz).format("%Y%m%d").to_string();
-    let headers = [
-        (header::CONTENT_TYPE, format.content_type().to_owned()),
-        (header::CONTENT_DISPOSITION, attachment(&day, format)),
-        (header::CACHE_CONTROL, "no-store".to_owned()),
-    ];
-    Ok((headers, bytes).into_response())
+    spreadsheet(LEDGER_SHEET, rows, format, ("ledger", "台账"), &day).await
 }
 
 fn readable(caller: &Caller) -> ApiResult<DemandAccess> {
