@@ -434,6 +434,28 @@ pub fn message(code: &str, lang: Lang) -> String {
             "文件中重复出现同一理事（同一单位、姓名、职务和任期开始日期）。",
             "The same member (unit, name, role and term start) appears twice in the file.",
         ),
+        "invalid_amount" => (
+            "金额格式不正确：请写成 2200000 或 2,200,000.00（元）。",
+            "The amount is not a number of yuan: write it as 2200000 or 2,200,000.00.",
+        ),
+        "too_many_decimals" => (
+            "金额最多保留两位小数（分）。",
+            "An amount has at most two decimals (fen).",
+        ),
+        "amount_too_large" => ("金额过大。", "The amount is too large."),
+        "amount_not_positive" => ("金额须大于零。", "The amount must be more than zero."),
+        "budget_exceeded" => (
+            "这笔支出将超出本单位本年度的预算。",
+            "This expenditure would exceed the unit's budget for the year.",
+        ),
+        "approval_required" => (
+            "超出预算的支出须注明审批人。",
+            "Spending beyond the budget needs an approval.",
+        ),
+        "correction_exceeds_expenditure" => (
+            "冲正金额超过了原支出尚未冲正的部分。",
+            "The correction reverses more than is left of the expenditure.",
+        ),
         "invalid_phone" => (
             "电话号码应为 7–20 位数字。",
             "A phone number has 7–20 digits.",

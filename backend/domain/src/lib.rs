@@ -6,6 +6,7 @@
 pub mod access;
 pub mod account_import;
 pub mod accountability;
+pub mod budget;
 pub mod calendar;
 pub mod council;
 pub mod crypto_choice;
