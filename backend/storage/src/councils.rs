@@ -163,6 +163,16 @@ impl Councils<'_> {
         self.scope.tenant().0
     }
 
+    /// The ids of `root`'s subtree, as a subquery.
+    fn units_in(&self, root: &UnitPath) -> sea_orm::sea_query::SelectStatement {
+        Query::select()
+            .column(unit::Column::Id)
+            .from(unit::Entity)
+            .and_where(unit::Column::TenantId.eq(self.tenant()))
+            .cond_where(subtree(unit::Column::Path, root))
+            .to_owned()
+    }
+
     fn members_of(&self) -> sea_orm::Select<council_member::Entity> {
         council_member::Entity::find().filter(council_member::Column::TenantId.eq(self.tenant()))
     }
@@ -184,18 +194,19 @@ impl Councils<'_> {
         Ok(members)
     }
 
-    /// One member, with the unit it sits in (for the caller's reach check).
-    pub async fn member(&self, id: Uuid) -> Result<council_member::Model> {
-        self.members_of()
+    /// A member whose unit lies within `reach`; anything else does not exist for the caller.
+    async fn member_within(&self, id: Uuid, reach: &Reach) -> Result<council_member::Model> {
+        let found = self
+            .members_of()
             .filter(council_member::Column::Id.eq(id))
             .one(&self.scope.tx)
             .await?
-            .ok_or(StorageError::NotFound)
-    }
-
-    /// The unit a member sits in.
-    pub async fn member_unit(&self, id: Uuid) -> Result<UnitId> {
-        Ok(UnitId(self.member(id).await?.unit_id))
+            .ok_or(StorageError::NotFound)?;
+        self.scope
+            .units()
+            .get_within(UnitId(found.unit_id), reach)
+            .await?;
+        Ok(found)
     }
 
     async fn other_chairs(&self, unit: Uuid, except: Option<Uuid>) -> Result<Vec<Term>> {
@@ -266,15 +277,17 @@ impl Councils<'_> {
         Ok(added)
     }
 
-    /// Replaces a member's details (a new term, a new role, a corrected name…).
+    /// Replaces the details of a member within `reach` (a new term, a new role, a corrected
+    /// name…).
     pub async fn update_member(
         &self,
         id: Uuid,
+        reach: &Reach,
         member: ValidMember,
         seal: &Seal<'_>,
         today: NaiveDate,
     ) -> Result<MemberView> {
-        let found = self.member(id).await?;
+        let found = self.member_within(id, reach).await?;
         check_one_chair(
             member.role,
             &member.term,
@@ -315,8 +328,8 @@ impl Councils<'_> {
 
     /// Removes a member entered by mistake (one who served is ended with a term end instead);
     /// the operations log keeps what was removed.
-    pub async fn remove_member(&self, id: Uuid, today: NaiveDate) -> Result<()> {
-        let found = self.member(id).await?;
+    pub async fn remove_member(&self, id: Uuid, reach: &Reach, today: NaiveDate) -> Result<()> {
+        let found = self.member_within(id, reach).await?;
         let before = view(found, today)?;
         council_member::Entity::delete_many()
             .filter(council_member::Column::TenantId.eq(self.tenant()))
@@ -335,20 +348,16 @@ impl Councils<'_> {
             .await
     }
 
-    /// A member's phone in full; the view itself goes into the operations log.
-    pub async fn reveal_phone(&self, id: Uuid, sealer: &Sealer) -> Result<Option<String>> {
-        let found = self.member(id).await?;
-        let phone = found
-            .phone_sealed
-            .as_deref()
-            .map(|s| {
-                sealer.open(self.tenant(), s).map_err(|_| {
-                    StorageError::Db(sea_orm::DbErr::Custom(
-                        "personal data does not open with this key".into(),
-                    ))
-                })
-            })
-            .transpose()?;
+    /// The phone in full of a member within `reach`; the view itself goes into the operations
+    /// log.
+    pub async fn reveal_phone(
+        &self,
+        id: Uuid,
+        reach: &Reach,
+        sealer: &Sealer,
+    ) -> Result<Option<String>> {
+        let found = self.member_within(id, reach).await?;
+        let phone = sealer.open_stored(self.tenant(), found.phone_sealed.as_deref())?;
         self.scope
             .oplog()
             .record(
@@ -511,16 +520,10 @@ impl Councils<'_> {
             .into_iter()
             .map(|u| (u.id, (u.code, u.name, u.path)))
             .collect();
-        let in_subtree = Query::select()
-            .column(unit::Column::Id)
-            .from(unit::Entity)
-            .and_where(unit::Column::TenantId.eq(self.tenant()))
-            .cond_where(subtree(unit::Column::Path, root))
-            .to_owned();
         let mut rows = Vec::new();
         for m in self
             .members_of()
-            .filter(council_member::Column::UnitId.in_subquery(in_subtree))
+            .filter(council_member::Column::UnitId.in_subquery(self.units_in(root)))
             .order_by_asc(council_member::Column::TermStart)
             .all(&self.scope.tx)
             .await?
@@ -542,14 +545,6 @@ impl Councils<'_> {
         tiers: &[Tier],
         today: NaiveDate,
     ) -> Result<Coverage> {
-        let in_subtree = || {
-            Query::select()
-                .column(unit::Column::Id)
-                .from(unit::Entity)
-                .and_where(unit::Column::TenantId.eq(self.tenant()))
-                .cond_where(subtree(unit::Column::Path, root))
-                .to_owned()
-        };
         let units: Vec<(Uuid, String, Option<String>, i32)> = unit::Entity::find()
             .select_only()
             .columns([
@@ -570,7 +565,7 @@ impl Councils<'_> {
             .select_only()
             .column(council_member::Column::UnitId)
             .distinct()
-            .filter(council_member::Column::UnitId.in_subquery(in_subtree()))
+            .filter(council_member::Column::UnitId.in_subquery(self.units_in(root)))
             .filter(council_member::Column::TermStart.lte(today))
             .filter(
                 sea_orm::Condition::any()
@@ -586,7 +581,7 @@ impl Councils<'_> {
             .select_only()
             .column(workroom::Column::UnitId)
             .filter(workroom::Column::TenantId.eq(self.tenant()))
-            .filter(workroom::Column::UnitId.in_subquery(in_subtree()))
+            .filter(workroom::Column::UnitId.in_subquery(self.units_in(root)))
             .into_tuple::<Uuid>()
             .all(&self.scope.tx)
             .await?

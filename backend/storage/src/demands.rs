@@ -895,16 +895,8 @@ impl Demands<'_> {
             return Err(StorageError::Forbidden);
         }
         let intake = &loaded.state.intake;
-        let open = |sealed: &Option<String>| -> Result<Option<String>> {
-            sealed
-                .as_deref()
-                .map(|s| {
-                    ctx.sealer
-                        .open(self.tenant(), s)
-                        .map_err(|_| corrupt("personal data does not open with this key"))
-                })
-                .transpose()
-        };
+        let open =
+            |sealed: &Option<String>| ctx.sealer.open_stored(self.tenant(), sealed.as_deref());
         let data = PersonalData {
             resident_name: intake.resident_name.clone(),
             phone: open(&intake.phone_sealed)?,

@@ -157,6 +157,24 @@ impl Sealer {
         )
     }
 
+    /// Opens a stored field (absent stays absent); a value that does not open is a storage
+    /// fault (a wrong key), never shown to the caller.
+    pub(crate) fn open_stored(
+        &self,
+        tenant: Uuid,
+        sealed: Option<&str>,
+    ) -> crate::error::Result<Option<String>> {
+        sealed
+            .map(|s| {
+                self.open(tenant, s).map_err(|_| {
+                    crate::StorageError::Db(sea_orm::DbErr::Custom(
+                        "personal data does not open with this key".into(),
+                    ))
+                })
+            })
+            .transpose()
+    }
+
     /// Opens what `seal` gave for this tenant, with the algorithm the text names.
     pub fn open(&self, tenant: Uuid, sealed: &str) -> Result<String, SealError> {
         let mut parts = sealed.split(':');

@@ -49,17 +49,6 @@ async fn unit_for(
     Ok(scope.units().get_within(UnitId(id), &reach).await?)
 }
 
-/// A member whose unit is within the caller's reach for `permission`.
-async fn member_unit(
-    scope: &TenantScope,
-    caller: &Caller,
-    id: Uuid,
-    permission: Permission,
-) -> ApiResult<UnitView> {
-    let unit = scope.councils().member_unit(id).await?;
-    unit_for(scope, caller, unit.0, permission).await
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CouncilResponse {
     pub unit_id: UnitId,
@@ -186,14 +175,13 @@ pub async fn update_member(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(form): ApiJson<MemberForm>,
 ) -> ApiResult<axum::Json<MemberView>> {
-    caller.reach(Permission::ManageCouncils)?;
+    let reach = caller.reach(Permission::ManageCouncils)?;
     let member = form.validate()?;
     let scope = caller.write(&state).await?;
-    member_unit(&scope, &caller, id, Permission::ManageCouncils).await?;
     let seal = seal(&state, &caller, &scope).await?;
     let changed = scope
         .councils()
-        .update_member(id, member, &seal, today(&state, &caller))
+        .update_member(id, &reach, member, &seal, today(&state, &caller))
         .await?;
     scope.commit().await?;
     Ok(axum::Json(changed))
@@ -221,12 +209,11 @@ pub async fn remove_member(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    caller.reach(Permission::ManageCouncils)?;
+    let reach = caller.reach(Permission::ManageCouncils)?;
     let scope = caller.write(&state).await?;
-    member_unit(&scope, &caller, id, Permission::ManageCouncils).await?;
     scope
         .councils()
-        .remove_member(id, today(&state, &caller))
+        .remove_member(id, &reach, today(&state, &caller))
         .await?;
     scope.commit().await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -259,10 +246,12 @@ pub async fn reveal_member_phone(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<axum::Json<MemberPersonalData>> {
-    caller.reach(Permission::RevealPersonalData)?;
+    let reach = caller.reach(Permission::RevealPersonalData)?;
     let scope = caller.write(&state).await?;
-    member_unit(&scope, &caller, id, Permission::RevealPersonalData).await?;
-    let phone = scope.councils().reveal_phone(id, &state.sealer).await?;
+    let phone = scope
+        .councils()
+        .reveal_phone(id, &reach, &state.sealer)
+        .await?;
     scope.commit().await?;
     Ok(axum::Json(MemberPersonalData { phone }))
 }

@@ -6,22 +6,14 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use minqing_domain::UnitId;
 use minqing_domain::council::{CouncilRole, MemberCategory};
-use minqing_domain::i18n::Lang;
 use minqing_domain::role::Role;
 use serde_json::json;
 
 use crate::api::{ApiError, new_idempotency_key};
 use crate::components::{ErrorNotice, FormError, Loading, TextField};
-use crate::i18n::{Text, tr};
+use crate::i18n::{Text, pick, tr};
 use crate::model::{Council, CouncilMember, Workroom, WorkroomAnswer};
 use crate::state::{use_api, use_portal};
-
-fn label(pair: (&'static str, &'static str), lang: Lang) -> &'static str {
-    match lang {
-        Lang::Zh => pair.0,
-        Lang::En => pair.1,
-    }
-}
 
 /// The council and the workroom of `unit`.
 #[component]
@@ -103,8 +95,8 @@ fn Members(members: Vec<CouncilMember>) -> AnyView {
                                         {m.name.clone()}
                                         {(!m.serving).then(|| view! { " " <span class="badge">{tr(Text::Former)}</span> })}
                                     </td>
-                                    <td>{move || label(m.role.label(), lang.get())}</td>
-                                    <td>{move || label(m.category.label(), lang.get())}</td>
+                                    <td>{move || pick(m.role.label(), lang.get())}</td>
+                                    <td>{move || pick(m.category.label(), lang.get())}</td>
                                     <td>{m.organisation.clone().unwrap_or_default()}</td>
                                     <td>{term}</td>
                                     <td>{m.phone.clone().unwrap_or_default()}</td>
@@ -187,7 +179,7 @@ fn NewMemberForm(unit: UnitId, reload: Callback<()>) -> AnyView {
                             .map(|(key, pair)| {
                                 view! {
                                     <option value=key selected=move || value.get() == key>
-                                        {move || label(pair, lang.get())}
+                                        {move || pick(pair, lang.get())}
                                     </option>
                                 }
                             })
