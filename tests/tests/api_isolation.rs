@@ -590,3 +590,115 @@ async fn another_tenants_councils_and_workrooms_are_not_found() {
         .sum();
     assert_eq!(councils, 1, "{cover}");
 }
+
+#[tokio::test]
+async fn another_tenants_budgets_spending_and_vouchers_are_not_found() {
+    let server = TestServer::start().await;
+    let a = common::city(&server).await;
+    let b = common::city(&server).await;
+    let unit = &a.district;
+    let line = json!({"fiscal_year": 2026, "item": "民情家访工作经费", "amount": "2200000"});
+    let (status, added) =
+        a.t.admin
+            .post(&format!("/api/v1/units/{unit}/budget/lines"), &line)
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let spending = json!({"spent_on": "2026-03-15", "payee": "某公司", "purpose": "改造",
+        "amount": "1000", "project": "居家养老服务中心"});
+    let (status, spent) =
+        a.t.admin
+            .post(
+                &format!("/api/v1/units/{unit}/budget/expenditures"),
+                &spending,
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{spent}");
+    let (line_id, spent_id) = (added["id"].as_str().unwrap(), spent["id"].as_str().unwrap());
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let (status, voucher) =
+        a.t.admin
+            .upload(
+                &format!("/api/v1/expenditures/{spent_id}/vouchers"),
+                "v.png",
+                png.clone(),
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{voucher}");
+    let voucher_id = voucher["id"].as_str().unwrap();
+    let correction = json!({"amount": "1", "reason": "越权"});
+
+    // Every budget endpoint that names a unit or a record, with A's ids and B's token.
+    for (status, body) in [
+        b.t.admin
+            .get(&format!("/api/v1/units/{unit}/budget?year=2026"))
+            .await,
+        b.t.admin
+            .post(&format!("/api/v1/units/{unit}/budget/lines"), &line)
+            .await,
+        b.t.admin
+            .post(
+                &format!("/api/v1/budget-lines/{line_id}/corrections"),
+                &correction,
+            )
+            .await,
+        b.t.admin
+            .post(
+                &format!("/api/v1/units/{unit}/budget/expenditures"),
+                &spending,
+            )
+            .await,
+        b.t.admin
+            .post(
+                &format!("/api/v1/expenditures/{spent_id}/corrections"),
+                &correction,
+            )
+            .await,
+        b.t.admin
+            .upload(
+                &format!("/api/v1/expenditures/{spent_id}/vouchers"),
+                "v.png",
+                png.clone(),
+            )
+            .await,
+        b.t.admin
+            .get(&format!(
+                "/api/v1/expenditures/{spent_id}/vouchers/{voucher_id}"
+            ))
+            .await,
+        b.t.admin
+            .get(&format!("/api/v1/budgets/rollup?within={unit}&year=2026"))
+            .await,
+        b.t.admin
+            .get(&format!(
+                "/api/v1/budgets/export?within={unit}&year=2026&format=csv"
+            ))
+            .await,
+    ] {
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    // B's rules are B's own; A's money is untouched, and B's roll-up counts none of it.
+    let (status, _) =
+        b.t.admin
+            .put(
+                "/api/v1/operations-rules",
+                &json!({"overspend": "allow_with_approval"}),
+            )
+            .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, rules) = a.t.admin.get("/api/v1/operations-rules").await;
+    assert_eq!(rules["overspend"], "refuse");
+    let (_, budget) =
+        a.t.admin
+            .get(&format!("/api/v1/units/{unit}/budget?year=2026"))
+            .await;
+    assert_eq!(budget["allocated"]["fen"], 220_000_000);
+    assert_eq!(budget["spent"]["fen"], 100_000);
+    let (_, roll) =
+        b.t.admin
+            .get(&format!(
+                "/api/v1/budgets/rollup?within={}&year=2026",
+                b.city
+            ))
+            .await;
+    assert_eq!(roll["total"]["allocated"]["fen"], 0, "{roll}");
+}

@@ -39,6 +39,14 @@ pub enum Permission {
     DecideAccountability,
     /// Keep the councils (理事会) and workrooms of a subtree's units.
     ManageCouncils,
+    /// Read the budgets and spending of a subtree's units.
+    ReadBudgets,
+    /// Allocate money to a subtree's units (and correct allocations).
+    AllocateBudgets,
+    /// Record (and correct) a subtree's units' spending and file vouchers.
+    RecordSpending,
+    /// Approve spending beyond an allocation, where the tenant's rule allows it.
+    ApproveOverspend,
 }
 
 impl Role {
@@ -60,6 +68,10 @@ impl Role {
                     | VerifyLedger
                     | DecideAccountability
                     | ManageCouncils
+                    | ReadBudgets
+                    | AllocateBudgets
+                    | RecordSpending
+                    | ApproveOverspend
             ),
             // Leaders and cadres work the demands; only they need residents' contact details.
             Role::Leader => matches!(
@@ -71,15 +83,23 @@ impl Role {
                     | AssignDemands
                     | RevealPersonalData
                     | DecideAccountability
+                    | ReadBudgets
+                    | ApproveOverspend
             ),
             Role::Cadre => matches!(
                 permission,
-                ReadUnits | ReadDemands | RecordDemands | HandleDemands | RevealPersonalData
+                ReadUnits
+                    | ReadDemands
+                    | RecordDemands
+                    | HandleDemands
+                    | RevealPersonalData
+                    | ReadBudgets
+                    | RecordSpending
             ),
             Role::Recorder => matches!(permission, ReadUnits | ReadDemands | RecordDemands),
             Role::Auditor => matches!(
                 permission,
-                ReadUnits | ReadOperationsLog | ReadDemands | VerifyLedger
+                ReadUnits | ReadOperationsLog | ReadDemands | VerifyLedger | ReadBudgets
             ),
         }
     }

@@ -3,9 +3,12 @@
 //! expenditure instead of deleting it.
 use std::fmt;
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::error::DomainError;
+use crate::demand::intake::{optional_text, required_text};
+use crate::error::{DomainError, FieldCheck};
+use crate::unit::UnitPath;
 
 /// An amount of money in fen (分, 0.01 元). Signed: a correction is a negative expenditure.
 #[derive(
@@ -130,6 +133,220 @@ pub fn check_correction(original: Fen, corrected: Fen, reversal: Fen) -> Result<
     Ok(())
 }
 
+/// The tenant's rules for programme operations (budgets now; visits next), stored as JSON.
+/// Fields missing from a stored document take their defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
+pub struct OperationsRules {
+    /// Spending beyond a unit's allocation for the year: refused (default), or allowed when a
+    /// leader approves it.
+    pub overspend: Overspend,
+}
+
+/// Fiscal years the system accepts (China's fiscal year is the calendar year).
+pub const FISCAL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+fn fiscal_year(year: i32) -> Result<i32, &'static str> {
+    if FISCAL_YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err("fiscal_year_out_of_range")
+    }
+}
+
+/// A line of a unit's allocation, as the form or API gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LineForm {
+    pub fiscal_year: i32,
+    /// e.g. 民情家访工作经费
+    pub item: String,
+    /// Yuan as people write them: `2200000`, `2,200,000.00`.
+    pub amount: String,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidLine {
+    pub fiscal_year: i32,
+    pub item: String,
+    pub amount: Fen,
+    pub note: Option<String>,
+}
+
+impl LineForm {
+    pub fn validate(self) -> Result<ValidLine, DomainError> {
+        let mut check = FieldCheck::new();
+        let fiscal_year = check.take("fiscal_year", fiscal_year(self.fiscal_year));
+        let item = check.take("item", required_text(&self.item, 100));
+        let amount = check.take("amount", positive(&self.amount));
+        let note = check.take("note", optional_text(self.note.as_deref(), 500));
+        check.finish()?;
+        let missing = || DomainError::field("form", "required");
+        Ok(ValidLine {
+            fiscal_year: fiscal_year.ok_or_else(missing)?,
+            item: item.ok_or_else(missing)?,
+            amount: amount.ok_or_else(missing)?,
+            note: note.flatten(),
+        })
+    }
+}
+
+fn positive(raw: &str) -> Result<Fen, &'static str> {
+    let fen = Fen::parse_yuan(raw)?;
+    if fen.0 == 0 {
+        Err("amount_not_positive")
+    } else {
+        Ok(fen)
+    }
+}
+
+/// An expenditure as the form or API gives it. Its fiscal year is the year of `spent_on`.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExpenditureForm {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub spent_on: NaiveDate,
+    pub payee: String,
+    pub purpose: String,
+    /// Yuan as people write them.
+    pub amount: String,
+    /// The demand this money answered (its category is the spending's category).
+    #[serde(default)]
+    pub demand_id: Option<uuid::Uuid>,
+    /// Or a named project, e.g. 洪城路社区居家养老服务中心.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// A demand category key, for spending not linked to a demand.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Spend beyond the allocation with the caller's approval (where the tenant's rule allows
+    /// it and the caller may approve).
+    #[serde(default)]
+    pub approve: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidExpenditure {
+    pub fiscal_year: i32,
+    pub spent_on: NaiveDate,
+    pub payee: String,
+    pub purpose: String,
+    pub amount: Fen,
+    pub demand_id: Option<uuid::Uuid>,
+    pub project: Option<String>,
+    pub category: Option<String>,
+    pub approve: bool,
+}
+
+impl ExpenditureForm {
+    /// Checks the form; `today` (the tenant's) bounds `spent_on`: money is recorded once spent.
+    pub fn validate(self, today: NaiveDate) -> Result<ValidExpenditure, DomainError> {
+        let mut check = FieldCheck::new();
+        let year = check.take("spent_on", fiscal_year(self.spent_on.year()));
+        if self.spent_on > today {
+            check.fail("spent_on", "date_in_future");
+        }
+        let payee = check.take("payee", required_text(&self.payee, 100));
+        let purpose = check.take("purpose", required_text(&self.purpose, 500));
+        let amount = check.take("amount", positive(&self.amount));
+        let project = check.take("project", optional_text(self.project.as_deref(), 100));
+        let category = check.take("category", optional_text(self.category.as_deref(), 40));
+        let (project, category) = (project.flatten(), category.flatten());
+        if self.demand_id.is_some() && project.is_some() {
+            check.fail("project", "demand_or_project");
+        }
+        if self.demand_id.is_some() && category.is_some() {
+            check.fail("category", "category_from_demand");
+        }
+        check.finish()?;
+        let missing = || DomainError::field("form", "required");
+        Ok(ValidExpenditure {
+            fiscal_year: year.ok_or_else(missing)?,
+            spent_on: self.spent_on,
+            payee: payee.ok_or_else(missing)?,
+            purpose: purpose.ok_or_else(missing)?,
+            amount: amount.ok_or_else(missing)?,
+            demand_id: self.demand_id,
+            project,
+            category,
+            approve: self.approve,
+        })
+    }
+}
+
+/// A correction of a line or an expenditure: how much of it to reverse, and why.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionForm {
+    /// Yuan to reverse: at most what is left of the original.
+    pub amount: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidCorrection {
+    pub amount: Fen,
+    pub reason: String,
+}
+
+impl CorrectionForm {
+    pub fn validate(self) -> Result<ValidCorrection, DomainError> {
+        let mut check = FieldCheck::new();
+        let amount = check.take("amount", positive(&self.amount));
+        let reason = check.take("reason", required_text(&self.reason, 500));
+        check.finish()?;
+        let missing = || DomainError::field("form", "required");
+        Ok(ValidCorrection {
+            amount: amount.ok_or_else(missing)?,
+            reason: reason.ok_or_else(missing)?,
+        })
+    }
+}
+
+/// Money of one unit for one year (net of corrections).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub allocated: Fen,
+    pub spent: Fen,
+}
+
+impl Totals {
+    fn add(&mut self, other: Totals) {
+        self.allocated.0 = self.allocated.0.saturating_add(other.allocated.0);
+        self.spent.0 = self.spent.0.saturating_add(other.spent.0);
+    }
+}
+
+/// Rolls per-unit totals up to `parts` — the root itself (its own money only) and each child
+/// with its whole subtree — and the grand total. A unit outside every part is ignored.
+pub fn roll_up(
+    root: &UnitPath,
+    children: &[UnitPath],
+    per_unit: &[(UnitPath, Totals)],
+) -> (Totals, Vec<Totals>) {
+    let mut own = Totals::default();
+    let mut parts = vec![Totals::default(); children.len()];
+    let mut total = Totals::default();
+    for (path, totals) in per_unit {
+        if path == root {
+            own.add(*totals);
+        } else if let Some(i) = children.iter().position(|c| path.is_within(c)) {
+            parts[i].add(*totals);
+        } else {
+            continue;
+        }
+        total.add(*totals);
+    }
+    parts.insert(0, own);
+    (total, parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +419,94 @@ mod tests {
             check_correction(Fen(1_000), Fen(600), Fen(401)),
             Err(DomainError::conflict("correction_exceeds_expenditure"))
         );
+    }
+
+    #[test]
+    fn a_line_names_every_bad_field_at_once() {
+        let bad = LineForm {
+            fiscal_year: 1999,
+            item: " ".into(),
+            amount: "0".into(),
+            note: None,
+        };
+        let Err(DomainError::Validation { fields }) = bad.validate() else {
+            panic!("accepted a bad line");
+        };
+        assert_eq!(fields.get("fiscal_year"), Some(&"fiscal_year_out_of_range"));
+        assert_eq!(fields.get("item"), Some(&"required"));
+        assert_eq!(fields.get("amount"), Some(&"amount_not_positive"));
+        let good = LineForm {
+            fiscal_year: 2026,
+            item: "民情家访工作经费".into(),
+            amount: "2,200,000".into(),
+            note: None,
+        };
+        assert_eq!(good.validate().map(|l| l.amount), Ok(Fen(220_000_000)));
+    }
+
+    fn spending(day: &str) -> ExpenditureForm {
+        ExpenditureForm {
+            spent_on: day.parse().expect("day"),
+            payee: "南昌市某建筑公司".into(),
+            purpose: "居家养老服务中心改造".into(),
+            amount: "2,000,000".into(),
+            demand_id: None,
+            project: Some("洪城路社区居家养老服务中心".into()),
+            category: None,
+            approve: false,
+        }
+    }
+
+    #[test]
+    fn an_expenditure_falls_in_the_year_it_was_spent_and_not_in_the_future() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 2).expect("day");
+        let valid = spending("2026-03-15").validate(today).expect("valid");
+        assert_eq!((valid.fiscal_year, valid.amount), (2026, Fen(200_000_000)));
+        assert_eq!(
+            spending("2026-12-03").validate(today),
+            Err(DomainError::field("spent_on", "date_in_future"))
+        );
+        let mut both = spending("2026-03-15");
+        both.demand_id = Some(uuid::Uuid::nil());
+        assert_eq!(
+            both.validate(today),
+            Err(DomainError::field("project", "demand_or_project"))
+        );
+    }
+
+    #[test]
+    fn totals_roll_up_to_the_root_and_each_childs_subtree() {
+        let id = |n: u128| crate::UnitId(uuid::Uuid::from_u128(n));
+        let root = UnitPath::root(id(1));
+        let (a, b) = (root.child(id(2)), root.child(id(3)));
+        let a1 = a.child(id(4));
+        let money = |allocated: i64, spent: i64| Totals {
+            allocated: Fen(allocated),
+            spent: Fen(spent),
+        };
+        let elsewhere = UnitPath::root(id(9));
+        let (total, parts) = roll_up(
+            &root,
+            &[a.clone(), b.clone()],
+            &[
+                (root.clone(), money(100, 10)),
+                (a.clone(), money(50, 20)),
+                (a1, money(30, 30)),
+                (b, money(0, 5)),
+                (elsewhere, money(1_000, 1_000)),
+            ],
+        );
+        assert_eq!(total, money(180, 65));
+        assert_eq!(parts, vec![money(100, 10), money(80, 50), money(0, 5)]);
+    }
+
+    #[test]
+    fn stored_rules_missing_a_field_take_its_default() {
+        let rules: OperationsRules = serde_json::from_str("{}").expect("rules");
+        assert_eq!(rules.overspend, Overspend::Refuse);
+        let rules: OperationsRules =
+            serde_json::from_str(r#"{"overspend":"allow_with_approval"}"#).expect("rules");
+        assert_eq!(rules.overspend, Overspend::AllowWithApproval);
     }
 
     proptest! {

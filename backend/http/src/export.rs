@@ -1,5 +1,6 @@
-//! Spreadsheet downloads (the ledger's 台账, council members): XLSX or CSV, written off the
-//! async threads, with a file name in Chinese and a plain fallback.
+//! Downloads: spreadsheets (the ledger's 台账, council members, spending) as XLSX or CSV, written
+//! off the async threads, with a file name in Chinese and a plain fallback; and filed files
+//! (attachments, vouchers) as they were filed.
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use minqing_storage::ledger_export::{Sheet, write_csv, write_xlsx};
@@ -81,4 +82,35 @@ pub async fn spreadsheet<R: AsRef<[String]> + Send + 'static>(
         (header::CACHE_CONTROL, "no-store".to_owned()),
     ];
     Ok((headers, bytes).into_response())
+}
+
+/// A filed file (an attachment, a voucher) as a download: its media type, its own name (with
+/// `fallback` for clients that cannot read RFC 5987), and never sniffed or run by the browser.
+pub fn filed_file(name: &str, fallback: &str, media_type: String, bytes: Vec<u8>) -> Response {
+    let disposition = format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{}",
+        percent_encode(name)
+    );
+    (
+        [
+            (header::CONTENT_TYPE, media_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// RFC 5987 percent-encoding of a file name.
+fn percent_encode(name: &str) -> String {
+    name.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }

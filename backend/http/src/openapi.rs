@@ -19,7 +19,7 @@ use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
     notifications, operations_log, platform, public, tenant, units,
 };
-use crate::routes::{api_keys, councils, open311};
+use crate::routes::{api_keys, budgets, councils, open311};
 
 const DESCRIPTION: &str = "\
 The JSON API of Minqing, which runs the 民情家访 (people's-sentiment home visits) programme for \
@@ -140,6 +140,17 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         councils::get_workroom,
         councils::set_workroom,
         councils::coverage,
+        budgets::unit_budget,
+        budgets::add_line,
+        budgets::correct_line,
+        budgets::spend,
+        budgets::correct_expenditure,
+        budgets::add_voucher,
+        budgets::get_voucher,
+        budgets::roll_up,
+        budgets::export_spending,
+        budgets::get_operations_rules,
+        budgets::set_operations_rules,
         operations_log::list_operations,
         health::healthz,
         health::readyz,
@@ -169,6 +180,7 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         (name = "demands", description = "The demand ledger (台账): intake, routing by grade to the tier that must act, deadlines on working days, the lifecycle actions, co-handling, merging duplicates, personal data (masked; full views recorded), and the ledger's hash chain."),
         (name = "accountability", description = "Warnings (预警) the deadline sweeper raises and accountability cases (问责) leaders review and decide."),
         (name = "councils", description = "Each unit's council (理事会: members with category, role and term; phones masked) and workroom (工作室/接待室), and the coverage of a subtree."),
+        (name = "budgets", description = "Budgets (经费): each unit's allocation per fiscal year and its spending, in integer fen, with vouchers; corrections instead of edits or deletions; roll-ups over a subtree with spending per demand category; the spending exported; the tenant's overspend rule."),
         (name = "public", description = "Pages residents read without logging in: a demand's progress by receipt code. No personal data."),
         (name = "open311", description = "Open311 GeoReport v2 (JSON) at `/open311/v2`, outside `/api/v1`, for intake channels such as a 12345 hotline: services are the tenant's categories (`jurisdiction_id` = the tenant's slug), posting needs an `api_key` from `/api/v1/tenant/api-keys` and Minqing's `origin_unit` (the community's 12-digit code or id), and request ids are receipt codes. Errors there follow the specification, `[{\"code\": <status>, \"description\"}]`, not `ErrorResponse`."),
         (name = "operations-log", description = "The append-only record of administrative changes (操作日志)."),

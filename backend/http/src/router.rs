@@ -17,7 +17,7 @@ use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
     notifications, operations_log, platform, public, tenant, units,
 };
-use crate::routes::{api_keys, councils, open311};
+use crate::routes::{api_keys, budgets, councils, open311};
 use crate::state::AppState;
 
 /// JSON bodies are small; files go to the import routes.
@@ -234,6 +234,29 @@ fn table() -> Vec<ApiRoute> {
         route(M::GET, "/units/{id}/workroom", councils::get_workroom),
         route(M::PUT, "/units/{id}/workroom", councils::set_workroom),
         route(M::GET, "/councils/coverage", councils::coverage),
+        route(M::GET, "/units/{id}/budget", budgets::unit_budget),
+        route(M::POST, "/units/{id}/budget/lines", budgets::add_line),
+        route(
+            M::POST,
+            "/budget-lines/{id}/corrections",
+            budgets::correct_line,
+        ),
+        route(M::POST, "/units/{id}/budget/expenditures", budgets::spend),
+        route(
+            M::POST,
+            "/expenditures/{id}/corrections",
+            budgets::correct_expenditure,
+        ),
+        route(M::POST, "/expenditures/{id}/vouchers", budgets::add_voucher).file(),
+        route(
+            M::GET,
+            "/expenditures/{id}/vouchers/{voucher_id}",
+            budgets::get_voucher,
+        ),
+        route(M::GET, "/budgets/rollup", budgets::roll_up),
+        route(M::GET, "/budgets/export", budgets::export_spending),
+        route(M::GET, "/operations-rules", budgets::get_operations_rules),
+        route(M::PUT, "/operations-rules", budgets::set_operations_rules),
         route(M::GET, "/operations-log", operations_log::list_operations),
         route(M::GET, "/openapi.json", openapi::openapi_json),
     ]

@@ -19,6 +19,7 @@ pub mod accounts;
 pub mod api_keys;
 mod baseline;
 pub mod bench_load;
+pub mod budgets;
 pub mod cache;
 pub mod clock;
 pub mod councils;

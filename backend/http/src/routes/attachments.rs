@@ -1,12 +1,13 @@
 //! `/api/v1/demands/{id}/attachments`: photos and documents filed with a demand.
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use minqing_domain::access::DemandAccess;
 use minqing_storage::demands::AttachmentView;
 use uuid::Uuid;
 
 use crate::error::ApiResult;
+use crate::export::filed_file;
 use crate::extract::{ApiPath, Caller};
 use crate::openapi::{
     BadRequest, Forbidden, ImportFile, NotFound, PayloadTooLarge, Unauthorized, Unprocessable,
@@ -104,30 +105,10 @@ pub async fn get_attachment(
         .demands()
         .attachment(id, attachment_id, &access)
         .await?;
-    let disposition = format!(
-        "attachment; filename=\"attachment\"; filename*=UTF-8''{}",
-        percent_encode(&view.file_name)
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, view.media_type),
-            (header::CONTENT_DISPOSITION, disposition),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-        ],
+    Ok(filed_file(
+        &view.file_name,
+        "attachment",
+        view.media_type,
         bytes,
-    )
-        .into_response())
-}
-
-/// RFC 5987 percent-encoding of a file name.
-fn percent_encode(name: &str) -> String {
-    name.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    ))
 }

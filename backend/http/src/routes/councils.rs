@@ -30,7 +30,7 @@ use crate::routes::demands::tenant_zone;
 use crate::state::AppState;
 
 /// Today in the tenant's zone: terms are days there.
-fn today(state: &AppState, caller: &Caller) -> NaiveDate {
+pub(crate) fn today(state: &AppState, caller: &Caller) -> NaiveDate {
     state
         .clock
         .now()
@@ -39,7 +39,7 @@ fn today(state: &AppState, caller: &Caller) -> NaiveDate {
 }
 
 /// A unit within the caller's reach for `permission`; anything else does not exist for them.
-async fn unit_for(
+pub(crate) async fn unit_for(
     scope: &TenantScope,
     caller: &Caller,
     id: Uuid,

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod attachments;
 pub mod auth;
+pub mod budgets;
 pub mod councils;
 pub mod demand_settings;
 pub mod demands;

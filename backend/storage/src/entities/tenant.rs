@@ -17,6 +17,8 @@ pub struct Model {
     pub routing_rules: Option<String>,
     pub deadline_rules: Option<String>,
     pub accountability_rules: Option<String>,
+    /// Programme-operations rules (JSON: overspend, …); read where used, not cached.
+    pub operations_rules: Option<String>,
     /// Bumped by the database on every settings change (`settings`).
     pub settings_version: i64,
     pub created_at: DateTimeUtc,
