@@ -723,6 +723,21 @@ async fn step(driver: &WebDriver, name: &str) -> Result<()> {
     click(driver, "[data-testid=case-step-submit]").await
 }
 
+/// Types each `(input name, value)` into `form` and submits it.
+async fn fill_and_submit(form: &WebElement, fields: &[(&str, &str)]) -> Result<()> {
+    for (field, value) in fields {
+        form.find(By::Css(format!("input[name={field}]")))
+            .await?
+            .send_keys(*value)
+            .await?;
+    }
+    form.find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    Ok(())
+}
+
 async fn click(driver: &WebDriver, css: &str) -> Result<()> {
     wait_for(driver, css).await?.click().await?;
     Ok(())
@@ -1145,6 +1160,62 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
         driver,
         "[data-testid=council-members] tbody tr:first-child td:last-child",
         "139****2345",
+    )
+    .await?;
+
+    // The budget: the administrator allocates money for the year and records what the
+    // home-care centre cost; the balance and the roll-up follow at once.
+    wait_for(driver, "[data-testid=budget] [data-testid=no-lines]").await?;
+    click(
+        driver,
+        "[data-testid=budget] details:has([data-testid=new-line]) > summary",
+    )
+    .await?;
+    let form = wait_for(driver, "[data-testid=new-line]").await?;
+    fill_and_submit(
+        &form,
+        &[("item", "居家养老服务中心建设"), ("amount", "2,200,000")],
+    )
+    .await?;
+    wait_until_text(driver, "[data-testid=allocated]", "¥2,200,000.00").await?;
+    click(
+        driver,
+        "[data-testid=budget] details:has([data-testid=new-spending]) > summary",
+    )
+    .await?;
+    let form = wait_for(driver, "[data-testid=new-spending]").await?;
+    // Spent today: the budget shown is this year's.
+    let today = chrono::Utc::now().date_naive();
+    driver
+        .execute(
+            &format!(
+                "const e = document.querySelector('[data-testid=new-spending] input[name=spent_on]');\
+                 e.value = '{today}'; e.dispatchEvent(new Event('input', {{bubbles: true}}));"
+            ),
+            Vec::new(),
+        )
+        .await?;
+    fill_and_submit(
+        &form,
+        &[
+            ("payee", "南昌某建设公司"),
+            ("purpose", "居家养老服务中心改造"),
+            ("amount", "２,０００,０００"),
+            ("project", "洪城路社区居家养老服务中心"),
+        ],
+    )
+    .await?;
+    wait_until_text(driver, "[data-testid=remaining]", "¥200,000.00").await?;
+    wait_until_text(
+        driver,
+        "[data-testid=spending] tbody tr:first-child td:nth-child(6)",
+        "¥2,000,000.00",
+    )
+    .await?;
+    wait_until_text(
+        driver,
+        "[data-testid=roll-up-total] th:nth-child(3)",
+        "¥2,000,000.00",
     )
     .await?;
 

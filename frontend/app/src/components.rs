@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use minqing_domain::UnitId;
 
-use crate::api::{ApiError, encode};
+use crate::api::{ApiError, encode, new_idempotency_key};
 use crate::i18n::{Text, tr};
 use crate::model::{Page, Unit, UnitDetail};
 use crate::state::use_api;
@@ -334,4 +334,39 @@ impl UnitNames {
     pub fn get(self, id: UnitId) -> Option<String> {
         self.names.with(|n| n.get(&id).cloned())
     }
+}
+
+/// POSTs a form's `body` to `path` under the form's idempotency key (so a double submit or a
+/// retry records it once), then takes a fresh key for the next fill and runs `done`.
+pub fn post_once(
+    path: String,
+    body: serde_json::Value,
+    idempotency: StoredValue<String>,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<ApiError>>,
+    done: impl FnOnce() + 'static,
+) {
+    let api = use_api();
+    busy.set(true);
+    error.set(None);
+    let idem = idempotency.get_value();
+    spawn_local(async move {
+        match api
+            .post_idempotent::<_, serde_json::Value>(&path, &body, &idem)
+            .await
+        {
+            Ok(_) => {
+                idempotency.set_value(new_idempotency_key());
+                done();
+            }
+            Err(e) => error.set(Some(e)),
+        }
+        busy.set(false);
+    });
+}
+
+/// A form field's text for the API: trimmed, and `None` when nothing is left.
+pub fn blank_is_null(value: String) -> Option<String> {
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
 }

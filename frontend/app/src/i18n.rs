@@ -120,6 +120,37 @@ texts! {
     EditWorkroom => "登记 / 修改工作室", "Record or change the workroom";
     Ancestors => "上级单位", "Ancestors";
 
+    // Budgets.
+    Budget => "经费", "Budget";
+    Allocated => "预算", "Allocated";
+    Spent => "已支出", "Spent";
+    Remaining => "结余", "Remaining";
+    NoAllocation => "本年度尚未安排经费。", "No money allocated this year.";
+    BudgetItem => "预算项目", "Budget item";
+    Amount => "金额", "Amount";
+    AmountYuan => "金额（元）", "Amount (yuan)";
+    AmountHint => "如 2,200,000 或 1234.50，最多两位小数。", "e.g. 2,200,000 or 1234.50; at most two decimals.";
+    RecordedBy => "记录人", "Recorded by";
+    Correction => "更正", "Correction";
+    NoSpending => "本年度尚无支出。", "No spending this year.";
+    SpentOn => "支出日期", "Spent on";
+    Payee => "收款方", "Payee";
+    Purpose => "用途", "Purpose";
+    ProjectOrDemand => "项目 / 诉求", "Project or demand";
+    Project => "项目名称", "Project";
+    LinkedDemand => "关联诉求", "Linked demand";
+    ApprovedBy => "超支审批人", "Overspend approved by";
+    RollUp => "下辖汇总", "Roll-up of the subtree";
+    Chart => "预算与支出", "Allocated and spent";
+    OwnMoney => "（本级）", "(own)";
+    Total => "合计", "Total";
+    SpendingByCategory => "按诉求类别的支出", "Spending by demand category";
+    NoCategory => "未分类", "Uncategorised";
+    Allocate => "安排经费", "Allocate money";
+    RecordSpending => "登记支出", "Record spending";
+    ApproveOverspend => "超出预算时由我审批", "I approve spending beyond the allocation";
+    Record => "登记", "Record";
+
     // Import.
     ImportTitle => "导入区划文件", "Import a division file";
     ImportHelp => "上传 CSV（UTF-8 或 GB18030/GBK）或 XLSX 文件，列为 code,parent_code,level,name。有任何错误行时不会导入任何数据。", "Upload a CSV (UTF-8 or GB18030/GBK) or XLSX file with the columns code,parent_code,level,name. A file with any bad row imports nothing.";

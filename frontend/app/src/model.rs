@@ -853,3 +853,86 @@ pub struct Workroom {
 pub struct WorkroomAnswer {
     pub workroom: Option<Workroom>,
 }
+
+/// An amount as the API gives it: fen, and yuan to show (¥2,200,000.00).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Money {
+    pub fen: i64,
+    pub yuan: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct BudgetLine {
+    pub id: Uuid,
+    pub item: String,
+    pub amount: Money,
+    pub note: Option<String>,
+    pub corrects: Option<Uuid>,
+    pub reversed: Money,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Voucher {
+    pub id: Uuid,
+    pub file_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Expenditure {
+    pub id: Uuid,
+    pub spent_on: String,
+    pub payee: String,
+    pub purpose: String,
+    pub amount: Money,
+    pub demand_id: Option<Uuid>,
+    pub project: Option<String>,
+    pub category: Option<String>,
+    pub approved_by: Option<String>,
+    pub corrects: Option<Uuid>,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub vouchers: Vec<Voucher>,
+}
+
+/// `GET /units/{id}/budget`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UnitBudget {
+    pub fiscal_year: i32,
+    pub allocated: Money,
+    pub spent: Money,
+    pub remaining: Money,
+    pub lines: Vec<BudgetLine>,
+    pub expenditures: Vec<Expenditure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Balance {
+    pub allocated: Money,
+    pub spent: Money,
+    pub remaining: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RollUpRow {
+    pub unit_id: UnitId,
+    pub name: String,
+    pub own: bool,
+    pub allocated: Money,
+    pub spent: Money,
+    pub remaining: Money,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct CategorySpend {
+    pub category: Option<String>,
+    pub spent: Money,
+}
+
+/// `GET /budgets/rollup`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RollUp {
+    pub total: Balance,
+    pub rows: Vec<RollUpRow>,
+    pub by_category: Vec<CategorySpend>,
+}

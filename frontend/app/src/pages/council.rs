@@ -10,7 +10,7 @@ use minqing_domain::role::Role;
 use serde_json::json;
 
 use crate::api::{ApiError, new_idempotency_key};
-use crate::components::{ErrorNotice, FormError, Loading, TextField};
+use crate::components::{ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once};
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Council, CouncilMember, Workroom, WorkroomAnswer};
 use crate::state::{use_api, use_portal};
@@ -113,7 +113,6 @@ fn Members(members: Vec<CouncilMember>) -> AnyView {
 
 #[component]
 fn NewMemberForm(unit: UnitId, reload: Callback<()>) -> AnyView {
-    let api = use_api();
     let lang = use_portal().lang;
     let name = RwSignal::new(String::new());
     let category = RwSignal::new(MemberCategory::ResidentRepresentative.as_str().to_owned());
@@ -131,12 +130,6 @@ fn NewMemberForm(unit: UnitId, reload: Callback<()>) -> AnyView {
         if busy.get_untracked() {
             return;
         }
-        busy.set(true);
-        error.set(None);
-        let blank_is_null = |v: String| {
-            let t = v.trim().to_owned();
-            (!t.is_empty()).then_some(t)
-        };
         let body = json!({
             "name": name.get_untracked(),
             "category": category.get_untracked(),
@@ -146,24 +139,19 @@ fn NewMemberForm(unit: UnitId, reload: Callback<()>) -> AnyView {
             "term_end": blank_is_null(term_end.get_untracked()),
             "phone": blank_is_null(phone.get_untracked()),
         });
-        let idem = idempotency.get_value();
-        let path = format!("/units/{}/council/members", unit.0);
-        spawn_local(async move {
-            match api
-                .post_idempotent::<_, serde_json::Value>(&path, &body, &idem)
-                .await
-            {
-                Ok(_) => {
-                    idempotency.set_value(new_idempotency_key());
-                    for field in [name, organisation, term_start, term_end, phone] {
-                        field.set(String::new());
-                    }
-                    reload.run(());
+        post_once(
+            format!("/units/{}/council/members", unit.0),
+            body,
+            idempotency,
+            busy,
+            error,
+            move || {
+                for field in [name, organisation, term_start, term_end, phone] {
+                    field.set(String::new());
                 }
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        });
+                reload.run(());
+            },
+        );
     };
     let select =
         move |value: RwSignal<String>,

@@ -1,6 +1,7 @@
 //! One module per screen of the portal.
 mod accountability;
 mod accounts;
+mod budget;
 mod council;
 mod demand;
 mod demand_settings;

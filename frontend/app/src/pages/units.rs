@@ -10,6 +10,7 @@ use crate::api::ApiError;
 use crate::components::{ErrorNotice, Loading, SearchInput, ancestry, unit_search};
 use crate::i18n::{Text, tr};
 use crate::model::{HistoryEntry, Page, Unit, UnitDetail};
+use crate::pages::budget::BudgetSection;
 use crate::pages::council::CouncilSection;
 use crate::state::{use_api, use_portal};
 
@@ -258,6 +259,7 @@ fn UnitCard(detail: UnitDetail) -> AnyView {
                 <History entries=detail.history/>
             </section>
             <CouncilSection unit=unit.id archived=unit.archived/>
+            <BudgetSection unit=unit.id archived=unit.archived/>
         </article>
     }
     .into_any()
