@@ -13,6 +13,7 @@ mod m20261126_000005_units_by_level;
 mod m20261127_000006_settings_version;
 mod m20261127_000007_councils;
 mod m20261202_000008_budgets;
+mod m20261202_000009_access_version;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_settings_version::Migration),
             Box::new(m20261127_000007_councils::Migration),
             Box::new(m20261202_000008_budgets::Migration),
+            Box::new(m20261202_000009_access_version::Migration),
         ]
     }
 }

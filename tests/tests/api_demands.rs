@@ -210,6 +210,61 @@ async fn settings_changed_through_one_process_are_used_at_once_by_another() {
     assert_eq!(units["items"][0]["tier_label_zh"], "街道", "{units}");
 }
 
+/// Intake decides from what a server resolved moments ago (caller, settings, the origin's
+/// units) without asking the database; what changed meanwhile must still count at once.
+#[tokio::test]
+async fn intake_follows_revoked_grants_and_archived_units_at_once() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let west = unit_id(&c.t.admin, "990101002001").await;
+    let recorder = person(&server, &c.t, "recorder", "recorder", &c.east).await;
+    let (status, body) = recorder
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // The grant is taken away, then the account disabled: the very next intake is refused.
+    let (_, me) = recorder.get("/api/v1/auth/me").await;
+    let (account, grant) = (
+        me["account"]["id"].as_str().unwrap().to_owned(),
+        me["grants"][0]["id"].as_str().unwrap().to_owned(),
+    );
+    let (status, _) =
+        c.t.admin
+            .delete(&format!("/api/v1/accounts/{account}/grants/{grant}"))
+            .await;
+    assert!(status.is_success(), "{status}");
+    let (status, body) = recorder
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _) =
+        c.t.admin
+            .post(&format!("/api/v1/accounts/{account}/disable"), &json!({}))
+            .await;
+    assert!(status.is_success(), "{status}");
+    let (status, body) = recorder
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+
+    // A community archived after the administrator's last intake there takes no more.
+    let admin = &c.t.admin;
+    let (status, _) = admin
+        .post("/api/v1/demands", &intake(&west, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = admin
+        .post(&format!("/api/v1/units/{west}/archive"), &json!({}))
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (status, body) = admin
+        .post("/api/v1/demands", &intake(&west, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["origin_unit"], "unit_archived");
+    assert_eq!(demand_total(admin).await, 2);
+}
+
 #[tokio::test]
 async fn an_illegal_step_is_a_409_and_changes_nothing() {
     let server = TestServer::start().await;

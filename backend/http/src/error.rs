@@ -144,6 +144,11 @@ impl From<StorageError> for ApiError {
                 tracing::error!(error = %err, "cache error");
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
+            // Intake's fast path decides again on it; reaching here is a bug.
+            StorageError::Stale => {
+                tracing::error!("a stale decision escaped its fallback");
+                ApiError::internal()
+            }
         }
     }
 }

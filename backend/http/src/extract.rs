@@ -83,19 +83,39 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
         let state = AppState::from_ref(state);
         let (token, by_cookie) = token_of(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let caller = SessionCaller::resolve(&state, token, request_id(&parts.headers)).await?;
+        check_csrf(parts, by_cookie, &caller.session)?;
+        state.callers.put(&caller);
+        Ok(caller)
+    }
+}
+
+/// A cookie-authenticated change must carry the session's CSRF token.
+fn check_csrf(parts: &Parts, by_cookie: bool, session: &SessionRecord) -> ApiResult<()> {
+    let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if by_cookie && unsafe_method {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        if sent != Some(session.csrf_token.as_str()) {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed"));
+        }
+    }
+    Ok(())
+}
+
+impl SessionCaller {
+    /// Resolves `token` from the database: the session, then the tenant, the account and its
+    /// grants in one read transaction (kept for the handler's first `read()`).
+    pub async fn resolve(
+        state: &AppState,
+        token: String,
+        request_id: Option<String>,
+    ) -> ApiResult<SessionCaller> {
         let session = state
             .storage
             .sessions()
             .lookup(&token)
             .await?
             .ok_or_else(ApiError::unauthenticated)?;
-        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
-        if by_cookie && unsafe_method {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(session.csrf_token.as_str()) {
-                return Err(ApiError::new(StatusCode::FORBIDDEN, "csrf_failed"));
-            }
-        }
         // One transaction (one connection) for the tenant, the account and the handler's reads.
         let scope = state.storage.read(session.tenant).await?;
         let resolved = match scope.accounts().caller(session.account).await {
@@ -110,18 +130,71 @@ where
         if account.disabled {
             return Err(ApiError::unauthenticated());
         }
-        let span = tracing::Span::current();
-        span.record("tenant", tenant.slug.as_str());
-        span.record("account", account.username.as_str());
-        Ok(SessionCaller {
+        let caller = SessionCaller {
             actor: account.actor(tenant.id),
             must_change_password: account.must_change_password,
             tenant,
             token,
             session,
-            request_id: request_id(&parts.headers),
+            request_id,
             settings_version: resolved.settings_version,
             resolved_in: Arc::new(Mutex::new(Some(scope))),
+        };
+        caller.record_in_span();
+        Ok(caller)
+    }
+
+    fn record_in_span(&self) {
+        let span = tracing::Span::current();
+        span.record("tenant", self.tenant.slug.as_str());
+        span.record("account", self.actor.username.as_str());
+    }
+
+    /// A copy that shares no transaction (for the caller cache).
+    pub(crate) fn detached(&self) -> SessionCaller {
+        SessionCaller {
+            resolved_in: Arc::new(Mutex::new(None)),
+            ..self.clone()
+        }
+    }
+
+    /// The tenant's settings version the caller was resolved at.
+    pub fn settings_version(&self) -> i64 {
+        self.settings_version
+    }
+}
+
+/// The caller of intake: from the caller cache when resolved moments ago (`cached`; see
+/// `caller_cache`), else resolved from the database as `Caller` is.
+pub struct IntakeCaller {
+    pub caller: Caller,
+    pub cached: bool,
+}
+
+impl<S> FromRequestParts<S> for IntakeCaller
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        let app = AppState::from_ref(state);
+        if let Some((token, by_cookie)) = token_of(&parts.headers)
+            && let Some(mut cached) = app.callers.get(&token)
+            && !cached.must_change_password
+        {
+            check_csrf(parts, by_cookie, &cached.session)?;
+            cached.request_id = request_id(&parts.headers);
+            cached.record_in_span();
+            return Ok(IntakeCaller {
+                caller: Caller(cached),
+                cached: true,
+            });
+        }
+        Ok(IntakeCaller {
+            caller: Caller::from_request_parts(parts, state).await?,
+            cached: false,
         })
     }
 }

@@ -1,4 +1,5 @@
 //! Minqing's JSON API: AppState, router, extractors, errors, one module per resource.
+pub mod caller_cache;
 pub mod error;
 pub mod export;
 pub mod extract;

@@ -11,6 +11,8 @@ pub struct AppState {
     /// Seals and opens residents' personal data (key from configuration).
     pub sealer: Arc<Sealer>,
     pub clock: Clock,
+    /// Callers resolved in the last seconds, for intake's fast path.
+    pub callers: crate::caller_cache::CallerCache,
 }
 
 #[derive(Clone, Debug, Default)]

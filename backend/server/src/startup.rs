@@ -53,6 +53,7 @@ impl Server {
             },
             sealer: sealer.clone(),
             clock: clock.clone(),
+            callers: Default::default(),
         };
         crate::jobs::spawn(
             storage.clone(),

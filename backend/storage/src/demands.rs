@@ -33,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 use uuid::Uuid;
 
+use crate::Audit;
 use crate::accountability::NewWarning;
 use crate::demand_rules::DemandRules;
 use crate::entities::{attachment, demand, demand_assist};
@@ -341,7 +342,7 @@ impl Demands<'_> {
         ctx: &DemandContext<'_>,
     ) -> Result<DemandView> {
         let (prepared, view) = self.prepare(intake, ctx).await?;
-        self.scope.write_intakes(&[prepared]).await?;
+        self.scope.write_intakes(&[&prepared]).await?;
         Ok(view)
     }
 
@@ -353,119 +354,13 @@ impl Demands<'_> {
         intake: ValidIntake,
         ctx: &DemandContext<'_>,
     ) -> Result<(PreparedIntake, DemandView)> {
-        let unknown = || StorageError::field("origin_unit", "unknown_unit");
-        let chain_units = match self.scope.units().with_ancestors(intake.origin_unit).await {
-            Err(StorageError::NotFound) => return Err(unknown()),
+        let chain = match self.scope.units().with_ancestors(intake.origin_unit).await {
+            Err(StorageError::NotFound) => {
+                return Err(StorageError::field("origin_unit", "unknown_unit"));
+            }
             found => found?,
         };
-        let origin = chain_units.last().cloned().ok_or_else(unknown)?;
-        if !ctx.access.record.covers(&origin.path) {
-            return Err(unknown());
-        }
-        if origin.archived {
-            return Err(StorageError::field("origin_unit", "unit_archived"));
-        }
-        let tiers = &ctx.settings.tiers;
-        let tier_of = |level: i32| tiers.iter().find(|t| t.level == level).map(|t| t.key);
-        if tier_of(origin.level) != Some(TierKey::Community) {
-            return Err(StorageError::field("origin_unit", "origin_not_community"));
-        }
-        ctx.settings.check_category(&intake.category)?;
-        let chain = links(&chain_units, &tier_of);
-        let target = handling_unit(&chain, ctx.settings.rules.routing.tier_for(intake.grade))
-            .ok_or_else(|| StorageError::field("origin_unit", "unknown_unit"))?;
-        let now = ledger_time(ctx.now);
-        let assignment = assign(
-            target.unit,
-            target.tier,
-            now,
-            &ctx.settings.rules.deadlines,
-            &ctx.settings.calendar,
-            ctx.tz,
-        );
-        let cipher = ctx.settings.rules.cipher_algorithm;
-        let seal = |v: &Option<String>| {
-            v.as_deref()
-                .map(|p| ctx.sealer.seal(cipher, self.tenant(), p))
-        };
-        let mut random = [0u8; 12];
-        rand::thread_rng().fill_bytes(&mut random);
-        let event = DemandEvent::Received {
-            intake: Box::new(Intake {
-                receipt_code: receipt_code(&random),
-                origin_unit: origin.id,
-                channel: intake.channel,
-                grade: intake.grade,
-                category: intake.category,
-                title: intake.title,
-                description: intake.description,
-                address: intake.address,
-                resident_name: intake.resident_name,
-                phone_sealed: seal(&intake.phone),
-                phone_masked: intake.phone.as_deref().map(mask_phone),
-                id_number_sealed: seal(&intake.id_number),
-                id_number_masked: intake.id_number.as_deref().map(mask_id_number),
-                visit: intake.visit,
-            }),
-            assignment,
-        };
-        let state = apply(None, &event, now).map_err(lifecycle_error)?;
-        let id = crate::new_id();
-        let handler_path = chain_units
-            .iter()
-            .find(|u| u.id == target.unit)
-            .map(|u| u.path.clone())
-            .ok_or_else(|| corrupt("handler not on chain"))?;
-        let phone_index = intake
-            .phone
-            .as_deref()
-            .map(|p| ctx.sealer.blind_index(self.tenant(), p));
-        let row = demand::Model {
-            id,
-            tenant_id: self.tenant(),
-            receipt_code: state.intake.receipt_code.clone(),
-            status: state.status.as_str().to_owned(),
-            grade: state.intake.grade.as_str().to_owned(),
-            category: state.intake.category.clone(),
-            channel: state.intake.channel.as_str().to_owned(),
-            title: state.intake.title.clone(),
-            description: state.intake.description.clone(),
-            origin_unit_id: origin.id.0,
-            origin_path: origin.path.as_str().to_owned(),
-            handling_unit_id: target.unit.0,
-            handling_path: handler_path.as_str().to_owned(),
-            handling_tier: target.tier.as_str().to_owned(),
-            phone_index,
-            visit_id: state.intake.visit,
-            reply_due_at: state.assignment.reply_due_at,
-            resolve_due_at: state.assignment.resolve_due_at,
-            next_due_at: next_due(&state),
-            sweep_after: sweep_after(&state, &ctx.settings.rules),
-            merged_into: None,
-            recorded_by: self.scope.audit.actor_id.map(|a| a.0),
-            received_at: now,
-            updated_at: now,
-            state: encode_state(&state)?,
-            last_seq: 0,
-        };
-        let notices: Vec<Notice> = notice(self.tenant(), id, &state, &event)
-            .into_iter()
-            .collect();
-        let outbox = messages(self.tenant(), &ctx.settings.channels, &notices);
-        let names: HashMap<UnitId, String> =
-            chain_units.into_iter().map(|u| (u.id, u.name)).collect();
-        let view = named_views(vec![Loaded::new(row.clone())?], &names, ctx.access, ctx.now)
-            .pop()
-            .ok_or_else(|| corrupt("no view"))?;
-        let prepared = PreparedIntake {
-            row,
-            event,
-            algorithm: ctx.settings.rules.hash_algorithm,
-            actor: self.scope.audit.clone(),
-            outbox,
-            remember: None,
-        };
-        Ok((prepared, view))
+        prepare_intake(self.scope.tenant, &self.scope.audit, chain, intake, ctx)
     }
 
     async fn load(&self, id: Uuid) -> Result<Loaded> {
@@ -1487,4 +1382,121 @@ fn named_views(
             }
         })
         .collect()
+}
+
+/// Decides a new demand raised in the last unit of `chain_units` (its ancestors first, as
+/// `Units::with_ancestors` reads them): checks the origin, routes it, starts the clock, seals
+/// personal data, and builds its first event, row, notifications and the caller's view. No
+/// database work, so intake can decide from cached settings and chains.
+pub fn prepare_intake(
+    tenant: minqing_domain::TenantId,
+    actor: &Audit,
+    chain_units: Vec<UnitView>,
+    intake: ValidIntake,
+    ctx: &DemandContext<'_>,
+) -> Result<(PreparedIntake, DemandView)> {
+    let unknown = || StorageError::field("origin_unit", "unknown_unit");
+    let origin = chain_units.last().cloned().ok_or_else(unknown)?;
+    if !ctx.access.record.covers(&origin.path) {
+        return Err(unknown());
+    }
+    if origin.archived {
+        return Err(StorageError::field("origin_unit", "unit_archived"));
+    }
+    let tiers = &ctx.settings.tiers;
+    let tier_of = |level: i32| tiers.iter().find(|t| t.level == level).map(|t| t.key);
+    if tier_of(origin.level) != Some(TierKey::Community) {
+        return Err(StorageError::field("origin_unit", "origin_not_community"));
+    }
+    ctx.settings.check_category(&intake.category)?;
+    let chain = links(&chain_units, &tier_of);
+    let target = handling_unit(&chain, ctx.settings.rules.routing.tier_for(intake.grade))
+        .ok_or_else(|| StorageError::field("origin_unit", "unknown_unit"))?;
+    let now = ledger_time(ctx.now);
+    let assignment = assign(
+        target.unit,
+        target.tier,
+        now,
+        &ctx.settings.rules.deadlines,
+        &ctx.settings.calendar,
+        ctx.tz,
+    );
+    let cipher = ctx.settings.rules.cipher_algorithm;
+    let seal = |v: &Option<String>| v.as_deref().map(|p| ctx.sealer.seal(cipher, tenant.0, p));
+    let mut random = [0u8; 12];
+    rand::thread_rng().fill_bytes(&mut random);
+    let event = DemandEvent::Received {
+        intake: Box::new(Intake {
+            receipt_code: receipt_code(&random),
+            origin_unit: origin.id,
+            channel: intake.channel,
+            grade: intake.grade,
+            category: intake.category,
+            title: intake.title,
+            description: intake.description,
+            address: intake.address,
+            resident_name: intake.resident_name,
+            phone_sealed: seal(&intake.phone),
+            phone_masked: intake.phone.as_deref().map(mask_phone),
+            id_number_sealed: seal(&intake.id_number),
+            id_number_masked: intake.id_number.as_deref().map(mask_id_number),
+            visit: intake.visit,
+        }),
+        assignment,
+    };
+    let state = apply(None, &event, now).map_err(lifecycle_error)?;
+    let id = crate::new_id();
+    let handler_path = chain_units
+        .iter()
+        .find(|u| u.id == target.unit)
+        .map(|u| u.path.clone())
+        .ok_or_else(|| corrupt("handler not on chain"))?;
+    let phone_index = intake
+        .phone
+        .as_deref()
+        .map(|p| ctx.sealer.blind_index(tenant.0, p));
+    let row = demand::Model {
+        id,
+        tenant_id: tenant.0,
+        receipt_code: state.intake.receipt_code.clone(),
+        status: state.status.as_str().to_owned(),
+        grade: state.intake.grade.as_str().to_owned(),
+        category: state.intake.category.clone(),
+        channel: state.intake.channel.as_str().to_owned(),
+        title: state.intake.title.clone(),
+        description: state.intake.description.clone(),
+        origin_unit_id: origin.id.0,
+        origin_path: origin.path.as_str().to_owned(),
+        handling_unit_id: target.unit.0,
+        handling_path: handler_path.as_str().to_owned(),
+        handling_tier: target.tier.as_str().to_owned(),
+        phone_index,
+        visit_id: state.intake.visit,
+        reply_due_at: state.assignment.reply_due_at,
+        resolve_due_at: state.assignment.resolve_due_at,
+        next_due_at: next_due(&state),
+        sweep_after: sweep_after(&state, &ctx.settings.rules),
+        merged_into: None,
+        recorded_by: actor.actor_id.map(|a| a.0),
+        received_at: now,
+        updated_at: now,
+        state: encode_state(&state)?,
+        last_seq: 0,
+    };
+    let notices: Vec<Notice> = notice(tenant.0, id, &state, &event).into_iter().collect();
+    let outbox = messages(tenant.0, &ctx.settings.channels, &notices);
+    let names: HashMap<UnitId, String> = chain_units.into_iter().map(|u| (u.id, u.name)).collect();
+    let view = named_views(vec![Loaded::new(row.clone())?], &names, ctx.access, ctx.now)
+        .pop()
+        .ok_or_else(|| corrupt("no view"))?;
+    let prepared = PreparedIntake {
+        row,
+        event,
+        algorithm: ctx.settings.rules.hash_algorithm,
+        actor: actor.clone(),
+        outbox,
+        remember: None,
+        decided_at: None,
+    };
+    Ok((prepared, view))
 }

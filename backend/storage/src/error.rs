@@ -24,6 +24,10 @@ pub enum StorageError {
     Db(#[from] DbErr),
     #[error("cache: {0}")]
     Cache(String),
+    /// Decided under settings (or grants, or units) that have changed since: decide again from
+    /// the database. Never shown to a person: intake's fast path falls back on it.
+    #[error("decided under settings that have changed")]
+    Stale,
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;

@@ -10,16 +10,21 @@
 //! each request. Nothing is answered before its commit, so a 201 still means "on disk".
 //!
 //! If a batch fails, its demands are written again one by one, so one bad demand fails alone.
+//!
+//! A demand decided from cached settings, grants and units (intake's fast path, no database
+//! work before the commit) carries the settings version it was decided under; the batch reads
+//! the tenant's version first, and a demand decided under an older one is not written but
+//! answered `Stale`, for its request to decide again from the database.
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use minqing_domain::TenantId;
 use minqing_domain::crypto_choice::HashAlgorithm;
 use minqing_domain::demand::lifecycle::DemandEvent;
-use sea_orm::{ActiveModelTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, QuerySelect};
 use tokio::sync::oneshot;
 
-use crate::entities::{demand, outbox_message};
+use crate::entities::{demand, outbox_message, tenant};
 use crate::error::{Result, StorageError};
 use crate::idempotency::StoredResponse;
 use crate::ledger::NewEvent;
@@ -37,6 +42,8 @@ pub struct PreparedIntake {
     pub(crate) actor: Audit,
     pub(crate) outbox: Vec<outbox_message::ActiveModel>,
     pub(crate) remember: Option<Remember>,
+    /// Decided from caches under this settings version: written only if it is still current.
+    pub(crate) decided_at: Option<i64>,
 }
 
 /// The answer to keep under an `Idempotency-Key`, written with the demand.
@@ -55,12 +62,17 @@ impl PreparedIntake {
             response,
         });
     }
+
+    /// Marks the demand as decided from caches at settings `version` (see the module's note).
+    pub fn decided_under(&mut self, version: i64) {
+        self.decided_at = Some(version);
+    }
 }
 
 impl TenantScope {
     /// Writes prepared demands in the scope's transaction: their idempotency answers, their
     /// events (one chain append), their rows and their notifications.
-    pub async fn write_intakes(&self, items: &[PreparedIntake]) -> Result<()> {
+    pub async fn write_intakes(&self, items: &[&PreparedIntake]) -> Result<()> {
         for item in items {
             if let Some(r) = &item.remember {
                 self.idempotency()
@@ -85,9 +97,27 @@ impl TenantScope {
             demand::ActiveModel::from(row).reset_all()
         });
         demand::Entity::insert_many(rows).exec(&self.tx).await?;
-        self.notifications()
-            .insert(items.iter().flat_map(|i| i.outbox.clone()).collect())
-            .await
+        let outbox: Vec<_> = items.iter().flat_map(|i| i.outbox.clone()).collect();
+        self.notifications().insert(outbox).await
+    }
+
+    /// Which of `items` may be written: all but those decided from caches under a settings
+    /// version that is no longer the tenant's.
+    async fn still_current(&self, items: &[PreparedIntake]) -> Result<Vec<bool>> {
+        if items.iter().all(|i| i.decided_at.is_none()) {
+            return Ok(vec![true; items.len()]);
+        }
+        let current = tenant::Entity::find_by_id(self.tenant.0)
+            .select_only()
+            .column(tenant::Column::SettingsVersion)
+            .into_tuple::<i64>()
+            .one(&self.tx)
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        Ok(items
+            .iter()
+            .map(|i| i.decided_at.is_none_or(|v| v == current))
+            .collect())
     }
 }
 
@@ -163,9 +193,13 @@ async fn write_batch(
 ) {
     let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
     match write_together(storage, tenant, &items).await {
-        Ok(()) => {
-            for reply in replies {
-                let _ = reply.send(Ok(()));
+        Ok(written) => {
+            for (reply, written) in replies.into_iter().zip(written) {
+                let _ = reply.send(if written {
+                    Ok(())
+                } else {
+                    Err(StorageError::Stale)
+                });
             }
         }
         Err(e) if items.len() == 1 => {
@@ -177,18 +211,34 @@ async fn write_batch(
         Err(_) => {
             for (item, reply) in items.iter().zip(replies) {
                 let alone = write_together(storage, tenant, std::slice::from_ref(item)).await;
-                let _ = reply.send(alone);
+                let _ = reply.send(alone.and_then(|written| {
+                    if written[0] {
+                        Ok(())
+                    } else {
+                        Err(StorageError::Stale)
+                    }
+                }));
             }
         }
     }
 }
 
+/// Writes the still-current `items` in one transaction; says which were written.
 async fn write_together(
     storage: &crate::Storage,
     tenant: TenantId,
     items: &[PreparedIntake],
-) -> Result<()> {
+) -> Result<Vec<bool>> {
     let scope = storage.write(tenant, Audit::system()).await?;
-    scope.write_intakes(items).await?;
-    scope.commit().await
+    let current = scope.still_current(items).await?;
+    let writing: Vec<&PreparedIntake> = items
+        .iter()
+        .zip(&current)
+        .filter_map(|(item, ok)| ok.then_some(item))
+        .collect();
+    if !writing.is_empty() {
+        scope.write_intakes(&writing).await?;
+        scope.commit().await?;
+    }
+    Ok(current)
 }

@@ -60,6 +60,7 @@ pub struct Storage {
     cache: Cache,
     sessions: SessionStore,
     settings: settings::SettingsCache,
+    chains: settings::ChainCache,
     intake_writer: intake_writer::IntakeWriter,
 }
 
@@ -107,6 +108,7 @@ impl Storage {
             cache,
             sessions,
             settings: settings::SettingsCache::default(),
+            chains: settings::ChainCache::default(),
             intake_writer: intake_writer::IntakeWriter::default(),
         })
     }
@@ -169,6 +171,40 @@ impl Storage {
         version: i64,
     ) -> Result<std::sync::Arc<settings::TenantSettings>> {
         self.settings.get(scope, version).await
+    }
+
+    /// The cached settings of `tenant` at `version`, if this process has them (no database
+    /// work).
+    pub fn settings_cached(
+        &self,
+        tenant: TenantId,
+        version: i64,
+    ) -> Option<std::sync::Arc<settings::TenantSettings>> {
+        self.settings.peek(tenant, version)
+    }
+
+    /// `unit` and its ancestors (root first) at settings `version`, cached per process; a
+    /// unit that does not exist is an `origin_unit` error.
+    pub async fn chain(
+        &self,
+        scope: &TenantScope,
+        unit: minqing_domain::UnitId,
+        version: i64,
+    ) -> Result<Vec<units::UnitView>> {
+        match self.chains.get(scope, unit, version).await {
+            Err(StorageError::NotFound) => Err(StorageError::field("origin_unit", "unknown_unit")),
+            found => found,
+        }
+    }
+
+    /// The cached chain of `unit` at `version`, if this process has it.
+    pub fn chain_cached(
+        &self,
+        tenant: TenantId,
+        unit: minqing_domain::UnitId,
+        version: i64,
+    ) -> Option<Vec<units::UnitView>> {
+        self.chains.peek(tenant, unit, version)
     }
 
     /// Writes a prepared demand together with whatever else of its tenant is waiting, and

@@ -174,6 +174,7 @@ pub async fn login(
 )]
 pub async fn logout(State(state): State<AppState>, caller: SessionCaller) -> ApiResult<Response> {
     state.storage.sessions().end(&caller.token).await?;
+    state.callers.forget(&caller.token);
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
         .headers_mut()

@@ -6,25 +6,28 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+use minqing_domain::DomainError;
 use minqing_domain::UnitId;
 use minqing_domain::access::DemandAccess;
-use minqing_domain::demand::intake::IntakeForm;
+use minqing_domain::demand::intake::{IntakeForm, ValidIntake};
 use minqing_domain::demand::lifecycle::{Action, Status};
 use minqing_domain::demand::{Channel, Grade};
-use minqing_storage::TenantScope;
 use minqing_storage::demands::{
-    Command, DemandContext, DemandQuery, DemandView, PersonalData, StatusCount,
+    Command, DemandContext, DemandQuery, DemandView, PersonalData, StatusCount, prepare_intake,
 };
 use minqing_storage::ledger::EventView;
 use minqing_storage::ledger_export::{EXPORT_CAP, Export, LEDGER_SHEET, LedgerLabels, ledger_row};
+use minqing_storage::{StorageError, TenantScope};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::export::{ExportFormat, SpreadsheetFile, spreadsheet};
-use crate::extract::{ApiPath, ApiQuery, Caller, RawBody, page_limit, parse_json};
-use crate::idempotency::IdempotentJson;
+use crate::extract::{
+    ApiPath, ApiQuery, Caller, IntakeCaller, RawBody, SessionCaller, page_limit, parse_json,
+};
+use crate::idempotency::{Idempotency, IdempotentJson};
 use crate::openapi::{
     BadRequest, Conflict, Forbidden, IdempotencyKey, NotFound, PayloadTooLarge, Unauthorized,
     Unprocessable,
@@ -99,26 +102,127 @@ impl TenantRules {
 )]
 pub async fn create_demand(
     State(state): State<AppState>,
-    caller: Caller,
+    IntakeCaller { mut caller, cached }: IntakeCaller,
     IdempotentJson {
         body: form,
         idempotency,
     }: IdempotentJson<IntakeForm>,
 ) -> ApiResult<Response> {
+    // A refusal is given on the database's word, never on a cached caller's.
+    let mut cached = cached;
+    if cached && recording_access(&caller).is_err() {
+        caller = resolve_afresh(&state, &caller).await?;
+        cached = false;
+    }
+    let access = recording_access(&caller)?;
+    let intake = form.validate()?;
+    if cached {
+        if let Some(answered) =
+            intake_from_caches(&state, &caller, &access, intake.clone(), &idempotency).await?
+        {
+            return Ok(answered);
+        }
+        // Something the caches held has changed: decide again with everything read afresh.
+        let caller = resolve_afresh(&state, &caller).await?;
+        let access = recording_access(&caller)?;
+        return intake_from_database(&state, &caller, &access, intake, &idempotency).await;
+    }
+    intake_from_database(&state, &caller, &access, intake, &idempotency).await
+}
+
+/// The caller read again from the database (as the `Caller` extractor reads it).
+async fn resolve_afresh(state: &AppState, cached: &Caller) -> ApiResult<Caller> {
+    let fresh =
+        SessionCaller::resolve(state, cached.token.clone(), cached.request_id.clone()).await?;
+    if fresh.must_change_password {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "password_change_required",
+        ));
+    }
+    state.callers.put(&fresh);
+    Ok(Caller(fresh))
+}
+
+/// What the caller may do with demands; a 403 for one who may record none.
+fn recording_access(caller: &Caller) -> ApiResult<DemandAccess> {
     let access = DemandAccess::of(&caller.actor);
     if access.record == minqing_domain::access::Reach::Nothing {
         return Err(ApiError::forbidden());
     }
-    let intake = form.validate()?;
-    // Decided in the read transaction, written by the tenant's intake writer together with
-    // the other demands arriving now (group commit), answered once committed.
-    let scope = caller.read(&state).await?.acting_for(caller.audit());
+    Ok(access)
+}
+
+/// Intake with no database work before the commit: the caller, the tenant's settings and the
+/// origin's chain all come from this process's caches, at the caller's settings version, which
+/// the intake writer checks before writing. `None` when a cache misses, the version moved, or
+/// anything needs the database's word (an error, an `Idempotency-Key` already used): the
+/// caller then decides from the database.
+async fn intake_from_caches(
+    state: &AppState,
+    caller: &Caller,
+    access: &DemandAccess,
+    intake: ValidIntake,
+    idempotency: &Idempotency,
+) -> ApiResult<Option<Response>> {
+    let (tenant, version) = (caller.tenant.id, caller.settings_version());
+    let Some(settings) = state.storage.settings_cached(tenant, version) else {
+        return Ok(None);
+    };
+    let Some(chain) = state
+        .storage
+        .chain_cached(tenant, intake.origin_unit, version)
+    else {
+        return Ok(None);
+    };
+    let ctx = DemandContext {
+        access,
+        settings: &settings,
+        tz: tenant_zone(caller),
+        sealer: &state.sealer,
+        now: state.clock.now(),
+    };
+    let Ok((mut prepared, view)) = prepare_intake(tenant, &caller.audit(), chain, intake, &ctx)
+    else {
+        return Ok(None);
+    };
+    prepared.decided_under(version);
+    let (response, keep) = idempotency.response(StatusCode::CREATED, &view)?;
+    if let Some(k) = keep {
+        prepared.remember(k.key, k.request_hash, k.response);
+    }
+    match state.storage.write_intake(tenant, prepared).await {
+        Ok(()) => Ok(Some(response)),
+        Err(StorageError::Stale) => Ok(None),
+        // The key names an earlier request (to replay) or one still being written.
+        Err(StorageError::Domain(DomainError::Conflict {
+            code: "idempotency_key_in_use",
+        })) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Intake decided in a read transaction and written by the tenant's intake writer together with
+/// the other demands arriving now (group commit), answered once committed.
+async fn intake_from_database(
+    state: &AppState,
+    caller: &Caller,
+    access: &DemandAccess,
+    intake: ValidIntake,
+    idempotency: &Idempotency,
+) -> ApiResult<Response> {
+    let scope = caller.read(state).await?.acting_for(caller.audit());
     if let Some(replayed) = idempotency.replay(&scope).await? {
         return Ok(replayed);
     }
-    let rules = TenantRules::load(&state, &scope, &caller).await?;
-    let ctx = rules.context(&access, &state);
-    let (mut prepared, view) = scope.demands().prepare(intake, &ctx).await?;
+    let rules = TenantRules::load(state, &scope, caller).await?;
+    let ctx = rules.context(access, state);
+    let chain = state
+        .storage
+        .chain(&scope, intake.origin_unit, rules.settings.version)
+        .await?;
+    let (mut prepared, view) =
+        prepare_intake(caller.tenant.id, &caller.audit(), chain, intake, &ctx)?;
     drop(scope);
     let (response, keep) = idempotency.response(StatusCode::CREATED, &view)?;
     if let Some(k) = keep {
