@@ -21,10 +21,12 @@ use std::sync::{Arc, Mutex};
 use minqing_domain::TenantId;
 use minqing_domain::crypto_choice::HashAlgorithm;
 use minqing_domain::demand::lifecycle::DemandEvent;
-use sea_orm::{ActiveModelTrait, EntityTrait, QuerySelect};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, QueryTrait, Statement,
+};
 use tokio::sync::oneshot;
 
-use crate::entities::{demand, outbox_message, tenant};
+use crate::entities::{demand, demand_event, outbox_message, tenant};
 use crate::error::{Result, StorageError};
 use crate::idempotency::StoredResponse;
 use crate::ledger::NewEvent;
@@ -90,13 +92,29 @@ impl TenantScope {
                 actor: &i.actor,
             })
             .collect();
-        let seqs = self.append_events(&events).await?;
-        let rows = items.iter().zip(seqs).map(|(i, seq)| {
+        let chained = self.chain_events(&events).await?;
+        let rows = items.iter().zip(&chained.seqs).map(|(i, seq)| {
             let mut row = i.row.clone();
-            row.last_seq = seq;
+            row.last_seq = *seq;
             demand::ActiveModel::from(row).reset_all()
         });
-        demand::Entity::insert_many(rows).exec(&self.tx).await?;
+        let demands = demand::Entity::insert_many(rows);
+        let events = demand_event::Entity::insert_many(chained.rows);
+        let head = self.head_update(chained.head_hash);
+        if self.backend() == DbBackend::Postgres {
+            // One round trip while the chain head is locked, instead of three.
+            self.tx
+                .execute_raw(together(&[
+                    events.build(DbBackend::Postgres),
+                    demands.build(DbBackend::Postgres),
+                    head.build(DbBackend::Postgres),
+                ]))
+                .await?;
+        } else {
+            events.exec(&self.tx).await?;
+            demands.exec(&self.tx).await?;
+            head.exec(&self.tx).await?;
+        }
         let outbox: Vec<_> = items.iter().flat_map(|i| i.outbox.clone()).collect();
         self.notifications().insert(outbox).await
     }
@@ -121,14 +139,64 @@ impl TenantScope {
     }
 }
 
+/// PostgreSQL statements as one: all but the last as data-modifying CTEs (`WITH s0 AS (…),
+/// s1 AS (…) <last>`), their `$n` placeholders renumbered after those before them. All run
+/// with one snapshot, so none may read what another writes.
+fn together(statements: &[Statement]) -> Statement {
+    let mut sql = String::new();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    let last = statements.len().saturating_sub(1);
+    for (i, statement) in statements.iter().enumerate() {
+        let offset = values.len();
+        let renumbered = renumber(&statement.sql, offset);
+        match i {
+            _ if i == last && i == 0 => sql.push_str(&renumbered),
+            0 => sql.push_str(&format!("WITH s0 AS ({renumbered})")),
+            _ if i == last => sql.push_str(&format!(" {renumbered}")),
+            _ => sql.push_str(&format!(", s{i} AS ({renumbered})")),
+        }
+        if let Some(v) = &statement.values {
+            values.extend(v.0.iter().cloned());
+        }
+    }
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
+}
+
+/// `sql` with each `$n` placeholder moved up by `offset` (the statements built here carry
+/// every value as a placeholder, never a literal that could hold a `$`).
+fn renumber(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c != '$' {
+            continue;
+        }
+        let mut digits = String::new();
+        while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+            digits.push(*d);
+            chars.next();
+        }
+        match digits.parse::<usize>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&digits),
+        }
+    }
+    out
+}
+
 type Reply = oneshot::Sender<Result<()>>;
 
 #[derive(Default)]
 struct Queue {
     waiting: Vec<(PreparedIntake, Reply)>,
-    /// A writer task is draining this queue.
-    draining: bool,
+    /// How many writer tasks are draining this queue.
+    writers: usize,
 }
+
+/// Writer tasks per tenant: while one holds the chain head (written, committing), the next
+/// opens its transaction and checks its batch, so the head is never idle waiting for that.
+const WRITERS: usize = 2;
 
 /// The per-tenant queues and their writer tasks. A writer exists only while its queue has
 /// work, so an idle process holds no task (and no clone of the storage) for any tenant.
@@ -155,7 +223,9 @@ impl IntakeWriter {
             let mut queues = self.lock();
             let queue = queues.entry(tenant).or_default();
             queue.waiting.push((item, reply));
-            !std::mem::replace(&mut queue.draining, true)
+            let start = queue.writers < WRITERS;
+            queue.writers += usize::from(start);
+            start
         };
         if start {
             let (writer, storage) = (self.clone(), storage.clone());
@@ -175,7 +245,10 @@ impl IntakeWriter {
                     return;
                 };
                 if queue.waiting.is_empty() {
-                    queues.remove(&tenant);
+                    queue.writers -= 1;
+                    if queue.writers == 0 {
+                        queues.remove(&tenant);
+                    }
                     return;
                 }
                 let n = queue.waiting.len().min(MAX_BATCH);
@@ -241,4 +314,31 @@ async fn write_together(
         scope.commit().await?;
     }
     Ok(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_joined_keep_each_value_on_its_own_placeholder() {
+        let first = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "INSERT INTO a (x, y) VALUES ($1, $2), ($3, $4)",
+            [1.into(), 2.into(), 3.into(), 4.into()],
+        );
+        let last = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "UPDATE h SET v = $1 WHERE id = $2",
+            ["x".into(), 5.into()],
+        );
+        let joined = together(&[first, last]);
+        assert_eq!(
+            joined.sql,
+            "WITH s0 AS (INSERT INTO a (x, y) VALUES ($1, $2), ($3, $4)) \
+             UPDATE h SET v = $5 WHERE id = $6"
+        );
+        assert_eq!(joined.values.map(|v| v.0.len()), Some(6));
+        assert_eq!(renumber("$10 $9", 1), "$11 $10");
+    }
 }

@@ -99,6 +99,14 @@ pub struct VerifyReport {
     pub first_break: Option<ChainBreak>,
 }
 
+/// Events hashed onto the chain (their seqs taken) but not yet written.
+#[derive(Default)]
+pub(crate) struct ChainedEvents {
+    pub seqs: Vec<i64>,
+    pub rows: Vec<demand_event::ActiveModel>,
+    pub head_hash: String,
+}
+
 impl TenantScope {
     /// Appends one event for `demand` to the tenant's chain, as the scope's actor, and returns
     /// its seq.
@@ -125,8 +133,23 @@ impl TenantScope {
     /// row's lock (held to commit) orders concurrent appends, so seqs have no gaps or repeats;
     /// a batch takes it once (`intake_writer`).
     pub(crate) async fn append_events(&self, events: &[NewEvent<'_>]) -> Result<Vec<i64>> {
+        let chained = self.chain_events(events).await?;
+        let seqs = chained.seqs.clone();
+        if !chained.rows.is_empty() {
+            demand_event::Entity::insert_many(chained.rows)
+                .exec(&self.tx)
+                .await?;
+            self.head_update(chained.head_hash).exec(&self.tx).await?;
+        }
+        Ok(seqs)
+    }
+
+    /// Takes the next seqs of the tenant's chain for `events` (locking the head row until
+    /// commit) and hashes them onto it: the rows to insert and the head's new hash, not yet
+    /// written (see `append_events`, or the intake writer, which writes them in one statement).
+    pub(crate) async fn chain_events(&self, events: &[NewEvent<'_>]) -> Result<ChainedEvents> {
         if events.is_empty() {
-            return Ok(Vec::new());
+            return Ok(ChainedEvents::default());
         }
         let tenant = self.tenant.0;
         let n = events.len() as i64;
@@ -187,15 +210,18 @@ impl TenantScope {
             });
             seqs.push(seq);
         }
-        demand_event::Entity::insert_many(rows)
-            .exec(&self.tx)
-            .await?;
+        Ok(ChainedEvents {
+            seqs,
+            rows,
+            head_hash: prev,
+        })
+    }
+
+    /// The head's hash set to the last appended event's.
+    pub(crate) fn head_update(&self, hash: String) -> sea_orm::UpdateMany<ledger_head::Entity> {
         ledger_head::Entity::update_many()
-            .col_expr(ledger_head::Column::Hash, Expr::value(prev))
-            .filter(ledger_head::Column::TenantId.eq(tenant))
-            .exec(&self.tx)
-            .await?;
-        Ok(seqs)
+            .col_expr(ledger_head::Column::Hash, Expr::value(hash))
+            .filter(ledger_head::Column::TenantId.eq(self.tenant.0))
     }
 
     /// One demand's events, oldest first.

@@ -64,6 +64,27 @@ pub struct Storage {
     intake_writer: intake_writer::IntakeWriter,
 }
 
+/// A PostgreSQL URL naming this machine (or a socket) with no `sslmode`: connected in plain
+/// text rather than by `prefer`'s TLS. TLS over the loopback protects nothing, and sqlx leaves
+/// Nagle's algorithm on its sockets, so through TLS a large statement (a batch of intakes)
+/// waits ~40 ms on the server's delayed ACK: measured, intake fell from ~3,000 to ~400
+/// demands/s at 16 clients.
+fn loopback_without_sslmode(url: &str) -> bool {
+    if url.contains("sslmode=") {
+        return false;
+    }
+    let Some(rest) = url.split_once("://").map(|(_, rest)| rest) else {
+        return false;
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => host.split(':').next().unwrap_or_default(),
+    };
+    matches!(host, "" | "localhost" | "127.0.0.1" | "::1")
+}
+
 impl Storage {
     /// Connects to `database_url` (creating the SQLite file and its folder when needed) and to
     /// Redis when `redis_url` is given, else uses the in-process cache.
@@ -96,6 +117,11 @@ impl Storage {
                 .max_connections(16)
                 .min_connections(1)
                 .test_before_acquire_if_idle_for(Duration::from_secs(30));
+            if loopback_without_sslmode(database_url) {
+                options.map_sqlx_postgres_opts(|o| {
+                    o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+                });
+            }
         }
         let db = Database::connect(options).await?;
         let cache = match redis_url {
@@ -268,4 +294,29 @@ pub(crate) fn new_id() -> uuid::Uuid {
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loopback_without_sslmode;
+
+    #[test]
+    fn only_loopback_urls_without_an_sslmode_skip_tls() {
+        for local in [
+            "postgres://minqing_app@127.0.0.1:5432/minqing",
+            "postgres://u:p@localhost/db",
+            "postgresql://[::1]:5432/db",
+            "postgres:///db?host=/var/run/postgresql",
+        ] {
+            assert!(loopback_without_sslmode(local), "{local}");
+        }
+        for remote in [
+            "postgres://u@db.internal:5432/minqing",
+            "postgres://u@10.0.0.5/db",
+            "postgres://u@127.0.0.1/db?sslmode=require",
+            "sqlite://data/minqing.db",
+        ] {
+            assert!(!loopback_without_sslmode(remote), "{remote}");
+        }
+    }
 }
