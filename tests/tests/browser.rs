@@ -1252,6 +1252,14 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
         "南昌市 › 青云谱区 › 徐家坊街道",
     )
     .await?;
+    // The coverage counts the chair added above: a sitting council, no workroom yet.
+    wait_until_text(
+        driver,
+        "[data-testid=coverage-tiers] tbody tr:first-child td:nth-child(3)",
+        "1 (100%)",
+    )
+    .await?;
+    wait_until_text(driver, "[data-testid=uncovered] li .hint", "no workroom").await?;
     Ok(())
 }
 

@@ -120,6 +120,18 @@ texts! {
     EditWorkroom => "登记 / 修改工作室", "Record or change the workroom";
     Ancestors => "上级单位", "Ancestors";
 
+    // Coverage.
+    Coverage => "理事会与工作室覆盖情况", "Council and workroom coverage";
+    Tier => "层级", "Tier";
+    Units => "单位数", "Units";
+    WithCouncil => "有理事会", "With a council";
+    WithWorkroom => "有工作室", "With a workroom";
+    Uncovered => "尚未覆盖的单位", "Units not yet covered";
+    LacksBoth => "缺理事会和工作室", "no council, no workroom";
+    LacksCouncil => "缺理事会", "no council";
+    LacksWorkroom => "缺工作室", "no workroom";
+    AndMore => "另有", "and more:";
+
     // Budgets.
     Budget => "经费", "Budget";
     Allocated => "预算", "Allocated";

@@ -936,3 +936,29 @@ pub struct RollUp {
     pub rows: Vec<RollUpRow>,
     pub by_category: Vec<CategorySpend>,
 }
+
+/// `GET /councils/coverage`: per tier, how many units have a sitting council and a workroom.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct TierCoverage {
+    pub label_zh: String,
+    #[serde(default, deserialize_with = "nullable")]
+    pub label_en: String,
+    pub units: u64,
+    pub with_council: u64,
+    pub with_workroom: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UncoveredUnit {
+    pub id: UnitId,
+    pub name: String,
+    pub has_council: bool,
+    pub has_workroom: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Coverage {
+    pub tiers: Vec<TierCoverage>,
+    pub uncovered: Vec<UncoveredUnit>,
+    pub uncovered_total: u64,
+}

@@ -3,6 +3,7 @@ mod accountability;
 mod accounts;
 mod budget;
 mod council;
+mod coverage;
 mod demand;
 mod demand_settings;
 mod import;

@@ -12,6 +12,7 @@ use crate::i18n::{Text, tr};
 use crate::model::{HistoryEntry, Page, Unit, UnitDetail};
 use crate::pages::budget::BudgetSection;
 use crate::pages::council::CouncilSection;
+use crate::pages::coverage::CoverageSection;
 use crate::state::{use_api, use_portal};
 
 #[component]
@@ -259,6 +260,7 @@ fn UnitCard(detail: UnitDetail) -> AnyView {
                 <History entries=detail.history/>
             </section>
             <CouncilSection unit=unit.id archived=unit.archived/>
+            <CoverageSection unit=unit.id/>
             <BudgetSection unit=unit.id archived=unit.archived/>
         </article>
     }
