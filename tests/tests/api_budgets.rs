@@ -77,6 +77,18 @@ async fn spending_is_checked_against_the_allocation_by_the_tenants_rule() {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{rules}");
+    assert_eq!(rules["contact_frequency"], "monthly");
+    assert_eq!(rules["notice_lead_hours"], 24);
+    for bad in [
+        json!({"overspend": "sometimes"}),
+        json!({"notice_lead_hours": 100_000}),
+        json!({"overspend": "refuse", "surprise": true}),
+    ] {
+        let (status, body) = admin.put("/api/v1/operations-rules", &bad).await;
+        assert!(status.is_client_error(), "{bad}: {status} {body}");
+    }
+    let (_, kept) = admin.get("/api/v1/operations-rules").await;
+    assert_eq!(kept["overspend"], "allow_with_approval");
     let (status, body) = admin.post(&spend, &spending("某公司", "600000")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["error"]["code"], "approval_required");

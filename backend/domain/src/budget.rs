@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::demand::intake::{optional_text, required_text};
 use crate::error::{DomainError, FieldCheck};
 use crate::unit::UnitPath;
+use crate::visits::{DEFAULT_NOTICE_LEAD_HOURS, Frequency};
 
 /// An amount of money in fen (分, 0.01 元). Signed: a correction is a negative expenditure.
 #[derive(
@@ -133,15 +134,44 @@ pub fn check_correction(original: Fen, corrected: Fen, reversal: Fen) -> Result<
     Ok(())
 }
 
-/// The tenant's rules for programme operations (budgets now; visits next), stored as JSON.
-/// Fields missing from a stored document take their defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The tenant's rules for programme operations (budgets, contact points, visits), stored as
+/// JSON. Fields missing from a stored document take their defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct OperationsRules {
     /// Spending beyond a unit's allocation for the year: refused (default), or allowed when a
     /// leader approves it.
     pub overspend: Overspend,
+    /// How often a leader owes a visit to each contact point (default monthly).
+    pub contact_frequency: Frequency,
+    /// Hours a visit's public notice must be out before it starts (default 24, at most 720).
+    pub notice_lead_hours: u32,
+}
+
+impl Default for OperationsRules {
+    fn default() -> Self {
+        Self {
+            overspend: Overspend::default(),
+            contact_frequency: Frequency::default(),
+            notice_lead_hours: DEFAULT_NOTICE_LEAD_HOURS,
+        }
+    }
+}
+
+/// The longest lead time a tenant may ask of notices: 30 days.
+pub const MAX_NOTICE_LEAD_HOURS: u32 = 720;
+
+impl OperationsRules {
+    pub fn validate(self) -> Result<Self, DomainError> {
+        if self.notice_lead_hours > MAX_NOTICE_LEAD_HOURS {
+            return Err(DomainError::field(
+                "notice_lead_hours",
+                "notice_lead_out_of_range",
+            ));
+        }
+        Ok(self)
+    }
 }
 
 /// Fiscal years the system accepts (China's fiscal year is the calendar year).
@@ -504,6 +534,13 @@ mod tests {
     fn stored_rules_missing_a_field_take_its_default() {
         let rules: OperationsRules = serde_json::from_str("{}").expect("rules");
         assert_eq!(rules.overspend, Overspend::Refuse);
+        assert_eq!(rules.contact_frequency, Frequency::Monthly);
+        assert_eq!(rules.notice_lead_hours, 24);
+        let late = OperationsRules {
+            notice_lead_hours: 721,
+            ..OperationsRules::default()
+        };
+        assert!(late.validate().is_err());
         let rules: OperationsRules =
             serde_json::from_str(r#"{"overspend":"allow_with_approval"}"#).expect("rules");
         assert_eq!(rules.overspend, Overspend::AllowWithApproval);

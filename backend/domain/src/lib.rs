@@ -23,6 +23,7 @@ pub mod role;
 pub mod tenant;
 pub mod tier;
 pub mod unit;
+pub mod visits;
 
 pub use error::{DomainError, FieldErrors};
 pub use ids::{AccountId, TenantId, UnitId};

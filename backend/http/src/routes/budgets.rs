@@ -487,8 +487,9 @@ pub async fn get_operations_rules(
 
 /// Set the tenant's operations rules.
 ///
-/// `overspend`: `refuse` (the default) or `allow_with_approval`. Needs a grant over the whole
-/// tenant.
+/// `overspend`: `refuse` (the default) or `allow_with_approval`; `contact_frequency`:
+/// `weekly`, `monthly` (the default) or `quarterly`; `notice_lead_hours`: 0–720 (default 24).
+/// Needs a grant over the whole tenant.
 #[utoipa::path(
     put,
     path = "/api/v1/operations-rules",
@@ -509,6 +510,7 @@ pub async fn set_operations_rules(
     ApiJson(rules): ApiJson<OperationsRules>,
 ) -> ApiResult<axum::Json<OperationsRules>> {
     caller.require_everywhere(Permission::ManageTenant)?;
+    let rules = rules.validate()?;
     let scope = caller.write(&state).await?;
     let set = scope.budgets().set_rules(&rules).await?;
     scope.commit().await?;
