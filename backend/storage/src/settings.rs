@@ -109,7 +109,8 @@ impl SettingsCache {
 /// Each tenant's units, as of one settings version (which every change to a tenant's units
 /// moves): intake reads an origin's chain of ancestors from here without a round trip. The
 /// first intake after a change reads the tenant's units once (a province's 24,000 in tens of
-/// milliseconds); a tenant with more than [`MAX_UNITS`] is not kept and is read chain by chain.
+/// milliseconds, at most once a second); a tenant with more than [`MAX_UNITS`] is not kept and
+/// is read chain by chain.
 #[derive(Clone, Default)]
 pub struct ChainCache {
     tenants: Arc<Mutex<HashMap<TenantId, Arc<Hierarchy>>>>,
@@ -119,9 +120,14 @@ pub struct ChainCache {
 /// the database each time instead of kept.
 const MAX_UNITS: u64 = 200_000;
 
+/// Whole reloads of one tenant's units at most this often: while its settings version churns
+/// (accounts created one by one, say) intake reads single chains instead.
+const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 struct Hierarchy {
     version: i64,
     units: HashMap<UnitId, UnitView>,
+    loaded_at: std::time::Instant,
 }
 
 impl Hierarchy {
@@ -163,6 +169,13 @@ impl ChainCache {
         if let Some(hit) = self.peek(tenant, unit, version) {
             return Ok(hit);
         }
+        let recent = self
+            .lock()
+            .get(&tenant)
+            .is_some_and(|h| h.loaded_at.elapsed() < RELOAD_EVERY);
+        if recent {
+            return scope.units().with_ancestors(unit).await;
+        }
         let count = unit::Entity::find()
             .filter(unit::Column::TenantId.eq(tenant.0))
             .count(&scope.tx)
@@ -177,7 +190,11 @@ impl ChainCache {
             .into_iter()
             .map(|m| (UnitId(m.id), UnitView::from(m)))
             .collect();
-        let hierarchy = Arc::new(Hierarchy { version, units });
+        let hierarchy = Arc::new(Hierarchy {
+            version,
+            units,
+            loaded_at: std::time::Instant::now(),
+        });
         let chain = hierarchy.chain(unit).ok_or(StorageError::NotFound)?;
         let mut map = self.lock();
         let newer = map.get(&tenant).is_some_and(|h| h.version > version);
