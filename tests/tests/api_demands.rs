@@ -109,7 +109,8 @@ async fn a_demand_runs_from_intake_to_a_satisfied_close_and_the_resident_follows
     assert_eq!(public["handling_unit"], "东街道");
     assert_eq!(public["progress"][2]["text"], "已联系物业，明天更换");
     let text = public.to_string();
-    for secret in ["王阿姨", "5678", "002X", "east-cadre"] {
+    // The phone in full or masked (a bare "5678" would also match a timestamp's microseconds).
+    for secret in ["王阿姨", "13812345678", "****", "002X", "east-cadre"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     // A wrong code, another tenant's slug: not found.

