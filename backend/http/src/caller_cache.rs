@@ -1,4 +1,4 @@
-//! Resolved callers per session token, kept for a few seconds, so intake can decide a demand
+//! Callers intake resolved, per session token, kept for a few seconds, so intake can decide a demand
 //! with no database round trip before its group commit. Safe because what a cached caller was
 //! decided with is checked where it is written: the intake writer writes a demand only if the
 //! tenant's settings version — which every change to settings, accounts, grants, units or the

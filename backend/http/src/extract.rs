@@ -85,7 +85,6 @@ where
         let (token, by_cookie) = token_of(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let caller = SessionCaller::resolve(&state, token, request_id(&parts.headers)).await?;
         check_csrf(parts, by_cookie, &caller.session)?;
-        state.callers.put(&caller);
         Ok(caller)
     }
 }
@@ -192,8 +191,10 @@ where
                 cached: true,
             });
         }
+        let caller = Caller::from_request_parts(parts, state).await?;
+        app.callers.put(&caller);
         Ok(IntakeCaller {
-            caller: Caller::from_request_parts(parts, state).await?,
+            caller,
             cached: false,
         })
     }
@@ -207,7 +208,13 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
-        let caller = SessionCaller::from_request_parts(parts, state).await?;
+        Caller::allowed(SessionCaller::from_request_parts(parts, state).await?)
+    }
+}
+
+impl Caller {
+    /// A session's caller, unless they must change their password first.
+    pub fn allowed(caller: SessionCaller) -> ApiResult<Caller> {
         if caller.must_change_password {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

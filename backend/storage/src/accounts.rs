@@ -212,7 +212,7 @@ impl Accounts<'_> {
     /// (every authenticated request starts here). `NotFound` when the account is gone.
     pub async fn caller(&self, id: AccountId) -> Result<ResolvedCaller> {
         use minqing_domain::tenant::{TenantKind, TenantStatus};
-        use sea_orm::{ConnectionTrait, DbBackend, Statement};
+        use sea_orm::ConnectionTrait;
         const SQL: &str = "SELECT t.id AS t_id, t.slug AS t_slug, t.kind AS t_kind, \
              t.name_zh AS t_name_zh, t.name_en AS t_name_en, t.time_zone AS t_time_zone, \
              t.status AS t_status, t.settings_version AS t_settings_version, a.username AS a_username, a.display_name AS a_display_name, \
@@ -222,19 +222,13 @@ impl Accounts<'_> {
              LEFT JOIN grants g ON g.tenant_id = a.tenant_id AND g.account_id = a.id \
              LEFT JOIN units u ON u.tenant_id = g.tenant_id AND u.id = g.unit_id \
              WHERE a.tenant_id = $1 AND a.id = $2 ORDER BY g.id";
-        let backend = self.scope.backend();
-        let sql = match backend {
-            DbBackend::Postgres => SQL.to_owned(),
-            _ => SQL.replace("$1", "?").replace("$2", "?"),
-        };
         let rows = self
             .scope
             .tx
-            .query_all_raw(Statement::from_sql_and_values(
-                backend,
-                sql,
-                [self.scope.tenant.0.into(), id.0.into()],
-            ))
+            .query_all_raw(
+                self.scope
+                    .statement(SQL, [self.scope.tenant.0.into(), id.0.into()]),
+            )
             .await?;
         let first = rows.first().ok_or(StorageError::NotFound)?;
         let tenant = crate::platform::TenantView {

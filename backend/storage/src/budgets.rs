@@ -262,7 +262,7 @@ fn expenditure_view(
 }
 
 /// How much of each original corrections reversed (corrections are negative).
-fn reversals<'a>(rows: impl Iterator<Item = (Option<Uuid>, i64)> + 'a) -> HashMap<Uuid, i64> {
+fn reversals(rows: impl Iterator<Item = (Option<Uuid>, i64)>) -> HashMap<Uuid, i64> {
     let mut out = HashMap::new();
     for (corrects, amount) in rows {
         if let Some(original) = corrects {
@@ -365,10 +365,10 @@ impl Budgets<'_> {
         }
         let rows = expenditure_voucher::Entity::find()
             .select_only()
+            // The content stays in the database until someone downloads it.
             .columns([
-                expenditure_voucher::Column::Id,
-                expenditure_voucher::Column::TenantId,
                 expenditure_voucher::Column::ExpenditureId,
+                expenditure_voucher::Column::Id,
                 expenditure_voucher::Column::FileName,
                 expenditure_voucher::Column::MediaType,
                 expenditure_voucher::Column::Size,
@@ -376,16 +376,10 @@ impl Budgets<'_> {
                 expenditure_voucher::Column::UploadedBy,
                 expenditure_voucher::Column::UploadedAt,
             ])
-            // The content stays in the database until someone downloads it.
-            .expr_as(
-                sea_orm::sea_query::Expr::cust("NULL"),
-                expenditure_voucher::Column::Content,
-            )
             .filter(expenditure_voucher::Column::TenantId.eq(self.tenant()))
             .filter(expenditure_voucher::Column::ExpenditureId.is_in(expenditures.to_vec()))
             .order_by_asc(expenditure_voucher::Column::UploadedAt)
             .into_tuple::<(
-                Uuid,
                 Uuid,
                 Uuid,
                 String,
@@ -394,19 +388,20 @@ impl Budgets<'_> {
                 String,
                 String,
                 DateTime<Utc>,
-                Option<Vec<u8>>,
             )>()
             .all(&self.scope.tx)
             .await?;
-        for (id, _, expenditure_id, file_name, media_type, size, sha256, by, at, _) in rows {
+        for (expenditure_id, id, file_name, media_type, size, sha256, uploaded_by, uploaded_at) in
+            rows
+        {
             out.entry(expenditure_id).or_default().push(VoucherView {
                 id,
                 file_name,
                 media_type,
                 size,
                 sha256,
-                uploaded_by: by,
-                uploaded_at: at,
+                uploaded_by,
+                uploaded_at,
             });
         }
         Ok(out)

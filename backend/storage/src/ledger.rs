@@ -133,13 +133,16 @@ impl TenantScope {
     /// row's lock (held to commit) orders concurrent appends, so seqs have no gaps or repeats;
     /// a batch takes it once (`intake_writer`).
     pub(crate) async fn append_events(&self, events: &[NewEvent<'_>]) -> Result<Vec<i64>> {
-        let chained = self.chain_events(events).await?;
-        let seqs = chained.seqs.clone();
-        if !chained.rows.is_empty() {
-            demand_event::Entity::insert_many(chained.rows)
+        let ChainedEvents {
+            seqs,
+            rows,
+            head_hash,
+        } = self.chain_events(events).await?;
+        if !rows.is_empty() {
+            demand_event::Entity::insert_many(rows)
                 .exec(&self.tx)
                 .await?;
-            self.head_update(chained.head_hash).exec(&self.tx).await?;
+            self.head_update(head_hash).exec(&self.tx).await?;
         }
         Ok(seqs)
     }

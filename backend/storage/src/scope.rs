@@ -75,32 +75,18 @@ impl TenantScope {
     }
 
     /// A raw statement written with PostgreSQL's `$n` placeholders, for this scope's backend
-    /// (SQLite's `?` binds in order, so each `$n` must appear once, in order).
+    /// (SQLite reads `?n` as PostgreSQL reads `$n`, repeats included).
     pub(crate) fn statement(
         &self,
         sql: &str,
         values: impl IntoIterator<Item = sea_orm::Value>,
-    ) -> sea_orm::Statement {
+    ) -> Statement {
         let backend = self.backend();
         let sql = match backend {
             DbBackend::Postgres => sql.to_owned(),
-            _ => {
-                let mut out = String::with_capacity(sql.len());
-                let mut chars = sql.chars().peekable();
-                while let Some(c) = chars.next() {
-                    if c == '$' {
-                        while chars.peek().is_some_and(char::is_ascii_digit) {
-                            chars.next();
-                        }
-                        out.push('?');
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
+            _ => sql.replace('$', "?"),
         };
-        sea_orm::Statement::from_sql_and_values(backend, sql, values)
+        Statement::from_sql_and_values(backend, sql, values)
     }
 
     pub async fn commit(self) -> Result<()> {

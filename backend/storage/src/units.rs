@@ -262,13 +262,9 @@ impl Units<'_> {
                WHERE u.tenant_id = $1) \
              SELECT units.* FROM units JOIN chain ON units.id = chain.id \
              WHERE units.tenant_id = $1";
-        let backend = self.scope.backend();
-        let sql = match backend {
-            DbBackend::Postgres => SQL.to_owned(),
-            _ => SQL.replace('$', "?"),
-        };
-        let statement =
-            Statement::from_sql_and_values(backend, sql, [self.tenant().0.into(), id.0.into()]);
+        let statement = self
+            .scope
+            .statement(SQL, [self.tenant().0.into(), id.0.into()]);
         let mut units: Vec<UnitView> = unit::Entity::find()
             .from_raw_sql(statement)
             .all(&self.scope.tx)

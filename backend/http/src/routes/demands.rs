@@ -134,14 +134,8 @@ pub async fn create_demand(
 async fn resolve_afresh(state: &AppState, cached: &Caller) -> ApiResult<Caller> {
     let fresh =
         SessionCaller::resolve(state, cached.token.clone(), cached.request_id.clone()).await?;
-    if fresh.must_change_password {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "password_change_required",
-        ));
-    }
     state.callers.put(&fresh);
-    Ok(Caller(fresh))
+    Caller::allowed(fresh)
 }
 
 /// What the caller may do with demands; a 403 for one who may record none.
@@ -175,13 +169,11 @@ async fn intake_from_caches(
     else {
         return Ok(None);
     };
-    let ctx = DemandContext {
-        access,
-        settings: &settings,
+    let rules = TenantRules {
+        settings,
         tz: tenant_zone(caller),
-        sealer: &state.sealer,
-        now: state.clock.now(),
     };
+    let ctx = rules.context(access, state);
     let Ok((mut prepared, view)) = prepare_intake(tenant, &caller.audit(), chain, intake, &ctx)
     else {
         return Ok(None);
