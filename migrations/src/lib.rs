@@ -14,6 +14,7 @@ mod m20261127_000006_settings_version;
 mod m20261127_000007_councils;
 mod m20261202_000008_budgets;
 mod m20261202_000009_access_version;
+mod m20261203_000010_visits;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -38,6 +39,19 @@ pub(crate) fn tenant_fk(table: &'static str) -> ForeignKeyCreateStatement {
         .to_owned()
 }
 
+/// The foreign key from `table.col` to `to.id`.
+pub(crate) fn fk(
+    table: &'static str,
+    col: &'static str,
+    to: &'static str,
+) -> ForeignKeyCreateStatement {
+    ForeignKey::create()
+        .name(format!("fk_{table}_{col}"))
+        .from(table, col)
+        .to(to, "id")
+        .to_owned()
+}
+
 pub struct Migrator;
 
 #[async_trait::async_trait]
@@ -53,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_councils::Migration),
             Box::new(m20261202_000008_budgets::Migration),
             Box::new(m20261202_000009_access_version::Migration),
+            Box::new(m20261203_000010_visits::Migration),
         ]
     }
 }

@@ -9,18 +9,10 @@ use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
 
-use crate::{index, rls, tenant_fk};
+use crate::{fk, index, rls, tenant_fk};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-fn fk(table: &'static str, col: &'static str, to: &'static str) -> ForeignKeyCreateStatement {
-    ForeignKey::create()
-        .name(format!("fk_{table}_{col}"))
-        .from(table, col)
-        .to(to, "id")
-        .to_owned()
-}
 
 const TABLES: [&str; 3] = ["budget_lines", "expenditures", "expenditure_vouchers"];
 

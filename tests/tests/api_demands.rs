@@ -489,6 +489,50 @@ async fn demands_recorded_at_once_are_each_written_once_on_one_unbroken_chain() 
 }
 
 #[tokio::test]
+async fn two_processes_recording_and_handling_at_once_keep_one_unbroken_chain() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let here = person(&server, &c.t, "recorder", "recorder", &c.community).await;
+    let there = here.on(&server.another_process().await);
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let (_, first) = here
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let handled = first["id"].as_str().unwrap().to_owned();
+    // Each process chains its intake batches onto the head its last batch left; the other
+    // process's batches and the cadre's steps (which take the head's lock) move it under that
+    // guess, and every demand must still land once, on one chain without gaps.
+    let posts = (0..30).map(|i| {
+        let body = intake(&c.community, ["urgent", "hard"][i % 2]);
+        let by = if i % 2 == 0 { &here } else { &there };
+        async move { by.post("/api/v1/demands", &body).await }
+    });
+    let steps = async {
+        let mut answers = Vec::new();
+        for (action, body) in [
+            ("accept", json!({})),
+            ("reply", json!({"text": "已安排网格员上门查看"})),
+            ("reply", json!({"text": "维修队明日到场"})),
+        ] {
+            answers.push(act(&cadre, &handled, action, body).await);
+        }
+        answers
+    };
+    let (answers, steps) = tokio::join!(futures::future::join_all(posts), steps);
+    for (status, d) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{d}");
+    }
+    for (status, d) in &steps {
+        assert_eq!(*status, StatusCode::OK, "{d}");
+    }
+    assert_eq!(demand_total(&c.t.admin).await, 31);
+    let (_, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["checked"], 34);
+    assert_eq!(verdict["head_seq"], 34);
+}
+
+#[tokio::test]
 async fn bad_intake_names_every_field_and_records_nothing() {
     let server = TestServer::start().await;
     let c = city(&server).await;

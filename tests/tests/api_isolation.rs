@@ -702,3 +702,125 @@ async fn another_tenants_budgets_spending_and_vouchers_are_not_found() {
             .await;
     assert_eq!(roll["total"]["allocated"]["fen"], 0, "{roll}");
 }
+
+#[tokio::test]
+async fn another_tenants_contact_points_visits_and_feeds_are_not_found() {
+    let server = TestServer::start().await;
+    let a = common::city(&server).await;
+    let b = common::city(&server).await;
+    let leader = common::person(&server, &a.t, "leader", "leader", &a.district).await;
+    let (_, me) = leader.get("/api/v1/auth/me").await;
+    let leader_id = me["account"]["id"].as_str().unwrap().to_owned();
+    let (status, point) =
+        a.t.admin
+            .post(
+                "/api/v1/contact-points",
+                &json!({"leader": leader_id, "unit_id": a.community, "since": "2026-01-01"}),
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{point}");
+    let point = point["id"].as_str().unwrap();
+    let starts = server.clock.now() + chrono::Duration::days(3);
+    let form = json!({"unit_id": a.community, "hosts": [leader_id],
+        "starts_at": starts.to_rfc3339(), "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+        "place": "东一社区居委会"});
+    let (status, v) = leader.post("/api/v1/visits", &form).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap();
+    assert_eq!(
+        leader
+            .post(&format!("/api/v1/visits/{id}/notice"), &json!({}))
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    // B's administrator, with A's ids, on every endpoint.
+    let unit = &a.community;
+    let later = (starts + chrono::Duration::days(1)).to_rfc3339();
+    let until = (starts + chrono::Duration::hours(26)).to_rfc3339();
+    // Ids in bodies are unknown too: B cannot pair or schedule at A's community.
+    for (status, body) in [
+        b.t.admin
+            .post(
+                "/api/v1/contact-points",
+                &json!({"leader": leader_id, "unit_id": unit, "since": "2026-01-01"}),
+            )
+            .await,
+        b.t.admin.post("/api/v1/visits", &form).await,
+    ] {
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(
+            body["error"]["field_codes"]["unit_id"], "unknown_unit",
+            "{body}"
+        );
+    }
+    for (status, body) in [
+        b.t.admin
+            .get(&format!("/api/v1/contact-points?within={unit}"))
+            .await,
+        b.t.admin
+            .post(
+                &format!("/api/v1/contact-points/{point}/end"),
+                &json!({"until": "2026-06-30"}),
+            )
+            .await,
+        b.t.admin
+            .get(&format!("/api/v1/visits?within={unit}"))
+            .await,
+        b.t.admin.get(&format!("/api/v1/visits/{id}")).await,
+        b.t.admin
+            .post(&format!("/api/v1/visits/{id}/notice"), &json!({}))
+            .await,
+        b.t.admin
+            .post(
+                &format!("/api/v1/visits/{id}/reschedule"),
+                &json!({"starts_at": later, "ends_at": until, "reason": "x"}),
+            )
+            .await,
+        b.t.admin
+            .post(
+                &format!("/api/v1/visits/{id}/cancel"),
+                &json!({"reason": "x"}),
+            )
+            .await,
+        b.t.admin
+            .put(
+                &format!("/api/v1/visits/{id}/attendance"),
+                &json!({"residents": 1, "walk_ins": 0, "households": 1}),
+            )
+            .await,
+        b.t.admin
+            .put(
+                &format!("/api/v1/visits/{id}/minutes"),
+                &json!({"text": "x"}),
+            )
+            .await,
+    ] {
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    // B's own unit with A's leader as host is refused; a demand in B cannot name A's visit.
+    let mut stray = form.clone();
+    stray["unit_id"] = json!(b.community);
+    let (status, body) = b.t.admin.post("/api/v1/visits", &stray).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["hosts"], "unknown_host");
+    let mut raised = common::intake(&b.community, "urgent");
+    raised["visit"] = json!(id);
+    let (status, body) = b.t.admin.post("/api/v1/demands", &raised).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["visit"], "unknown_visit");
+    // The public pages under B's slug know nothing of A's community or leader.
+    for path in [
+        format!("/api/v1/public/{}/units/{unit}/visits", b.t.slug),
+        format!("/api/v1/public/{}/units/{unit}/visits.ics", b.t.slug),
+        format!("/api/v1/public/{}/leaders/{leader_id}/visits.ics", b.t.slug),
+    ] {
+        let r = server.client().get(server.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    // A's visit stands as it was.
+    let (_, kept) = leader.get(&format!("/api/v1/visits/{id}")).await;
+    assert_eq!(kept["status"], "published");
+    assert!(kept["cancel_reason"].is_null());
+}

@@ -47,6 +47,12 @@ pub enum Permission {
     RecordSpending,
     /// Approve spending beyond an allocation, where the tenant's rule allows it.
     ApproveOverspend,
+    /// Pair leaders with a subtree's communities and villages (contact points).
+    ManageContactPoints,
+    /// Schedule a subtree's visits, publish their notices, move or cancel them.
+    ManageVisits,
+    /// Record the attendance and minutes of a subtree's visits.
+    RecordVisits,
 }
 
 impl Role {
@@ -72,6 +78,9 @@ impl Role {
                     | AllocateBudgets
                     | RecordSpending
                     | ApproveOverspend
+                    | ManageContactPoints
+                    | ManageVisits
+                    | RecordVisits
             ),
             // Leaders and cadres work the demands; only they need residents' contact details.
             Role::Leader => matches!(
@@ -85,6 +94,8 @@ impl Role {
                     | DecideAccountability
                     | ReadBudgets
                     | ApproveOverspend
+                    | ManageVisits
+                    | RecordVisits
             ),
             Role::Cadre => matches!(
                 permission,
@@ -95,8 +106,13 @@ impl Role {
                     | RevealPersonalData
                     | ReadBudgets
                     | RecordSpending
+                    | ManageVisits
+                    | RecordVisits
             ),
-            Role::Recorder => matches!(permission, ReadUnits | ReadDemands | RecordDemands),
+            Role::Recorder => matches!(
+                permission,
+                ReadUnits | ReadDemands | RecordDemands | RecordVisits
+            ),
             Role::Auditor => matches!(
                 permission,
                 ReadUnits | ReadOperationsLog | ReadDemands | VerifyLedger | ReadBudgets

@@ -434,6 +434,54 @@ pub fn message(code: &str, lang: Lang) -> String {
             "文件中重复出现同一理事（同一单位、姓名、职务和任期开始日期）。",
             "The same member (unit, name, role and term start) appears twice in the file.",
         ),
+        // Contact points and visits.
+        "notice_too_late" => (
+            "公告发布太晚：须在家访开始前至少留出本租户规定的提前时间（默认24小时），以便群众安排参加。",
+            "Too late for the notice: it must be out at least the tenant's lead time (24 hours by default) before the visit, so residents can come.",
+        ),
+        "notice_already_published" => (
+            "该家访的公告已经发布。改期或取消会显示在公告上。",
+            "This visit's notice is already out; a new time or a cancellation shows on it.",
+        ),
+        "visit_cancelled" => (
+            "该家访已取消，不能再操作。",
+            "This visit was cancelled; nothing more can be done with it.",
+        ),
+        "visit_already_held" => (
+            "该家访已经举行，不能再改期或取消。",
+            "This visit has taken place; it can no longer be moved or cancelled.",
+        ),
+        "visit_not_started" => (
+            "家访尚未开始，还不能记录出席或纪要。",
+            "The visit has not started yet; attendance and minutes come once it has.",
+        ),
+        "ends_before_start" => ("结束时间早于开始时间。", "It ends before it starts."),
+        "visit_too_long" => ("一次家访最长12小时。", "A visit lasts at most 12 hours."),
+        "more_than_residents" => (
+            "不能多于出席群众人数。",
+            "Cannot be more than the residents who came.",
+        ),
+        "out_of_range" => ("数值超出范围。", "The number is out of range."),
+        "invalid_visit_status" => (
+            "家访状态无效：应为 scheduled、published、held 或 cancelled。",
+            "Unknown visit status: use scheduled, published, held or cancelled.",
+        ),
+        "contact_point_exists" => (
+            "该领导与该社区（村）在这段时间内已有联系点。",
+            "This leader is already paired with this community for that time.",
+        ),
+        "not_a_community" => (
+            "联系点和家访须在社区或村一级。",
+            "Contact points and visits are at a community or village.",
+        ),
+        "unknown_visit" => (
+            "找不到该家访：诉求须来自本社区（村）的家访。",
+            "No such visit at this demand's community.",
+        ),
+        "unknown_host" => (
+            "主持人须是本租户的有效账号。",
+            "Each host must be an active account of this tenant.",
+        ),
         "invalid_amount" => (
             "金额格式不正确：请写成 2200000 或 2,200,000.00（元）。",
             "The amount is not a number of yuan: write it as 2200000 or 2,200,000.00.",

@@ -1,10 +1,13 @@
 //! Contact points and visits, the rules: how often a leader owes a visit to the community or
 //! village they are paired with (联系点), which periods were kept, missed or are still due,
-//! and how long before a visit its public notice must be out.
+//! how long before a visit its public notice must be out, and the steps a visit may take
+//! (scheduled → notice published → held, or cancelled; rescheduled with a reason).
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
-use crate::error::DomainError;
+use crate::demand::intake::{optional_text, required_text};
+use crate::error::{DomainError, FieldCheck};
 
 /// How often a contact point owes a visit (the tenant's rule; monthly by default, as the
 /// programme's leaders visit their communities every month).
@@ -134,6 +137,245 @@ pub fn check_notice_lead(
     }
 }
 
+/// Where a visit stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VisitStatus {
+    /// On the calendar; residents have not been told yet.
+    Scheduled,
+    /// Its notice (公告) is out: residents can read it on the community's public page.
+    Published,
+    /// It took place: attendance and minutes are on record.
+    Held,
+    /// Called off, with a reason (shown on the notice if one was out).
+    Cancelled,
+}
+
+impl VisitStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Published => "published",
+            Self::Held => "held",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        match raw {
+            "scheduled" => Ok(Self::Scheduled),
+            "published" => Ok(Self::Published),
+            "held" => Ok(Self::Held),
+            "cancelled" => Ok(Self::Cancelled),
+            _ => Err("invalid_visit_status"),
+        }
+    }
+}
+
+/// What can be done to a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitStep {
+    PublishNotice,
+    Reschedule,
+    Cancel,
+    /// Record attendance or minutes (the first record marks the visit held).
+    Record,
+}
+
+/// The status a visit in `status` moves to by `step`, or the 409 saying why it cannot: a
+/// cancelled visit takes no step, a held one only more records, a notice goes out once, and
+/// nothing is recorded of a visit that has not started (`started`: its start has passed).
+pub fn step(
+    status: VisitStatus,
+    step: VisitStep,
+    started: bool,
+) -> Result<VisitStatus, DomainError> {
+    use VisitStatus::*;
+    use VisitStep::*;
+    match (status, step) {
+        (Cancelled, _) => Err(DomainError::conflict("visit_cancelled")),
+        (Held, Record) => Ok(Held),
+        (Held, _) => Err(DomainError::conflict("visit_already_held")),
+        (Published, PublishNotice) => Err(DomainError::conflict("notice_already_published")),
+        (Scheduled, PublishNotice) => Ok(Published),
+        (s, Reschedule) => Ok(s),
+        (_, Cancel) => Ok(Cancelled),
+        (_, Record) if !started => Err(DomainError::conflict("visit_not_started")),
+        (_, Record) => Ok(Held),
+    }
+}
+
+/// The longest a visit may last (a session, not a campaign).
+pub const MAX_VISIT_HOURS: i64 = 12;
+/// The most hosts a visit may name.
+pub const MAX_HOSTS: usize = 10;
+
+/// A visit as the scheduling form or API gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VisitForm {
+    /// The community or village visited.
+    pub unit_id: Uuid,
+    /// The hosting leaders' account ids (at least one).
+    pub hosts: Vec<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// e.g. 洪城路社区居委会二楼会议室
+    pub place: String,
+    /// What the visit is about, for the notice (e.g. 老旧小区加装电梯意见征集).
+    #[serde(default)]
+    pub topic: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidVisit {
+    pub unit_id: Uuid,
+    pub hosts: Vec<Uuid>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: String,
+    pub topic: Option<String>,
+}
+
+/// `starts..ends` as a visit's time: ends after it starts, lasts at most `MAX_VISIT_HOURS`.
+fn check_times(check: &mut FieldCheck, starts: DateTime<Utc>, ends: DateTime<Utc>) {
+    if ends <= starts {
+        check.fail("ends_at", "ends_before_start");
+    } else if ends - starts > Duration::hours(MAX_VISIT_HOURS) {
+        check.fail("ends_at", "visit_too_long");
+    }
+}
+
+impl VisitForm {
+    pub fn validate(self) -> Result<ValidVisit, DomainError> {
+        let mut check = FieldCheck::new();
+        let mut hosts = Vec::new();
+        for h in self.hosts {
+            if !hosts.contains(&h) {
+                hosts.push(h);
+            }
+        }
+        if hosts.is_empty() {
+            check.fail("hosts", "required");
+        } else if hosts.len() > MAX_HOSTS {
+            check.fail("hosts", "too_many");
+        }
+        check_times(&mut check, self.starts_at, self.ends_at);
+        let place = check.take("place", required_text(&self.place, 200));
+        let topic = check.take("topic", optional_text(self.topic.as_deref(), 200));
+        check.finish()?;
+        let missing = || DomainError::field("form", "required");
+        Ok(ValidVisit {
+            unit_id: self.unit_id,
+            hosts,
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            place: place.ok_or_else(missing)?,
+            topic: topic.ok_or_else(missing)?,
+        })
+    }
+}
+
+/// A new time (and perhaps place) for a visit, with the reason residents will read.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RescheduleForm {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// A new place; the old one stays when left out.
+    #[serde(default)]
+    pub place: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidReschedule {
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: Option<String>,
+    pub reason: String,
+}
+
+impl RescheduleForm {
+    pub fn validate(self) -> Result<ValidReschedule, DomainError> {
+        let mut check = FieldCheck::new();
+        check_times(&mut check, self.starts_at, self.ends_at);
+        let place = check.take("place", optional_text(self.place.as_deref(), 200));
+        let reason = check.take("reason", required_text(&self.reason, 500));
+        check.finish()?;
+        let missing = || DomainError::field("form", "required");
+        Ok(ValidReschedule {
+            starts_at: self.starts_at,
+            ends_at: self.ends_at,
+            place: place.ok_or_else(missing)?,
+            reason: reason.ok_or_else(missing)?,
+        })
+    }
+}
+
+/// Who came to a visit: counted residents, and of them how many walked in unannounced, and
+/// the households they came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Attendance {
+    pub residents: u32,
+    pub walk_ins: u32,
+    pub households: u32,
+}
+
+impl Attendance {
+    /// Walk-ins are residents too, and a household sends at least one.
+    pub fn validate(self) -> Result<Self, DomainError> {
+        let mut check = FieldCheck::new();
+        if self.residents > 10_000 {
+            check.fail("residents", "out_of_range");
+        }
+        if self.walk_ins > self.residents {
+            check.fail("walk_ins", "more_than_residents");
+        }
+        if self.households > self.residents {
+            check.fail("households", "more_than_residents");
+        }
+        check.finish()?;
+        Ok(self)
+    }
+}
+
+/// A pairing of a leader with a community or village, as the form or API gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ContactPointForm {
+    /// The leader's account id.
+    pub leader: Uuid,
+    /// The community or village.
+    pub unit_id: Uuid,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub since: NaiveDate,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
+    pub until: Option<NaiveDate>,
+}
+
+impl ContactPointForm {
+    pub fn validate(self) -> Result<Self, DomainError> {
+        if self.until.is_some_and(|u| u < self.since) {
+            return Err(DomainError::field("until", "ends_before_start"));
+        }
+        Ok(self)
+    }
+}
+
+/// Whether two pairings' spans (`since`, `until` inclusive, open-ended when `None`) share a day.
+pub fn spans_overlap(a: (NaiveDate, Option<NaiveDate>), b: (NaiveDate, Option<NaiveDate>)) -> bool {
+    let before = |end: Option<NaiveDate>, start: NaiveDate| end.is_some_and(|e| e < start);
+    !(before(a.1, b.0) || before(b.1, a.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +457,111 @@ mod tests {
             Err(DomainError::conflict("notice_too_late"))
         );
         assert!(check_notice_lead(now, now + Duration::hours(3), 2).is_ok());
+    }
+
+    #[test]
+    fn a_visit_is_published_once_held_after_it_starts_and_a_cancelled_one_takes_no_step() {
+        use VisitStatus::*;
+        use VisitStep::*;
+        assert_eq!(step(Scheduled, PublishNotice, false), Ok(Published));
+        assert_eq!(
+            step(Published, PublishNotice, false),
+            Err(DomainError::conflict("notice_already_published"))
+        );
+        assert_eq!(step(Published, Reschedule, false), Ok(Published));
+        assert_eq!(
+            step(Published, Record, false),
+            Err(DomainError::conflict("visit_not_started"))
+        );
+        assert_eq!(step(Published, Record, true), Ok(Held));
+        assert_eq!(step(Scheduled, Record, true), Ok(Held));
+        assert_eq!(step(Held, Record, true), Ok(Held));
+        assert_eq!(
+            step(Held, Cancel, true),
+            Err(DomainError::conflict("visit_already_held"))
+        );
+        for s in [PublishNotice, Reschedule, Cancel, Record] {
+            assert_eq!(
+                step(Cancelled, s, true),
+                Err(DomainError::conflict("visit_cancelled"))
+            );
+        }
+    }
+
+    fn form() -> VisitForm {
+        let at = "2026-12-10T11:00:00Z".parse().expect("time");
+        VisitForm {
+            unit_id: Uuid::nil(),
+            hosts: vec![Uuid::from_u128(1), Uuid::from_u128(1)],
+            starts_at: at,
+            ends_at: at + Duration::hours(2),
+            place: " 社区居委会二楼会议室 ".into(),
+            topic: Some("  ".into()),
+        }
+    }
+
+    #[test]
+    fn a_visit_form_names_every_bad_field() {
+        let ok = form().validate().expect("valid");
+        assert_eq!(ok.hosts, vec![Uuid::from_u128(1)]);
+        assert_eq!(ok.place, "社区居委会二楼会议室");
+        assert_eq!(ok.topic, None);
+        let mut bad = form();
+        bad.hosts.clear();
+        bad.ends_at = bad.starts_at;
+        bad.place = String::new();
+        let Err(DomainError::Validation { fields }) = bad.validate() else {
+            panic!("refused");
+        };
+        assert_eq!(fields["hosts"], "required");
+        assert_eq!(fields["ends_at"], "ends_before_start");
+        assert_eq!(fields["place"], "required");
+        let mut long = form();
+        long.ends_at = long.starts_at + Duration::hours(13);
+        assert_eq!(
+            long.validate(),
+            Err(DomainError::field("ends_at", "visit_too_long"))
+        );
+    }
+
+    #[test]
+    fn attendance_counts_hang_together() {
+        let fine = Attendance {
+            residents: 30,
+            walk_ins: 4,
+            households: 21,
+        };
+        assert_eq!(fine.validate(), Ok(fine));
+        let odd = Attendance {
+            residents: 3,
+            walk_ins: 4,
+            households: 5,
+        };
+        let Err(DomainError::Validation { fields }) = odd.validate() else {
+            panic!("refused");
+        };
+        assert_eq!(fields.len(), 2);
+    }
+
+    #[test]
+    fn pairings_overlap_when_they_share_a_day() {
+        let d = |s: &str| day(s);
+        assert!(spans_overlap(
+            (d("2026-01-01"), None),
+            (d("2026-06-01"), None)
+        ));
+        assert!(spans_overlap(
+            (d("2026-01-01"), Some(d("2026-06-01"))),
+            (d("2026-06-01"), None)
+        ));
+        assert!(!spans_overlap(
+            (d("2026-01-01"), Some(d("2026-05-31"))),
+            (d("2026-06-01"), None)
+        ));
+        assert!(!spans_overlap(
+            (d("2026-07-01"), None),
+            (d("2026-01-01"), Some(d("2026-06-30")))
+        ));
     }
 
     proptest! {

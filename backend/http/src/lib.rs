@@ -3,6 +3,7 @@ pub mod caller_cache;
 pub mod error;
 pub mod export;
 pub mod extract;
+pub mod ical;
 pub mod idempotency;
 pub mod localize;
 pub mod openapi;

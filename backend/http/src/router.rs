@@ -17,7 +17,7 @@ use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
     notifications, operations_log, platform, public, tenant, units,
 };
-use crate::routes::{api_keys, budgets, councils, open311};
+use crate::routes::{api_keys, budgets, councils, open311, visits};
 use crate::state::AppState;
 
 /// JSON bodies are small; files go to the import routes.
@@ -220,6 +220,36 @@ fn table() -> Vec<ApiRoute> {
             "/public/{tenant}/demands/{code}",
             public::demand_by_receipt,
         ),
+        route(
+            M::GET,
+            "/public/{tenant}/units/{id}/visits",
+            public::visits_of_unit,
+        ),
+        route(
+            M::GET,
+            "/public/{tenant}/units/{id}/visits.ics",
+            public::unit_feed,
+        ),
+        route(
+            M::GET,
+            "/public/{tenant}/leaders/{id}/visits.ics",
+            public::leader_feed,
+        ),
+        route(M::GET, "/contact-points", visits::list_contact_points),
+        route(M::POST, "/contact-points", visits::add_contact_point),
+        route(
+            M::POST,
+            "/contact-points/{id}/end",
+            visits::end_contact_point,
+        ),
+        route(M::GET, "/visits", visits::list_visits),
+        route(M::POST, "/visits", visits::schedule_visit),
+        route(M::GET, "/visits/{id}", visits::get_visit),
+        route(M::POST, "/visits/{id}/notice", visits::publish_notice),
+        route(M::POST, "/visits/{id}/reschedule", visits::reschedule_visit),
+        route(M::POST, "/visits/{id}/cancel", visits::cancel_visit),
+        route(M::PUT, "/visits/{id}/attendance", visits::record_attendance),
+        route(M::PUT, "/visits/{id}/minutes", visits::record_minutes),
         route(M::GET, "/units/{id}/council", councils::get_council),
         route(M::POST, "/units/{id}/council/members", councils::add_member),
         route(M::POST, "/council-members/import", councils::import_members).file(),

@@ -52,10 +52,11 @@ enum BenchCommand {
     },
     /// Demands per second through the intake API against plain INSERTs of the same rows.
     Intake {
-        #[arg(long, default_value_t = 2000)]
+        #[arg(long, default_value_t = 12_000)]
         requests: usize,
-        #[arg(long, default_value_t = 8)]
-        clients: usize,
+        /// Concurrent clients, one run for each (comma-separated).
+        #[arg(long, value_delimiter = ',', default_values_t = [8, 32])]
+        clients: Vec<usize>,
     },
     /// p50/p99 of a district's overdue list over a year of generated demands.
     Overdue {
@@ -123,7 +124,7 @@ async fn main() -> anyhow::Result<()> {
             bench::subtree(&config, requests).await
         }
         Command::Bench(BenchCommand::Intake { requests, clients }) => {
-            bench_demands::intake(&config, requests, clients).await
+            bench_demands::intake(&config, requests, &clients).await
         }
         Command::Bench(BenchCommand::Overdue { demands, requests }) => {
             bench_demands::overdue(&config, demands, requests).await
@@ -131,7 +132,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::All) => {
             bench::import(&config, 3).await?;
             bench::subtree(&config, 1000).await?;
-            bench_demands::intake(&config, 2000, 8).await?;
+            bench_demands::intake(&config, 12_000, &[8, 32]).await?;
             bench_demands::overdue(&config, 1_000_000, 500).await
         }
     }

@@ -112,6 +112,25 @@ impl TenantScope {
     }
 }
 
+/// The table the plain-insert baseline writes into.
+#[derive(Clone, Copy, Debug)]
+pub enum PlainTable {
+    /// `demands`' columns and defaults only: no index to maintain, no constraint to check.
+    Bare,
+    /// `demands`' columns, defaults, checks and every index (`LIKE … INCLUDING ALL`; foreign
+    /// keys are not copied): what storing the same rows in a table indexed as the ledger's is.
+    Indexed,
+}
+
+impl PlainTable {
+    fn including(self) -> &'static str {
+        match self {
+            Self::Bare => "INCLUDING DEFAULTS",
+            Self::Indexed => "INCLUDING ALL",
+        }
+    }
+}
+
 impl Storage {
     /// Refreshes the planner's statistics after a bulk load.
     pub async fn analyze(&self, table: &str) -> Result<()> {
@@ -124,13 +143,14 @@ impl Storage {
     }
 
     /// The plain-insert baseline for intake: copies the tenant's demand rows received at or
-    /// after `since` into a plain table (no indexes, logged like the real one), one autocommitted INSERT per row from `clients`
-    /// concurrent connections, and answers (rows, seconds).
+    /// after `since` into a fresh table shaped as `like` says, one autocommitted INSERT per row
+    /// from `clients` concurrent connections, and answers (rows, seconds).
     pub async fn plain_insert_baseline(
         &self,
         tenant: Uuid,
         since: DateTime<Utc>,
         clients: usize,
+        like: PlainTable,
     ) -> Result<(usize, f64)> {
         if self.backend() != DbBackend::Postgres {
             return Err(not_postgres());
@@ -152,7 +172,8 @@ impl Storage {
         let db = self.db().clone();
         let table = format!("bench_plain_{}", Uuid::now_v7().simple());
         db.execute_unprepared(&format!(
-            "CREATE TABLE {table} (LIKE demands INCLUDING DEFAULTS)"
+            "CREATE TABLE {table} (LIKE demands {})",
+            like.including()
         ))
         .await?;
         let insert = format!(

@@ -247,6 +247,8 @@ pub struct DemandQuery {
     pub text: Option<String>,
     /// An exact phone number (found through its keyed index, never by decrypting).
     pub phone: Option<String>,
+    /// Raised at this visit.
+    pub visit: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -1021,6 +1023,9 @@ impl Demands<'_> {
         }
         if let Some(c) = query.channel {
             select = select.filter(demand::Column::Channel.eq(c.as_str()));
+        }
+        if let Some(v) = query.visit {
+            select = select.filter(demand::Column::VisitId.eq(v));
         }
         match query.overdue {
             Some(true) => select = select.filter(demand::Column::NextDueAt.lt(now)),

@@ -99,6 +99,64 @@ pub struct VerifyReport {
     pub first_break: Option<ChainBreak>,
 }
 
+/// A chain's last seq and hash (seq 0 and an empty hash before its first event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+/// `events` hashed onto the chain after `head`, in their order: the rows to insert, their seqs
+/// and the chain's new head hash.
+pub(crate) fn chain_onto(
+    tenant: Uuid,
+    head: Head,
+    events: &[NewEvent<'_>],
+) -> Result<ChainedEvents> {
+    let Head {
+        mut seq,
+        hash: mut prev,
+    } = head;
+    let mut rows = Vec::with_capacity(events.len());
+    let mut seqs = Vec::with_capacity(events.len());
+    for new in events {
+        seq += 1;
+        let data = serde_json::to_value(new.event).map_err(|e| {
+            crate::StorageError::Db(sea_orm::DbErr::Custom(format!("event encoding: {e}")))
+        })?;
+        let content = EventContent {
+            tenant_id: tenant,
+            seq,
+            demand_id: new.demand,
+            kind: new.event.kind().to_owned(),
+            actor: new.actor.actor_id.map(|a| a.0),
+            at: ledger_time(new.at),
+            data,
+        };
+        let hash = chain_hash(new.algorithm, &prev, &content);
+        rows.push(demand_event::ActiveModel {
+            id: Set(crate::new_id()),
+            tenant_id: Set(tenant),
+            seq: Set(seq),
+            demand_id: Set(new.demand),
+            kind: Set(content.kind),
+            actor_id: Set(content.actor),
+            actor_username: Set(new.actor.username.clone()),
+            at: Set(content.at),
+            data: Set(content.data.to_string()),
+            algorithm: Set(new.algorithm.as_str().to_owned()),
+            prev_hash: Set(std::mem::replace(&mut prev, hash.clone())),
+            hash: Set(hash),
+        });
+        seqs.push(seq);
+    }
+    Ok(ChainedEvents {
+        seqs,
+        rows,
+        head_hash: prev,
+    })
+}
+
 /// Events hashed onto the chain (their seqs taken) but not yet written.
 #[derive(Default)]
 pub(crate) struct ChainedEvents {
@@ -167,57 +225,45 @@ impl TenantScope {
         };
         let mut head = bump().await?.pop();
         if head.is_none() {
-            ledger_head::Entity::insert(ledger_head::ActiveModel {
-                tenant_id: Set(tenant),
-                seq: Set(0),
-                hash: Set(String::new()),
-            })
-            .on_conflict_do_nothing()
-            .exec(&self.tx)
-            .await?;
+            self.ensure_head().await?;
             head = bump().await?.pop();
         }
         let head = head.ok_or(crate::StorageError::NotFound)?;
-        let mut prev = head.hash;
-        let mut seq = head.seq - n;
-        let mut rows = Vec::with_capacity(events.len());
-        let mut seqs = Vec::with_capacity(events.len());
-        for new in events {
-            seq += 1;
-            let data = serde_json::to_value(new.event).map_err(|e| {
-                crate::StorageError::Db(sea_orm::DbErr::Custom(format!("event encoding: {e}")))
-            })?;
-            let content = EventContent {
-                tenant_id: tenant,
-                seq,
-                demand_id: new.demand,
-                kind: new.event.kind().to_owned(),
-                actor: new.actor.actor_id.map(|a| a.0),
-                at: ledger_time(new.at),
-                data,
-            };
-            let hash = chain_hash(new.algorithm, &prev, &content);
-            rows.push(demand_event::ActiveModel {
-                id: Set(crate::new_id()),
-                tenant_id: Set(tenant),
-                seq: Set(seq),
-                demand_id: Set(new.demand),
-                kind: Set(content.kind),
-                actor_id: Set(content.actor),
-                actor_username: Set(new.actor.username.clone()),
-                at: Set(content.at),
-                data: Set(content.data.to_string()),
-                algorithm: Set(new.algorithm.as_str().to_owned()),
-                prev_hash: Set(std::mem::replace(&mut prev, hash.clone())),
-                hash: Set(hash),
-            });
-            seqs.push(seq);
-        }
-        Ok(ChainedEvents {
-            seqs,
-            rows,
-            head_hash: prev,
+        chain_onto(
+            tenant,
+            Head {
+                seq: head.seq - n,
+                hash: head.hash,
+            },
+            events,
+        )
+    }
+
+    /// The tenant's chain head as committed, read without a lock (the intake writer's guess,
+    /// which its head swap checks).
+    pub(crate) async fn read_head(&self) -> Result<Head> {
+        self.ensure_head().await?;
+        let head = ledger_head::Entity::find_by_id(self.tenant.0)
+            .one(&self.tx)
+            .await?
+            .ok_or(crate::StorageError::NotFound)?;
+        Ok(Head {
+            seq: head.seq,
+            hash: head.hash,
         })
+    }
+
+    /// The tenant's first append creates its head row.
+    async fn ensure_head(&self) -> Result<()> {
+        ledger_head::Entity::insert(ledger_head::ActiveModel {
+            tenant_id: Set(self.tenant.0),
+            seq: Set(0),
+            hash: Set(String::new()),
+        })
+        .on_conflict_do_nothing()
+        .exec_without_returning(&self.tx)
+        .await?;
+        Ok(())
     }
 
     /// The head's hash set to the last appended event's.

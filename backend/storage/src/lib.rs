@@ -46,6 +46,7 @@ mod sweeper;
 pub mod throttle;
 pub mod tiers;
 pub mod units;
+pub mod visits;
 
 pub use cache::Cache;
 pub use clock::Clock;

@@ -160,6 +160,10 @@ async fn intake_from_caches(
     idempotency: &Idempotency,
 ) -> ApiResult<Option<Response>> {
     let (tenant, version) = (caller.tenant.id, caller.settings_version());
+    if intake.visit.is_some() {
+        // The visit it was raised at is checked against the database.
+        return Ok(None);
+    }
     let Some(settings) = state.storage.settings_cached(tenant, version) else {
         return Ok(None);
     };
@@ -207,6 +211,12 @@ async fn intake_from_database(
     if let Some(replayed) = idempotency.replay(&scope).await? {
         return Ok(replayed);
     }
+    if let Some(visit) = intake.visit {
+        scope
+            .visits()
+            .check_raised_at(visit, intake.origin_unit)
+            .await?;
+    }
     let rules = TenantRules::load(state, &scope, caller).await?;
     let ctx = rules.context(access, state);
     let chain = state
@@ -248,6 +258,8 @@ pub struct DemandFilters {
     pub q: Option<String>,
     /// The resident's phone number, exactly.
     pub phone: Option<String>,
+    /// Raised at this visit.
+    pub visit: Option<Uuid>,
     /// Page size, 1–500 (default 50).
     pub limit: Option<i64>,
     /// The `next_cursor` of the previous page.
@@ -301,6 +313,7 @@ impl DemandFilters {
                 .map(|d| local_midnight(d, tz)),
             text: self.q.clone(),
             phone: self.phone.clone(),
+            visit: self.visit,
         })
     }
 }

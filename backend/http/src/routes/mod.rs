@@ -17,6 +17,7 @@ pub mod platform;
 pub mod public;
 pub mod tenant;
 pub mod units;
+pub mod visits;
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};

@@ -1,8 +1,18 @@
-//! `/api/v1/public/…`: what residents read without logging in. No personal data, ever.
+//! `/api/v1/public/…`: what residents read without logging in. No personal data, ever: a
+//! demand's progress by receipt code, and the published visit notices of a community (a page
+//! and an iCalendar feed) or of a leader (a feed).
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use minqing_domain::UnitId;
 use minqing_domain::demand::parse_receipt_code;
 use minqing_domain::tenant::{TenantKind, TenantStatus};
+use minqing_storage::TenantScope;
 use minqing_storage::demands::PublicDemandView;
+use minqing_storage::visits::{PublicOf, PublicVisit};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiPath;
@@ -30,6 +40,12 @@ pub async fn demand_by_receipt(
     ApiPath((slug, code)): ApiPath<(String, String)>,
 ) -> ApiResult<axum::Json<PublicDemandView>> {
     let code = parse_receipt_code(&code).map_err(|_| ApiError::not_found())?;
+    let scope = public_scope(&state, &slug).await?;
+    Ok(axum::Json(scope.demands().public_view(&code).await?))
+}
+
+/// A read scope on the active, non-platform tenant `slug` names; 404 for anything else.
+async fn public_scope(state: &AppState, slug: &str) -> ApiResult<TenantScope> {
     let tenant = state
         .storage
         .platform()
@@ -37,6 +53,123 @@ pub async fn demand_by_receipt(
         .await?
         .filter(|t| t.kind != TenantKind::Platform && t.status == TenantStatus::Active)
         .ok_or_else(ApiError::not_found)?;
-    let scope = state.storage.read(tenant.id).await?;
-    Ok(axum::Json(scope.demands().public_view(&code).await?))
+    Ok(state.storage.read(tenant.id).await?)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublicVisits {
+    /// The community's (or village's) name.
+    pub unit: String,
+    /// Not yet over, earliest first (cancelled ones too, with the reason).
+    pub upcoming: Vec<PublicVisit>,
+    /// Over, latest first.
+    pub past: Vec<PublicVisit>,
+}
+
+/// A community's published visits (no login).
+async fn unit_visits(
+    state: &AppState,
+    slug: &str,
+    unit: Uuid,
+) -> ApiResult<(String, Vec<PublicVisit>)> {
+    let scope = public_scope(state, slug).await?;
+    let unit = scope.units().get(UnitId(unit)).await?;
+    let visits = scope.visits().public(PublicOf::Unit(unit.id)).await?;
+    Ok((unit.name, visits))
+}
+
+/// A community's visit notices.
+///
+/// The visits whose notice is out — upcoming and past, moved ones with the old time and the
+/// reason, cancelled ones with the reason. Hosts by name; no attendance, minutes or anything
+/// personal. No login.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/{tenant}/units/{id}/visits",
+    tag = "public",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The community's id")),
+    security(()),
+    responses(
+        (status = 200, description = "The community's notices.", body = PublicVisits),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn visits_of_unit(
+    State(state): State<AppState>,
+    ApiPath((slug, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<axum::Json<PublicVisits>> {
+    let (unit, visits) = unit_visits(&state, &slug, id).await?;
+    let now = state.clock.now();
+    let (mut past, upcoming): (Vec<_>, Vec<_>) = visits.into_iter().partition(|v| v.ends_at < now);
+    past.reverse();
+    Ok(axum::Json(PublicVisits {
+        unit,
+        upcoming,
+        past,
+    }))
+}
+
+fn ics(body: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// A community's visits as an iCalendar feed.
+///
+/// Subscribe to it in a calendar app: every published visit, cancelled ones marked cancelled.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/{tenant}/units/{id}/visits.ics",
+    tag = "public",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The community's id")),
+    security(()),
+    responses(
+        (status = 200, description = "The feed.", content_type = "text/calendar", body = String),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn unit_feed(
+    State(state): State<AppState>,
+    ApiPath((slug, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<Response> {
+    let (unit, visits) = unit_visits(&state, &slug, id).await?;
+    Ok(ics(crate::ical::calendar(
+        &format!("{unit} 民情家访"),
+        &visits,
+    )))
+}
+
+/// A leader's visits as an iCalendar feed.
+///
+/// The published visits the leader hosts, in every community. The leader is an active
+/// account of the tenant; anything else is a 404.
+#[utoipa::path(
+    get,
+    path = "/api/v1/public/{tenant}/leaders/{id}/visits.ics",
+    tag = "public",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("id" = Uuid, Path, description = "The leader's account id")),
+    security(()),
+    responses(
+        (status = 200, description = "The feed.", content_type = "text/calendar", body = String),
+        (status = 404, response = NotFound),
+    )
+)]
+pub async fn leader_feed(
+    State(state): State<AppState>,
+    ApiPath((slug, id)): ApiPath<(String, Uuid)>,
+) -> ApiResult<Response> {
+    let scope = public_scope(&state, &slug).await?;
+    let name = scope
+        .visits()
+        .active_account_name(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let visits = scope.visits().public(PublicOf::Host(id)).await?;
+    Ok(ics(crate::ical::calendar(
+        &format!("{name} 民情家访"),
+        &visits,
+    )))
 }
