@@ -50,6 +50,34 @@ async fn an_admin_finds_a_community_in_the_hydrated_hierarchy_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_visit_is_scheduled_announced_held_and_its_demand_reaches_the_ledger() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+
+    let site = private_site().await;
+    let server = common::TestServer::start_with(common::Options {
+        demo: true,
+        site_root: Some(site.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
+
+    let driver = browser
+        .driver()
+        .await
+        .expect("starting Chromium through chromedriver");
+    let outcome = visit_scenario(&driver, &server).await;
+    if outcome.is_err() {
+        dump_page(&driver).await;
+    }
+    let _ = driver.quit().await;
+    if let Err(e) = outcome {
+        panic!("browser scenario failed: {e}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_demand_is_recorded_worked_to_a_close_and_followed_by_its_receipt_code() {
     let Some(browser) = Browser::start() else {
         return;
@@ -1265,6 +1293,172 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
 
 /// Logs in to the demo tenant as `admin` and lands on the hierarchy (changing a generated
 /// password first if the server asks for it).
+/// Sets a `datetime-local` (or any) input's value as a person picking it would, so the form's
+/// signal hears it (typing into such inputs depends on the browser's locale).
+async fn set_input(driver: &WebDriver, css: &str, value: &str) -> Result<()> {
+    wait_for(driver, css).await?;
+    driver
+        .execute(
+            "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+             e.dispatchEvent(new Event('input', {bubbles: true}));",
+            vec![serde_json::json!(css), serde_json::json!(value)],
+        )
+        .await?;
+    Ok(())
+}
+
+/// On 洪城路社区居委会's page the admin schedules a visit three days ahead (hosting it), publishes
+/// its notice, and residents read it on the community's public page; at the visit (the clock
+/// moved on) attendance and minutes are recorded and a demand raised there is recorded from
+/// the visit — it lands in the ledger linked to the visit.
+async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Result<()> {
+    let base = &server.base_url;
+    assert_server_knows(server, &["/public/nanchang/units/x/visits"]).await;
+    let admin = server
+        .login("nanchang", "admin", &server.admin_password)
+        .await;
+    let (_, found) = admin.get("/api/v1/units?q=洪城路社区居委会").await;
+    let unit = found["items"][0]["id"]
+        .as_str()
+        .ok_or_else(|| format!("洪城路社区居委会 not found: {found}"))?
+        .to_owned();
+    log_in(driver, base, &server.admin_password).await?;
+    driver.goto(format!("{base}/units/{unit}")).await?;
+    wait_hydrated(driver).await?;
+    wait_for(driver, "[data-testid=no-visits]").await?;
+
+    // Three days ahead, 9:00–11:00 China time.
+    let day = (server.clock.now() + chrono::Duration::days(3))
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    let form = "[data-testid=schedule-visit]";
+    set_input(
+        driver,
+        &format!("{form} input[name=starts_at]"),
+        &format!("{day}T09:00"),
+    )
+    .await?;
+    set_input(
+        driver,
+        &format!("{form} input[name=ends_at]"),
+        &format!("{day}T11:00"),
+    )
+    .await?;
+    let schedule = wait_for(driver, form).await?;
+    fill_and_submit(
+        &schedule,
+        &[
+            ("place", "洪城路社区居委会二楼会议室"),
+            ("topic", "加装电梯意见征集"),
+        ],
+    )
+    .await?;
+    let visit = wait_for(driver, "[data-testid=visit-list] [data-visit]").await?;
+    let id = visit.attr("data-visit").await?.unwrap_or_default();
+    wait_until_text(driver, "[data-visit] [data-testid=visit-status]", "已安排").await?;
+    click(driver, "[data-testid=publish-notice]").await?;
+    wait_until_text(driver, "[data-visit] [data-testid=visit-status]", "已公告").await?;
+
+    // The public page: the notice, for anyone.
+    click(driver, "[data-testid=public-visits-link]").await?;
+    assert_path(driver, &format!("/public/nanchang/units/{unit}/visits")).await?;
+    let notice = wait_for(
+        driver,
+        &format!("[data-testid=upcoming] [data-visit='{id}']"),
+    )
+    .await?;
+    let text = notice.text().await?;
+    if !(text.contains("洪城路社区居委会二楼会议室") && text.contains("加装电梯意见征集"))
+    {
+        return Err(format!("the public notice reads {text:?}").into());
+    }
+    wait_for(driver, "[data-testid=visits-feed]").await?;
+
+    // At the visit: attendance, minutes, and a demand raised there.
+    server
+        .clock
+        .advance(chrono::Duration::days(3) + chrono::Duration::hours(2));
+    driver.goto(format!("{base}/units/{unit}")).await?;
+    wait_hydrated(driver).await?;
+    let record = wait_for(driver, "[data-testid=record-visit]").await?;
+    driver
+        .execute(
+            "document.querySelector('[data-testid=record-visit]').closest('details').open = true;",
+            Vec::new(),
+        )
+        .await?;
+    record
+        .find(By::Css("textarea[name=minutes]"))
+        .await?
+        .send_keys("群众反映加装电梯分摊方案，已现场答复。")
+        .await?;
+    fill_and_submit(
+        &record,
+        &[("residents", "32"), ("walk_ins", "5"), ("households", "21")],
+    )
+    .await?;
+    wait_until_text(driver, "[data-visit] [data-testid=visit-status]", "已举行").await?;
+    wait_for(driver, "[data-testid=visit-attendance]").await?;
+    wait_for(driver, "[data-testid=visit-minutes]").await?;
+
+    click(driver, "[data-testid=visit-demand]").await?;
+    wait_for(driver, "[data-testid=intake-from-visit]").await?;
+    let picked = wait_for(driver, "[data-testid=picked-community]")
+        .await?
+        .text()
+        .await?;
+    if !picked.contains("洪城路社区居委会") {
+        return Err(format!("the intake form picked {picked:?}").into());
+    }
+    click(driver, "[data-testid=grade-worrying]").await?;
+    wait_for(driver, "select[name=category] option[value=housing]").await?;
+    let category = driver.find(By::Css("select[name=category]")).await?;
+    thirtyfour::components::SelectElement::new(&category)
+        .await?
+        .select_by_value("housing")
+        .await?;
+    driver
+        .find(By::Css("[data-testid=intake-form] input[name=title]"))
+        .await?
+        .send_keys("加装电梯费用分摊")
+        .await?;
+    driver
+        .find(By::Css(
+            "[data-testid=intake-form] textarea[name=description]",
+        ))
+        .await?
+        .send_keys("3栋低层住户对分摊比例有意见，请社区协调")
+        .await?;
+    click(driver, "[data-testid=intake-submit]").await?;
+    let code = wait_for(
+        driver,
+        "[data-testid=intake-done] [data-testid=receipt-code]",
+    )
+    .await?
+    .text()
+    .await?;
+
+    // In the ledger, linked to the visit, raised through the visit channel.
+    let (_, linked) = admin.get(&format!("/api/v1/demands?visit={id}")).await;
+    let items = linked["items"].as_array().cloned().unwrap_or_default();
+    if items.len() != 1 || items[0]["title"] != "加装电梯费用分摊" || items[0]["channel"] != "visit"
+    {
+        return Err(format!("the visit's demands: {linked}").into());
+    }
+    driver.goto(format!("{base}/demands")).await?;
+    wait_hydrated(driver).await?;
+    let row = wait_for(
+        driver,
+        &format!("[data-testid=ledger-row][data-receipt='{}']", code.trim()),
+    )
+    .await?;
+    let shown = row.text().await?;
+    if !shown.contains("加装电梯费用分摊") {
+        return Err(format!("the ledger row reads {shown:?}").into());
+    }
+    Ok(())
+}
+
 async fn log_in(driver: &WebDriver, base: &str, password: &str) -> Result<()> {
     log_in_as(driver, base, "nanchang", "admin", password).await
 }

@@ -16,8 +16,9 @@ use crate::components::Loading;
 use crate::i18n::{Text, initial_lang, set_lang, tr};
 use crate::pages::{
     AccountsPage, CasePage, CasesPage, ChangePasswordForm, DemandPage, DemandSettingsPage,
-    ImportPage, IntakePage, LedgerPage, LoginPage, ReceiptLookupPage, ReceiptPage, SettingsPage,
-    TenantsPage, UnitDetailPanel, UnitsPage, UnitsPlaceholder, WarningsPage,
+    ImportPage, IntakePage, LedgerPage, LoginPage, PublicVisitsPage, ReceiptLookupPage,
+    ReceiptPage, SettingsPage, TenantsPage, UnitDetailPanel, UnitsPage, UnitsPlaceholder,
+    WarningsPage,
 };
 use crate::state::{Portal, Session, use_portal};
 
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                 // the login page.
                 <Route path=path!("/public/:tenant/receipt") view=ReceiptLookupPage/>
                 <Route path=path!("/public/:tenant/receipt/:code") view=ReceiptPage/>
+                <Route path=path!("/public/:tenant/units/:id/visits") view=PublicVisitsPage/>
                 <ParentRoute path=path!("") view=Layout>
                     <Route path=path!("/") view=Home/>
                     <Route path=path!("/password") view=|| view! { <ChangePasswordForm forced=false/> }/>

@@ -120,6 +120,46 @@ texts! {
     EditWorkroom => "登记 / 修改工作室", "Record or change the workroom";
     Ancestors => "上级单位", "Ancestors";
 
+    // Visits.
+    Visits => "民情家访", "Visits";
+    ContactPoints => "联系点（领导联系社区/村）", "Contact points";
+    NoContactPoints => "尚未设置联系点。", "No contact points yet.";
+    Leader => "领导", "Leader";
+    Community => "社区 / 村", "Community";
+    Since => "起始日期", "Since";
+    PeriodsDone => "已完成", "Done";
+    PeriodsDue => "待完成", "Due";
+    PeriodsMissed => "未完成", "Missed";
+    NoVisits => "暂无家访。", "No visits.";
+    VisitScheduled => "已安排", "Scheduled";
+    VisitPublished => "已公告", "Notice out";
+    VisitHeld => "已举行", "Held";
+    VisitCancelled => "已取消", "Cancelled";
+    Hosts => "主持", "Hosts";
+    MovedBecause => "改期原因", "Moved because";
+    MovedFrom => "原定", "First set for";
+    CancelledBecause => "取消原因", "Cancelled because";
+    Residents => "出席群众", "Residents";
+    WalkIns => "其中临时到场", "Of them walk-ins";
+    Households => "涉及户数", "Households";
+    Minutes => "纪要", "Minutes";
+    PublishNotice => "发布公告", "Publish the notice";
+    RecordVisitDemand => "记录家访中的诉求", "Record a demand raised here";
+    RecordVisit => "记录出席和纪要", "Record attendance and minutes";
+    CancelVisit => "取消家访", "Cancel the visit";
+    ScheduleVisit => "安排家访", "Schedule a visit";
+    HostIsYou => "由您本人主持。公告须在家访开始前至少24小时（或本租户规定的时间）发布。", "You host it. Its notice must be out at least 24 hours (or the tenant's lead time) before it starts.";
+    StartsAt => "开始时间", "Starts";
+    EndsAt => "结束时间", "Ends";
+    Place => "地点", "Place";
+    Schedule => "安排", "Schedule";
+    PickTime => "请填写开始和结束时间。", "Give the start and end times.";
+    PublicNotices => "家访公告", "Visit notices";
+    SubscribeCalendar => "订阅日历（.ics）", "Subscribe (.ics calendar)";
+    UpcomingVisits => "即将举行", "Coming up";
+    PastVisits => "往期家访", "Past visits";
+    RaisedAtVisit => "这条诉求来自家访，将与该次家访关联。", "This demand was raised at a visit and will be linked to it.";
+
     // Coverage.
     Coverage => "理事会与工作室覆盖情况", "Council and workroom coverage";
     Tier => "层级", "Tier";

@@ -510,6 +510,9 @@ pub struct IntakeRequest {
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_number: Option<String>,
+    /// The visit it was raised at.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub visit: Option<Uuid>,
 }
 
 /// `POST /demands/{id}/personal-data`: the resident's details in full (the view is recorded).
@@ -961,4 +964,67 @@ pub struct Coverage {
     pub tiers: Vec<TierCoverage>,
     pub uncovered: Vec<UncoveredUnit>,
     pub uncovered_total: u64,
+}
+
+/// An account or a unit as the visits API names it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Named {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// A visit as cadres see it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Visit {
+    pub id: Uuid,
+    pub unit: Named,
+    pub hosts: Vec<Named>,
+    pub status: minqing_domain::visits::VisitStatus,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: String,
+    pub topic: Option<String>,
+    pub notice_published_at: Option<DateTime<Utc>>,
+    pub moved_from: Option<DateTime<Utc>>,
+    pub move_reason: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub attendance: Option<minqing_domain::visits::Attendance>,
+    pub minutes: Option<String>,
+    pub minutes_by: Option<String>,
+}
+
+/// A contact point with its periods' counts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ContactPoint {
+    pub id: Uuid,
+    pub leader: Named,
+    pub unit: Named,
+    pub since: String,
+    pub until: Option<String>,
+    pub done: u32,
+    pub due: u32,
+    pub missed: u32,
+}
+
+/// A visit as its public notice shows it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublicVisit {
+    pub id: Uuid,
+    pub unit: String,
+    pub hosts: Vec<String>,
+    pub status: minqing_domain::visits::VisitStatus,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub place: String,
+    pub topic: Option<String>,
+    pub moved_from: Option<DateTime<Utc>>,
+    pub move_reason: Option<String>,
+    pub cancel_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublicVisits {
+    pub unit: String,
+    pub upcoming: Vec<PublicVisit>,
+    pub past: Vec<PublicVisit>,
 }

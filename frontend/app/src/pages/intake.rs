@@ -7,6 +7,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 use minqing_domain::UnitId;
 use minqing_domain::demand::{Channel, Grade};
 
@@ -43,6 +44,21 @@ pub fn IntakePage() -> AnyView {
 
     let origin = RwSignal::new(None::<(UnitId, String)>);
     let channel = RwSignal::new(None::<Channel>);
+    // Opened from a visit (`?visit=…&origin=…&origin_name=…`): the demand is raised there.
+    let query = use_query_map();
+    let visit = Memo::new(move |_| {
+        query.with(|q| q.get("visit").and_then(|v| v.parse::<uuid::Uuid>().ok()))
+    });
+    Effect::new(move |_| {
+        let from = query.with(|q| {
+            let unit = q.get("origin").and_then(|v| v.parse::<uuid::Uuid>().ok());
+            unit.map(|u| (UnitId(u), q.get("origin_name").unwrap_or_default()))
+        });
+        if let (Some(_), Some(from)) = (visit.get(), from) {
+            origin.set(Some(from));
+            channel.set(Some(Channel::Visit));
+        }
+    });
     let grade = RwSignal::new(None::<Grade>);
     let category = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());
@@ -134,6 +150,7 @@ pub fn IntakePage() -> AnyView {
             resident_name: optional(resident_name),
             phone: optional(phone),
             id_number: optional(id_number),
+            visit: visit.get_untracked(),
         };
         let mut idempotency_key = key.get_untracked();
         if idempotency_key.is_empty() {
@@ -176,6 +193,9 @@ pub fn IntakePage() -> AnyView {
                     view! {
                         <form class="form intake-form" data-testid="intake-form" novalidate=true on:submit=submit>
                             <FormError error/>
+                            {move || visit.get().is_some().then(|| view! {
+                                <p class="notice" data-testid="intake-from-visit">{tr(Text::RaisedAtVisit)}</p>
+                            })}
                             <div class="field" class:invalid=move || error.with(|e| e.as_ref().and_then(|e| e.field("origin_unit")).is_some())>
                                 <span class="label">{tr(Text::OriginCommunity)}</span>
                                 <CommunityPicker selected=origin/>

@@ -15,6 +15,7 @@ mod receipt;
 mod settings;
 mod tenants;
 mod units;
+mod visits;
 
 pub use accountability::{CasePage, CasesPage, WarningsPage};
 pub use accounts::AccountsPage;
@@ -28,3 +29,4 @@ pub use receipt::{ReceiptLookupPage, ReceiptPage};
 pub use settings::SettingsPage;
 pub use tenants::TenantsPage;
 pub use units::{UnitDetailPanel, UnitsPage, UnitsPlaceholder};
+pub use visits::PublicVisitsPage;

@@ -13,6 +13,7 @@ use crate::model::{HistoryEntry, Page, Unit, UnitDetail};
 use crate::pages::budget::BudgetSection;
 use crate::pages::council::CouncilSection;
 use crate::pages::coverage::CoverageSection;
+use crate::pages::visits::VisitsSection;
 use crate::state::{use_api, use_portal};
 
 #[component]
@@ -260,6 +261,12 @@ fn UnitCard(detail: UnitDetail) -> AnyView {
                 <History entries=detail.history/>
             </section>
             <CouncilSection unit=unit.id archived=unit.archived/>
+            <VisitsSection
+                unit=unit.id
+                unit_name=unit.name.clone()
+                community=unit.tier_key == "community"
+                archived=unit.archived
+            />
             <CoverageSection unit=unit.id/>
             <BudgetSection unit=unit.id archived=unit.archived/>
         </article>

@@ -1,0 +1,507 @@
+//! Visits (家访) on a unit's page: the leaders' contact points with the months kept, due and
+//! missed; the visits of the subtree with what each may do next — publish the notice, cancel
+//! with a reason, record attendance and minutes, record a demand raised there; and, at a
+//! community, the form that schedules one. The public page residents read is
+//! `PublicVisitsPage`.
+use chrono::{DateTime, NaiveDateTime, Utc};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use minqing_domain::UnitId;
+use minqing_domain::role::Role;
+use minqing_domain::visits::VisitStatus;
+use serde_json::json;
+
+use crate::api::{ApiError, encode, new_idempotency_key};
+use crate::components::{ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once};
+use crate::i18n::{Text, tr};
+use crate::model::{ContactPoint, Page, PublicVisit, PublicVisits, Visit};
+use crate::state::{use_api, use_portal};
+use crate::time::{DEFAULT_ZONE, format_time};
+
+fn status_text(s: VisitStatus) -> Text {
+    match s {
+        VisitStatus::Scheduled => Text::VisitScheduled,
+        VisitStatus::Published => Text::VisitPublished,
+        VisitStatus::Held => Text::VisitHeld,
+        VisitStatus::Cancelled => Text::VisitCancelled,
+    }
+}
+
+/// A `datetime-local` value (`2026-12-10T09:00`) as a time in China Standard Time, the zone of
+/// every tenant (Asia/Shanghai); `None` if it does not parse.
+fn china_local(value: &str) -> Option<DateTime<Utc>> {
+    let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").ok()?;
+    let cst = chrono::FixedOffset::east_opt(8 * 3600)?;
+    naive
+        .and_local_timezone(cst)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// The visits and contact points of `unit`'s subtree; at a community, scheduling too.
+#[component]
+pub fn VisitsSection(
+    unit: UnitId,
+    unit_name: String,
+    community: bool,
+    archived: bool,
+) -> impl IntoView {
+    let api = use_api();
+    let portal = use_portal();
+    let has = move |roles: &[Role]| {
+        portal.session.with(|s| {
+            s.me()
+                .is_some_and(|me| roles.iter().any(|r| me.has_role(*r)))
+        })
+    };
+    let manages = move || has(&[Role::TenantAdmin, Role::Leader, Role::Cadre]);
+    let records = move || has(&[Role::TenantAdmin, Role::Leader, Role::Cadre, Role::Recorder]);
+    let visits = LocalResource::new(move || async move {
+        api.get::<Page<Visit>>(&format!("/visits?within={}&limit=200", unit.0))
+            .await
+    });
+    let points = LocalResource::new(move || async move {
+        api.get::<Page<ContactPoint>>(&format!("/contact-points?within={}", unit.0))
+            .await
+    });
+    let reload = Callback::new(move |()| {
+        visits.refetch();
+        points.refetch();
+    });
+    let slug = move || {
+        portal
+            .session
+            .with(|s| s.me().map(|me| me.tenant.slug.clone()).unwrap_or_default())
+    };
+    let unit_name = StoredValue::new(unit_name);
+    view! {
+        <section class="visits" data-testid="visits">
+            <h3>{tr(Text::Visits)}</h3>
+            {move || community.then(|| view! {
+                <p>
+                    <a href=format!("/public/{}/units/{}/visits", slug(), unit.0) data-testid="public-visits-link">
+                        {tr(Text::PublicNotices)}
+                    </a>
+                </p>
+            })}
+            {move || match points.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
+                Some(Ok(p)) => view! { <Obligations points=p.items/> }.into_any(),
+            }}
+            {move || match visits.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
+                Some(Ok(v)) => {
+                    view! {
+                        <VisitList
+                            visits=v.items
+                            manages=manages()
+                            records=records()
+                            unit_name=unit_name.get_value()
+                            reload
+                        />
+                    }
+                    .into_any()
+                }
+            }}
+            {move || (community && !archived && manages()).then(|| view! { <ScheduleForm unit reload/> })}
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Obligations(points: Vec<ContactPoint>) -> AnyView {
+    if points.is_empty() {
+        return view! { <p class="muted" data-testid="no-contact-points">{tr(Text::NoContactPoints)}</p> }
+            .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="contact-points">
+                <caption>{tr(Text::ContactPoints)}</caption>
+                <thead>
+                    <tr>
+                        <th>{tr(Text::Leader)}</th>
+                        <th>{tr(Text::Community)}</th>
+                        <th>{tr(Text::Since)}</th>
+                        <th>{tr(Text::PeriodsDone)}</th>
+                        <th>{tr(Text::PeriodsDue)}</th>
+                        <th>{tr(Text::PeriodsMissed)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {points
+                        .into_iter()
+                        .map(|p| view! {
+                            <tr data-contact-point=p.id.to_string()>
+                                <td>{p.leader.name}</td>
+                                <td>{p.unit.name}</td>
+                                <td>{p.since} {p.until.map(|u| format!(" — {u}"))}</td>
+                                <td data-testid="done">{p.done}</td>
+                                <td data-testid="due">{p.due}</td>
+                                <td data-testid="missed" class:warn={p.missed > 0}>{p.missed}</td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn VisitList(
+    visits: Vec<Visit>,
+    manages: bool,
+    records: bool,
+    unit_name: String,
+    reload: Callback<()>,
+) -> AnyView {
+    if visits.is_empty() {
+        return view! { <p class="muted" data-testid="no-visits">{tr(Text::NoVisits)}</p> }
+            .into_any();
+    }
+    view! {
+        <ul class="visit-list" data-testid="visit-list">
+            {visits
+                .into_iter()
+                .map(|v| view! { <VisitItem visit=v manages records unit_name=unit_name.clone() reload/> })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn VisitItem(
+    visit: Visit,
+    manages: bool,
+    records: bool,
+    unit_name: String,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let api = use_api();
+    let portal = use_portal();
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let id = visit.id;
+    let status = visit.status;
+    let open = matches!(status, VisitStatus::Scheduled | VisitStatus::Published);
+    let publish = move |_| {
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match api
+                .post_empty::<serde_json::Value>(&format!("/visits/{id}/notice"))
+                .await
+            {
+                Ok(_) => reload.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let (starts, ends) = (visit.starts_at, visit.ends_at);
+    let hosts = visit
+        .hosts
+        .iter()
+        .map(|h| h.name.clone())
+        .collect::<Vec<_>>()
+        .join("、");
+    let demand_link = format!(
+        "/demands/new?visit={id}&origin={}&origin_name={}",
+        visit.unit.id,
+        encode(if visit.unit.name.is_empty() {
+            &unit_name
+        } else {
+            &visit.unit.name
+        })
+    );
+    view! {
+        <li class="card visit" data-visit=id.to_string() data-status=status.as_str()>
+            <p class="visit-when">
+                <time>{move || format_time(starts, &portal.zone())}</time>
+                " — "
+                <time>{move || format_time(ends, &portal.zone())}</time>
+                " " <span class="badge" data-testid="visit-status">{tr(status_text(status))}</span>
+            </p>
+            <p>
+                <strong>{visit.topic.clone().unwrap_or_default()}</strong>
+                " " {visit.unit.name.clone()} " · " {visit.place.clone()} " · "
+                {tr(Text::Hosts)} ": " {hosts}
+            </p>
+            {visit.move_reason.clone().map(|r| view! { <p class="muted">{tr(Text::MovedBecause)} ": " {r}</p> })}
+            {visit.cancel_reason.clone().map(|r| view! { <p class="muted">{tr(Text::CancelledBecause)} ": " {r}</p> })}
+            {visit.attendance.map(|a| view! {
+                <p data-testid="visit-attendance">
+                    {tr(Text::Residents)} " " {a.residents} " · " {tr(Text::WalkIns)} " " {a.walk_ins}
+                    " · " {tr(Text::Households)} " " {a.households}
+                </p>
+            })}
+            {visit.minutes.clone().map(|m| view! { <p class="minutes" data-testid="visit-minutes">{m}</p> })}
+            <FormError error/>
+            <div class="form-actions">
+                {(manages && status == VisitStatus::Scheduled).then(|| view! {
+                    <button type="button" class="primary" data-testid="publish-notice" on:click=publish disabled=move || busy.get()>
+                        {tr(Text::PublishNotice)}
+                    </button>
+                })}
+                {(records && status != VisitStatus::Cancelled).then(|| view! {
+                    <a class="button" href=demand_link.clone() data-testid="visit-demand">{tr(Text::RecordVisitDemand)}</a>
+                })}
+            </div>
+            {(records && status != VisitStatus::Cancelled).then(|| view! { <RecordForm id reload/> })}
+            {(manages && open).then(|| view! { <CancelForm id reload/> })}
+        </li>
+    }
+}
+
+/// Attendance and minutes, sent together (the visit must have started).
+#[component]
+fn RecordForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let residents = RwSignal::new(String::new());
+    let walk_ins = RwSignal::new(String::new());
+    let households = RwSignal::new(String::new());
+    let minutes = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let number = |s: RwSignal<String>| s.get_untracked().trim().parse::<u32>().unwrap_or(0);
+        let attendance = json!({
+            "residents": number(residents),
+            "walk_ins": number(walk_ins),
+            "households": number(households),
+        });
+        let text = blank_is_null(minutes.get_untracked());
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let mut result = api
+                .put::<_, serde_json::Value>(&format!("/visits/{id}/attendance"), &attendance)
+                .await;
+            if let (Ok(_), Some(text)) = (&result, text) {
+                result = api
+                    .put::<_, serde_json::Value>(
+                        &format!("/visits/{id}/minutes"),
+                        &json!({"text": text}),
+                    )
+                    .await;
+            }
+            match result {
+                Ok(_) => reload.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <details class="card">
+            <summary>{tr(Text::RecordVisit)}</summary>
+            <form class="form" data-testid="record-visit" on:submit=submit>
+                <FormError error/>
+                <TextField label=Text::Residents name="residents" value=residents error input_type="number" required=true/>
+                <TextField label=Text::WalkIns name="walk_ins" value=walk_ins error input_type="number"/>
+                <TextField label=Text::Households name="households" value=households error input_type="number"/>
+                <label class="field">
+                    <span class="label">{tr(Text::Minutes)}</span>
+                    <textarea name="minutes" rows="4" on:input=move |ev| minutes.set(event_target_value(&ev)) prop:value=move || minutes.get()></textarea>
+                </label>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Save)}</button>
+                </div>
+            </form>
+        </details>
+    }
+}
+
+#[component]
+fn CancelForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let reason = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        error.set(None);
+        let body = json!({"reason": reason.get_untracked()});
+        spawn_local(async move {
+            match api
+                .post::<_, serde_json::Value>(&format!("/visits/{id}/cancel"), &body)
+                .await
+            {
+                Ok(_) => reload.run(()),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <details class="card">
+            <summary>{tr(Text::CancelVisit)}</summary>
+            <form class="form" data-testid="cancel-visit" on:submit=submit>
+                <FormError error/>
+                <TextField label=Text::Reason name="reason" value=reason error required=true/>
+                <div class="form-actions">
+                    <button type="submit" disabled=move || busy.get()>{tr(Text::CancelVisit)}</button>
+                </div>
+            </form>
+        </details>
+    }
+}
+
+/// Schedules a visit to `unit` hosted by the signed-in leader.
+#[component]
+fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> impl IntoView {
+    let portal = use_portal();
+    let starts = RwSignal::new(String::new());
+    let ends = RwSignal::new(String::new());
+    let place = RwSignal::new(String::new());
+    let topic = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let idempotency = StoredValue::new(new_idempotency_key());
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let l = portal.lang.get_untracked();
+        let (Some(from), Some(to)) = (
+            china_local(&starts.get_untracked()),
+            china_local(&ends.get_untracked()),
+        ) else {
+            let mut fields = std::collections::BTreeMap::new();
+            fields.insert("starts_at".to_owned(), Text::PickTime.get(l).to_owned());
+            error.set(Some(ApiError::form(Text::FixFields.get(l), fields)));
+            return;
+        };
+        let me = portal
+            .session
+            .with_untracked(|s| s.me().map(|me| me.account.id));
+        let body = json!({
+            "unit_id": unit.0,
+            "hosts": me.into_iter().collect::<Vec<_>>(),
+            "starts_at": from,
+            "ends_at": to,
+            "place": place.get_untracked(),
+            "topic": blank_is_null(topic.get_untracked()),
+        });
+        post_once(
+            "/visits".to_owned(),
+            body,
+            idempotency,
+            busy,
+            error,
+            move || {
+                for f in [starts, ends, place, topic] {
+                    f.set(String::new());
+                }
+                reload.run(());
+            },
+        );
+    };
+    view! {
+        <details class="card" open=true>
+            <summary>{tr(Text::ScheduleVisit)}</summary>
+            <form class="form" data-testid="schedule-visit" on:submit=submit>
+                <FormError error/>
+                <p class="muted">{tr(Text::HostIsYou)}</p>
+                <TextField label=Text::StartsAt name="starts_at" value=starts error input_type="datetime-local" required=true/>
+                <TextField label=Text::EndsAt name="ends_at" value=ends error input_type="datetime-local" required=true/>
+                <TextField label=Text::Place name="place" value=place error required=true/>
+                <TextField label=Text::Topic name="topic" value=topic error/>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Schedule)}</button>
+                </div>
+            </form>
+        </details>
+    }
+}
+
+/// `/public/:tenant/units/:id/visits`: a community's visit notices, for residents (no login).
+#[component]
+pub fn PublicVisitsPage() -> impl IntoView {
+    let api = use_api();
+    let params = use_params_map();
+    let tenant = move || params.with(|p| p.get("tenant").unwrap_or_default());
+    let unit = move || params.with(|p| p.get("id").unwrap_or_default());
+    let notices = LocalResource::new(move || {
+        let (tenant, unit) = (tenant(), unit());
+        async move {
+            api.get::<PublicVisits>(&format!(
+                "/public/{}/units/{}/visits",
+                encode(&tenant),
+                encode(&unit)
+            ))
+            .await
+        }
+    });
+    view! {
+        <main class="page public-visits" data-testid="public-visits">
+            {move || match notices.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
+                Some(Ok(n)) => {
+                    let feed = format!("/api/v1/public/{}/units/{}/visits.ics", tenant(), unit());
+                    view! {
+                        <h1>{n.unit.clone()} " · " {tr(Text::PublicNotices)}</h1>
+                        <p><a href=feed data-testid="visits-feed">{tr(Text::SubscribeCalendar)}</a></p>
+                        <h2>{tr(Text::UpcomingVisits)}</h2>
+                        <Notices visits=n.upcoming testid="upcoming"/>
+                        <h2>{tr(Text::PastVisits)}</h2>
+                        <Notices visits=n.past testid="past"/>
+                    }
+                    .into_any()
+                }
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn Notices(visits: Vec<PublicVisit>, testid: &'static str) -> AnyView {
+    if visits.is_empty() {
+        return view! { <p class="muted" data-testid=testid>{tr(Text::NoVisits)}</p> }.into_any();
+    }
+    view! {
+        <ul class="notice-list" data-testid=testid>
+            {visits
+                .into_iter()
+                .map(|v| {
+                    let moved = v.moved_from.zip(v.move_reason.clone());
+                    view! {
+                        <li class="card notice" data-visit=v.id.to_string() data-status=v.status.as_str()>
+                            <p>
+                                <time>{format_time(v.starts_at, DEFAULT_ZONE)}</time>
+                                " — "
+                                <time>{format_time(v.ends_at, DEFAULT_ZONE)}</time>
+                                " " <span class="badge">{tr(status_text(v.status))}</span>
+                            </p>
+                            <p><strong>{v.topic.clone().unwrap_or_default()}</strong></p>
+                            <p>{tr(Text::Place)} ": " {v.place.clone()}</p>
+                            <p>{tr(Text::Hosts)} ": " {v.hosts.join("、")}</p>
+                            {moved.map(|(from, reason)| view! {
+                                <p class="muted">
+                                    {tr(Text::MovedFrom)} " " {format_time(from, DEFAULT_ZONE)} " · " {reason}
+                                </p>
+                            })}
+                            {v.cancel_reason.clone().map(|r| view! { <p class="warn">{tr(Text::CancelledBecause)} ": " {r}</p> })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
+}
