@@ -15,6 +15,7 @@ mod m20261127_000007_councils;
 mod m20261202_000008_budgets;
 mod m20261202_000009_access_version;
 mod m20261203_000010_visits;
+mod m20261203_000011_households;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_budgets::Migration),
             Box::new(m20261202_000009_access_version::Migration),
             Box::new(m20261203_000010_visits::Migration),
+            Box::new(m20261203_000011_households::Migration),
         ]
     }
 }

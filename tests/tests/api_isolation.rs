@@ -824,3 +824,98 @@ async fn another_tenants_contact_points_visits_and_feeds_are_not_found() {
     assert_eq!(kept["status"], "published");
     assert!(kept["cancel_reason"].is_null());
 }
+
+#[tokio::test]
+async fn another_tenants_households_and_coverage_are_not_found() {
+    let server = TestServer::start().await;
+    let a = common::city(&server).await;
+    let b = common::city(&server).await;
+    let register = format!("/api/v1/units/{}/households", a.community);
+    let (status, h) =
+        a.t.admin
+            .post(
+                &register,
+                &json!({"address": "东一路8号", "head_name": "王建国", "phone": "13907912468"}),
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{h}");
+    let household = h["id"].as_str().unwrap().to_owned();
+    let leader = common::person(&server, &a.t, "leader", "leader", &a.district).await;
+    let (_, me) = leader.get("/api/v1/auth/me").await;
+    let starts = server.clock.now() + chrono::Duration::hours(1);
+    let (_, v) = leader
+        .post(
+            "/api/v1/visits",
+            &json!({"unit_id": a.community, "hosts": [me["account"]["id"]],
+                    "starts_at": starts.to_rfc3339(),
+                    "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+                    "place": "东一社区"}),
+        )
+        .await;
+    let visit = v["id"].as_str().unwrap().to_owned();
+    server.clock.advance(chrono::Duration::hours(2));
+
+    for (status, body) in [
+        b.t.admin.get(&register).await,
+        b.t.admin
+            .post(&register, &json!({"address": "x", "head_name": "y"}))
+            .await,
+        b.t.admin
+            .upload(
+                &format!("{register}/import"),
+                "h.csv",
+                b"address,head_name\nx,y\n".to_vec(),
+            )
+            .await,
+        b.t.admin
+            .put(
+                &format!("/api/v1/visits/{visit}/households"),
+                &json!({"households": [household]}),
+            )
+            .await,
+        b.t.admin
+            .get(&format!(
+                "/api/v1/households/coverage?within={}",
+                a.district
+            ))
+            .await,
+    ] {
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    }
+    // B's own visit cannot name A's household.
+    let b_leader = common::person(&server, &b.t, "leader", "leader", &b.district).await;
+    let (_, b_me) = b_leader.get("/api/v1/auth/me").await;
+    let starts = server.clock.now() + chrono::Duration::minutes(1);
+    let (_, bv) = b_leader
+        .post(
+            "/api/v1/visits",
+            &json!({"unit_id": b.community, "hosts": [b_me["account"]["id"]],
+                    "starts_at": starts.to_rfc3339(),
+                    "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+                    "place": "东一社区"}),
+        )
+        .await;
+    server.clock.advance(chrono::Duration::minutes(5));
+    let (status, body) = b_leader
+        .put(
+            &format!("/api/v1/visits/{}/households", bv["id"].as_str().unwrap()),
+            &json!({"households": [household]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["households"],
+        "unknown_household"
+    );
+    // A's register and coverage are as they were.
+    let (_, kept) = a.t.admin.get(&register).await;
+    assert_eq!(kept["items"].as_array().unwrap().len(), 1);
+    let (_, cover) =
+        a.t.admin
+            .get(&format!(
+                "/api/v1/households/coverage?within={}",
+                a.district
+            ))
+            .await;
+    assert_eq!(cover["reached"], 0, "{cover}");
+}

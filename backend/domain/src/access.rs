@@ -53,6 +53,8 @@ pub enum Permission {
     ManageVisits,
     /// Record the attendance and minutes of a subtree's visits.
     RecordVisits,
+    /// Keep the household registers of a subtree's communities.
+    ManageHouseholds,
 }
 
 impl Role {
@@ -81,6 +83,7 @@ impl Role {
                     | ManageContactPoints
                     | ManageVisits
                     | RecordVisits
+                    | ManageHouseholds
             ),
             // Leaders and cadres work the demands; only they need residents' contact details.
             Role::Leader => matches!(
@@ -108,10 +111,11 @@ impl Role {
                     | RecordSpending
                     | ManageVisits
                     | RecordVisits
+                    | ManageHouseholds
             ),
             Role::Recorder => matches!(
                 permission,
-                ReadUnits | ReadDemands | RecordDemands | RecordVisits
+                ReadUnits | ReadDemands | RecordDemands | RecordVisits | ManageHouseholds
             ),
             Role::Auditor => matches!(
                 permission,

@@ -478,6 +478,28 @@ pub fn message(code: &str, lang: Lang) -> String {
             "找不到该家访：诉求须来自本社区（村）的家访。",
             "No such visit at this demand's community.",
         ),
+        // Households.
+        "invalid_household_flag" => (
+            "住户标记无效：应为老年人、空巢老人、残疾人、低保/低收入、留守儿童或退役军人。",
+            "Unknown household flag: use elderly, empty-nest elderly, disability, low income, left-behind children or veteran.",
+        ),
+        "household_exists" => (
+            "该社区（村）已登记这个住址。",
+            "This address is already on the community's register.",
+        ),
+        "unknown_household" => (
+            "住户须是本次家访所在社区（村）登记的住户。",
+            "Each household must be on the register of the visit's community.",
+        ),
+        "missing_address" => ("缺少住址。", "The address is missing."),
+        "duplicate_address" => (
+            "文件中同一住址出现了两次。",
+            "The same address appears twice in the file.",
+        ),
+        "invalid_members" => (
+            "家庭人数应为整数。",
+            "The number of members is not a whole number.",
+        ),
         "unknown_host" => (
             "主持人须是本租户的有效账号。",
             "Each host must be an active account of this tenant.",

@@ -13,6 +13,7 @@ pub mod crypto_choice;
 pub mod demand;
 pub mod division_import;
 pub mod error;
+pub mod household;
 pub mod i18n;
 pub mod ids;
 pub mod ledger;

@@ -19,7 +19,7 @@ use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
     notifications, operations_log, platform, public, tenant, units,
 };
-use crate::routes::{api_keys, budgets, councils, open311, visits};
+use crate::routes::{api_keys, budgets, councils, households, open311, visits};
 
 const DESCRIPTION: &str = "\
 The JSON API of Minqing, which runs the 民情家访 (people's-sentiment home visits) programme for \
@@ -138,6 +138,11 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         visits::cancel_visit,
         visits::record_attendance,
         visits::record_minutes,
+        households::list_households,
+        households::add_household,
+        households::import_households,
+        households::record_visit_households,
+        households::household_coverage,
         open311::discovery,
         open311::list_services,
         open311::service_definition,
@@ -196,6 +201,7 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         (name = "councils", description = "Each unit's council (理事会: members with category, role and term; phones masked) and workroom (工作室/接待室), and the coverage of a subtree."),
         (name = "budgets", description = "Budgets (经费): each unit's allocation per fiscal year and its spending, in integer fen, with vouchers; corrections instead of edits or deletions; roll-ups over a subtree with spending per demand category; the spending exported; the tenant's overspend rule."),
         (name = "public", description = "Pages residents read without logging in: a demand's progress by receipt code, a community's visit notices (a page and an iCalendar feed), a leader's visits (a feed). No personal data."),
+        (name = "households", description = "Each community's household register (住户: address, head of household, phone sealed and masked, flags such as 空巢老人), its import from CSV/XLSX, the households that took part in a visit, and the coverage of a subtree."),
         (name = "visits", description = "Contact points (联系点: a leader paired with a community or village, and the visits each period owed — done, due, missed) and visits (家访: schedule, the public notice with its lead time, move or cancel with a reason, attendance and minutes)."),
         (name = "open311", description = "Open311 GeoReport v2 (JSON) at `/open311/v2`, outside `/api/v1`, for intake channels such as a 12345 hotline: services are the tenant's categories (`jurisdiction_id` = the tenant's slug), posting needs an `api_key` from `/api/v1/tenant/api-keys` and Minqing's `origin_unit` (the community's 12-digit code or id), and request ids are receipt codes. Errors there follow the specification, `[{\"code\": <status>, \"description\"}]`, not `ErrorResponse`."),
         (name = "operations-log", description = "The append-only record of administrative changes (操作日志)."),

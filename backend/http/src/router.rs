@@ -17,7 +17,7 @@ use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
     notifications, operations_log, platform, public, tenant, units,
 };
-use crate::routes::{api_keys, budgets, councils, open311, visits};
+use crate::routes::{api_keys, budgets, councils, households, open311, visits};
 use crate::state::AppState;
 
 /// JSON bodies are small; files go to the import routes.
@@ -250,6 +250,28 @@ fn table() -> Vec<ApiRoute> {
         route(M::POST, "/visits/{id}/cancel", visits::cancel_visit),
         route(M::PUT, "/visits/{id}/attendance", visits::record_attendance),
         route(M::PUT, "/visits/{id}/minutes", visits::record_minutes),
+        route(
+            M::GET,
+            "/units/{id}/households",
+            households::list_households,
+        ),
+        route(M::POST, "/units/{id}/households", households::add_household),
+        route(
+            M::POST,
+            "/units/{id}/households/import",
+            households::import_households,
+        )
+        .file(),
+        route(
+            M::PUT,
+            "/visits/{id}/households",
+            households::record_visit_households,
+        ),
+        route(
+            M::GET,
+            "/households/coverage",
+            households::household_coverage,
+        ),
         route(M::GET, "/units/{id}/council", councils::get_council),
         route(M::POST, "/units/{id}/council/members", councils::add_member),
         route(M::POST, "/council-members/import", councils::import_members).file(),

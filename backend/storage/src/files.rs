@@ -7,6 +7,7 @@ use encoding_rs::GB18030;
 use minqing_domain::account_import::AccountRow;
 use minqing_domain::council::MemberRow;
 use minqing_domain::division_import::{RawRow, RowError};
+use minqing_domain::household::HouseholdRow;
 
 use crate::error::{Result, StorageError};
 
@@ -228,34 +229,65 @@ pub const MEMBER_EXPORT_HEADER: [&str; 9] = [
     "单位",
 ];
 
-/// A council member list (see [`MEMBER_HEADER`]).
-pub fn read_member_file(bytes: &[u8]) -> Result<(Vec<MemberRow>, Vec<RowError>)> {
-    let table = match read_table(bytes, &MEMBER_HEADER[..5]) {
-        Err(StorageError::ImportUnreadable("import_bad_header")) => {
-            read_table(bytes, &MEMBER_EXPORT_HEADER[..5])?
-        }
+/// The rows of a file headed either `header` or `or_header` (their required first columns),
+/// each made by `row` from its line number and a cell reader (blank past the row's end), and
+/// the lines that could not be decoded.
+fn read_rows<T>(
+    bytes: &[u8],
+    (header, or_header): (&[&str], &[&str]),
+    row: impl Fn(usize, &dyn Fn(usize) -> String) -> T,
+) -> Result<(Vec<T>, Vec<RowError>)> {
+    let table = match read_table(bytes, header) {
+        Err(StorageError::ImportUnreadable("import_bad_header")) => read_table(bytes, or_header)?,
         other => other?,
     };
     let errors = undecodable_rows(&table);
     let rows = table
         .rows
         .into_iter()
-        .map(|(line, cells)| {
-            let cell = |i: usize| cells.get(i).cloned().unwrap_or_default();
-            MemberRow {
-                line,
-                unit_code: cell(0),
-                name: cell(1),
-                category: cell(2),
-                role: cell(3),
-                term_start: cell(4),
-                term_end: cell(5),
-                organisation: cell(6),
-                phone: cell(7),
-            }
-        })
+        .map(|(line, cells)| row(line, &|i| cells.get(i).cloned().unwrap_or_default()))
         .collect();
     Ok((rows, errors))
+}
+
+/// A council member list (see [`MEMBER_HEADER`]).
+pub fn read_member_file(bytes: &[u8]) -> Result<(Vec<MemberRow>, Vec<RowError>)> {
+    read_rows(
+        bytes,
+        (&MEMBER_HEADER[..5], &MEMBER_EXPORT_HEADER[..5]),
+        |line, cell| MemberRow {
+            line,
+            unit_code: cell(0),
+            name: cell(1),
+            category: cell(2),
+            role: cell(3),
+            term_start: cell(4),
+            term_end: cell(5),
+            organisation: cell(6),
+            phone: cell(7),
+        },
+    )
+}
+
+/// A household register's columns, by API name; `phone`, `flags` and `members` may be left out.
+pub const HOUSEHOLD_HEADER: [&str; 5] = ["address", "head_name", "phone", "flags", "members"];
+/// The same under their Chinese titles (as a community's own spreadsheet heads them).
+pub const HOUSEHOLD_HEADER_ZH: [&str; 5] = ["住址", "户主", "联系电话", "标记", "人数"];
+
+/// A household register (see [`HOUSEHOLD_HEADER`]).
+pub fn read_household_file(bytes: &[u8]) -> Result<(Vec<HouseholdRow>, Vec<RowError>)> {
+    read_rows(
+        bytes,
+        (&HOUSEHOLD_HEADER[..2], &HOUSEHOLD_HEADER_ZH[..2]),
+        |line, cell| HouseholdRow {
+            line,
+            address: cell(0),
+            head_name: cell(1),
+            phone: cell(2),
+            flags: cell(3),
+            members: cell(4),
+        },
+    )
 }
 
 fn undecodable_rows(table: &Table) -> Vec<RowError> {

@@ -28,6 +28,7 @@ pub mod demands;
 mod entities;
 pub mod error;
 pub mod files;
+pub mod households;
 pub mod idempotency;
 pub mod intake_writer;
 pub mod ledger;

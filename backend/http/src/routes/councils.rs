@@ -87,7 +87,8 @@ pub async fn get_council(
     }))
 }
 
-async fn seal<'a>(
+/// Sealing for personal data (a phone) under the tenant's cipher.
+pub(crate) async fn seal<'a>(
     state: &'a AppState,
     caller: &Caller,
     scope: &TenantScope,

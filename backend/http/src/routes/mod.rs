@@ -9,6 +9,7 @@ pub mod councils;
 pub mod demand_settings;
 pub mod demands;
 pub mod health;
+pub mod households;
 pub mod ledger;
 pub mod notifications;
 pub mod open311;

@@ -52,14 +52,24 @@ async fn community_for(
         }
         found => found?,
     };
+    ensure_community(state, scope, caller, &unit).await?;
+    Ok(unit)
+}
+
+/// `unit` is at the tenant's community tier, or a 422 `not_a_community`.
+pub(crate) async fn ensure_community(
+    state: &AppState,
+    scope: &TenantScope,
+    caller: &Caller,
+    unit: &UnitView,
+) -> ApiResult<()> {
     let settings = caller.settings(state, scope).await?;
     let level = settings
         .tiers
         .iter()
         .find(|t| t.key == TierKey::Community)
         .map(|t| t.level);
-    check_community(&unit, level)?;
-    Ok(unit)
+    Ok(check_community(unit, level)?)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
