@@ -1308,19 +1308,63 @@ async fn set_input(driver: &WebDriver, css: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// On 东一社区's page (a tenant of the test's own) the admin schedules a visit three days
+/// On 东一社区's page (a tenant of the test's own, with a household register imported and one
+/// household added on the page) the admin schedules a visit three days
 /// ahead (hosting it), publishes its notice, and residents read it on the community's public
-/// page; at the visit (the clock moved on) attendance and minutes are recorded and a demand
-/// raised there is recorded from the visit — it lands in the ledger linked to the visit.
+/// page; at the visit (the clock moved on) attendance, the households that came and minutes
+/// are recorded — the community's household coverage moves — and a demand raised there is
+/// recorded from the visit: it lands in the ledger linked to the visit.
 async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Result<()> {
     let base = &server.base_url;
     assert_server_knows(server, &["/public/nanchang/units/x/visits"]).await;
     let c = common::city(server).await;
     let (slug, unit, admin) = (c.t.slug.clone(), c.community.clone(), &c.t.admin);
+    // Two households from the community's spreadsheet, a third typed in on its page.
+    let (status, report) = admin
+        .upload(
+            &format!("/api/v1/units/{unit}/households/import"),
+            "households.csv",
+            "住址,户主,联系电话,标记\n东一路8号1栋101,王建国,,空巢老人\n东一路8号1栋102,李秀英,,低保\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+    if status != reqwest::StatusCode::OK {
+        return Err(format!("household import: {status} {report}").into());
+    }
     log_in_as(driver, base, &slug, "admin", common::ADMIN_PASSWORD).await?;
     driver.goto(format!("{base}/units/{unit}")).await?;
     wait_hydrated(driver).await?;
     wait_for(driver, "[data-testid=no-visits]").await?;
+    let added = wait_for(driver, "[data-testid=new-household]").await?;
+    driver
+        .execute(
+            "document.querySelector('[data-testid=new-household]').closest('details').open = true;",
+            Vec::new(),
+        )
+        .await?;
+    added
+        .find(By::Css("input[name=flag-elderly]"))
+        .await?
+        .click()
+        .await?;
+    fill_and_submit(
+        &added,
+        &[("address", "东一路8号1栋103"), ("head_name", "张三")],
+    )
+    .await?;
+    wait_for_count(
+        driver,
+        "[data-testid=household-register] [data-household]",
+        3,
+    )
+    .await?;
+    wait_until_text(
+        driver,
+        "[data-testid=household-coverage]",
+        "已参与家访的住户: 0 / 3 (0.0%)",
+    )
+    .await?;
 
     // Three days ahead, 9:00–11:00 China time.
     let day = (server.clock.now() + chrono::Duration::days(3))
@@ -1387,14 +1431,32 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
         .await?
         .send_keys("群众反映加装电梯分摊方案，已现场答复。")
         .await?;
+    // Two of the three households came.
+    wait_for_count(driver, "[data-testid=households-came] input", 3).await?;
+    for n in [1, 2] {
+        click(
+            driver,
+            &format!("[data-testid=households-came] label:nth-of-type({n}) input"),
+        )
+        .await?;
+    }
     fill_and_submit(
         &record,
-        &[("residents", "32"), ("walk_ins", "5"), ("households", "21")],
+        &[("residents", "32"), ("walk_ins", "5"), ("households", "2")],
     )
     .await?;
     wait_until_text(driver, "[data-visit] [data-testid=visit-status]", "已举行").await?;
     wait_for(driver, "[data-testid=visit-attendance]").await?;
     wait_for(driver, "[data-testid=visit-minutes]").await?;
+    // The coverage moved.
+    driver.goto(format!("{base}/units/{unit}")).await?;
+    wait_hydrated(driver).await?;
+    wait_until_text(
+        driver,
+        "[data-testid=household-coverage]",
+        "已参与家访的住户: 2 / 3 (66.6%)",
+    )
+    .await?;
 
     click(driver, "[data-testid=visit-demand]").await?;
     wait_for(driver, "[data-testid=intake-from-visit]").await?;

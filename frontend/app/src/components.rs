@@ -365,6 +365,14 @@ pub fn post_once(
     });
 }
 
+/// Puts `item` in `list` (once) when `on`, takes it out otherwise: a checkbox list's change.
+pub fn toggle<T: PartialEq>(list: &mut Vec<T>, item: T, on: bool) {
+    list.retain(|x| *x != item);
+    if on {
+        list.push(item);
+    }
+}
+
 /// A form field's text for the API: trimmed, and `None` when nothing is left.
 pub fn blank_is_null(value: String) -> Option<String> {
     let trimmed = value.trim();

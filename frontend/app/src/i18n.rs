@@ -160,6 +160,17 @@ texts! {
     PastVisits => "往期家访", "Past visits";
     RaisedAtVisit => "这条诉求来自家访，将与该次家访关联。", "This demand was raised at a visit and will be linked to it.";
 
+    // Households.
+    HouseholdCoverage => "住户参与覆盖（本年度）", "Household coverage (this year)";
+    HouseholdsReached => "已参与家访的住户", "Households that took part";
+    HouseholdRegister => "住户台账", "Household register";
+    NoHouseholds => "尚未登记住户。", "No households registered yet.";
+    HeadOfHousehold => "户主", "Head of household";
+    HouseholdFlags => "标记", "Flags";
+    VisitsTakenPart => "参与家访次数", "Visits taken part in";
+    AddHousehold => "登记住户", "Register a household";
+    HouseholdsCame => "到场住户", "Households that came";
+
     // Coverage.
     Coverage => "理事会与工作室覆盖情况", "Council and workroom coverage";
     Tier => "层级", "Tier";

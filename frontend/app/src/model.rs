@@ -1028,3 +1028,30 @@ pub struct PublicVisits {
     pub upcoming: Vec<PublicVisit>,
     pub past: Vec<PublicVisit>,
 }
+
+/// A household as the register shows it (phone masked).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Household {
+    pub id: Uuid,
+    pub address: String,
+    pub head_name: String,
+    pub phone: Option<String>,
+    pub flags: Vec<minqing_domain::household::HouseholdFlag>,
+    pub visits: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct UnitCoverage {
+    pub name: String,
+    pub households: u64,
+    pub reached: u64,
+    pub per_mille: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct HouseholdCoverage {
+    pub households: u64,
+    pub reached: u64,
+    pub per_mille: u32,
+    pub units: Vec<UnitCoverage>,
+}

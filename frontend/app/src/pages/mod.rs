@@ -6,6 +6,7 @@ mod council;
 mod coverage;
 mod demand;
 mod demand_settings;
+mod households;
 mod import;
 mod intake;
 mod integrations;

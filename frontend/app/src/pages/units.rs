@@ -13,6 +13,7 @@ use crate::model::{HistoryEntry, Page, Unit, UnitDetail};
 use crate::pages::budget::BudgetSection;
 use crate::pages::council::CouncilSection;
 use crate::pages::coverage::CoverageSection;
+use crate::pages::households::HouseholdsSection;
 use crate::pages::visits::VisitsSection;
 use crate::state::{use_api, use_portal};
 
@@ -264,6 +265,11 @@ fn UnitCard(detail: UnitDetail) -> AnyView {
             <VisitsSection
                 unit=unit.id
                 unit_name=unit.name.clone()
+                community=unit.tier_key == "community"
+                archived=unit.archived
+            />
+            <HouseholdsSection
+                unit=unit.id
                 community=unit.tier_key == "community"
                 archived=unit.archived
             />

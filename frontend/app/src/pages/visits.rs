@@ -14,9 +14,11 @@ use minqing_domain::visits::VisitStatus;
 use serde_json::json;
 
 use crate::api::{ApiError, encode, new_idempotency_key};
-use crate::components::{ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once};
+use crate::components::{
+    ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once, toggle,
+};
 use crate::i18n::{Text, tr};
-use crate::model::{ContactPoint, Page, PublicVisit, PublicVisits, Visit};
+use crate::model::{ContactPoint, Household, Page, PublicVisit, PublicVisits, Visit};
 use crate::state::{use_api, use_portal};
 use crate::time::{DEFAULT_ZONE, format_time};
 
@@ -184,7 +186,7 @@ fn VisitItem(
     records: bool,
     unit_name: String,
     reload: Callback<()>,
-) -> impl IntoView {
+) -> AnyView {
     let api = use_api();
     let portal = use_portal();
     let error = RwSignal::new(None::<ApiError>);
@@ -255,16 +257,25 @@ fn VisitItem(
                     <a class="button" href=demand_link.clone() data-testid="visit-demand">{tr(Text::RecordVisitDemand)}</a>
                 })}
             </div>
-            {(records && status != VisitStatus::Cancelled).then(|| view! { <RecordForm id reload/> })}
+            {(records && status != VisitStatus::Cancelled).then(|| view! { <RecordForm id unit=visit.unit.id reload/> })}
             {(manages && open).then(|| view! { <CancelForm id reload/> })}
         </li>
     }
+    .into_any()
 }
 
-/// Attendance and minutes, sent together (the visit must have started).
+/// Attendance, the households that came and the minutes, sent together (the visit must have
+/// started).
 #[component]
-fn RecordForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
+fn RecordForm(id: uuid::Uuid, unit: uuid::Uuid, reload: Callback<()>) -> AnyView {
     let api = use_api();
+    let register = LocalResource::new(move || async move {
+        api.get::<Page<Household>>(&format!("/units/{unit}/households?limit=500"))
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+    });
+    let came = RwSignal::new(Vec::<uuid::Uuid>::new());
     let residents = RwSignal::new(String::new());
     let walk_ins = RwSignal::new(String::new());
     let households = RwSignal::new(String::new());
@@ -297,6 +308,15 @@ fn RecordForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
                     )
                     .await;
             }
+            let households = came.get_untracked();
+            if result.is_ok() && !households.is_empty() {
+                result = api
+                    .put::<_, serde_json::Value>(
+                        &format!("/visits/{id}/households"),
+                        &json!({"households": households}),
+                    )
+                    .await;
+            }
             match result {
                 Ok(_) => reload.run(()),
                 Err(e) => error.set(Some(e)),
@@ -312,6 +332,34 @@ fn RecordForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
                 <TextField label=Text::Residents name="residents" value=residents error input_type="number" required=true/>
                 <TextField label=Text::WalkIns name="walk_ins" value=walk_ins error input_type="number"/>
                 <TextField label=Text::Households name="households" value=households error input_type="number"/>
+                {move || {
+                    let listed = register.get().unwrap_or_default();
+                    (!listed.is_empty()).then(|| view! {
+                        <fieldset class="field" data-testid="households-came">
+                            <legend class="label">{tr(Text::HouseholdsCame)}</legend>
+                            {listed
+                                .into_iter()
+                                .map(|h| {
+                                    let hid = h.id;
+                                    view! {
+                                        <label class="check">
+                                            <input
+                                                type="checkbox"
+                                                data-household=hid.to_string()
+                                                prop:checked=move || came.with(|v| v.contains(&hid))
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    came.update(|v| toggle(v, hid, on));
+                                                }
+                                            />
+                                            {h.address} " " {h.head_name}
+                                        </label>
+                                    }
+                                })
+                                .collect_view()}
+                        </fieldset>
+                    })
+                }}
                 <label class="field">
                     <span class="label">{tr(Text::Minutes)}</span>
                     <textarea name="minutes" rows="4" on:input=move |ev| minutes.set(event_target_value(&ev)) prop:value=move || minutes.get()></textarea>
@@ -322,10 +370,11 @@ fn RecordForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
             </form>
         </details>
     }
+    .into_any()
 }
 
 #[component]
-fn CancelForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
+fn CancelForm(id: uuid::Uuid, reload: Callback<()>) -> AnyView {
     let api = use_api();
     let reason = RwSignal::new(String::new());
     let error = RwSignal::new(None::<ApiError>);
@@ -358,11 +407,12 @@ fn CancelForm(id: uuid::Uuid, reload: Callback<()>) -> impl IntoView {
             </form>
         </details>
     }
+    .into_any()
 }
 
 /// Schedules a visit to `unit` hosted by the signed-in leader.
 #[component]
-fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> impl IntoView {
+fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> AnyView {
     let portal = use_portal();
     let starts = RwSignal::new(String::new());
     let ends = RwSignal::new(String::new());
@@ -427,6 +477,7 @@ fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> impl IntoView {
             </form>
         </details>
     }
+    .into_any()
 }
 
 /// `/public/:tenant/units/:id/visits`: a community's visit notices, for residents (no login).
