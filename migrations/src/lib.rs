@@ -16,6 +16,7 @@ mod m20261202_000008_budgets;
 mod m20261202_000009_access_version;
 mod m20261203_000010_visits;
 mod m20261203_000011_households;
+mod m20261203_000012_interviews;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_access_version::Migration),
             Box::new(m20261203_000010_visits::Migration),
             Box::new(m20261203_000011_households::Migration),
+            Box::new(m20261203_000012_interviews::Migration),
         ]
     }
 }

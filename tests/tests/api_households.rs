@@ -190,3 +190,95 @@ async fn a_register_is_kept_imported_and_its_coverage_moves_with_the_visits() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_in_home_interview_visits_one_household_unannounced_and_counts_for_coverage() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let leader = person(&server, &c.t, "leader", "leader", &c.district).await;
+    let (_, me) = leader.get("/api/v1/auth/me").await;
+    let register = format!("/api/v1/units/{}/households", c.community);
+    let (_, h) = c
+        .t
+        .admin
+        .post(
+            &register,
+            &json!({"address": "东一路8号1栋101", "head_name": "王建国", "flags": ["empty_nest_elderly"]}),
+        )
+        .await;
+    c.t.admin
+        .post(
+            &register,
+            &json!({"address": "东一路8号1栋102", "head_name": "李秀英"}),
+        )
+        .await;
+    let household = h["id"].as_str().unwrap().to_owned();
+    let starts = server.clock.now() + Duration::days(1);
+    let form = |household: Value| {
+        json!({"unit_id": c.community, "hosts": [me["account"]["id"]], "kind": "interview",
+               "household": household, "starts_at": starts.to_rfc3339(),
+               "ends_at": (starts + Duration::hours(1)).to_rfc3339(), "place": "住户家中"})
+    };
+    // An interview names a household of the community's register.
+    let (status, body) = leader.post("/api/v1/visits", &form(Value::Null)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["household"], "required");
+    let (status, body) = leader
+        .post("/api/v1/visits", &form(json!(uuid::Uuid::now_v7())))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["household"],
+        "unknown_household"
+    );
+    let (status, v) = leader.post("/api/v1/visits", &form(json!(household))).await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    assert_eq!(
+        (v["kind"].clone(), v["household"].clone()),
+        (json!("interview"), json!(household))
+    );
+    let id = v["id"].as_str().unwrap().to_owned();
+    // It is never announced nor shown to the public.
+    let (status, body) = leader
+        .post(&format!("/api/v1/visits/{id}/notice"), &json!({}))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body["error"]["code"], "interview_has_no_notice");
+    let public = server
+        .client()
+        .get(server.url(&format!(
+            "/api/v1/public/{}/units/{}/visits",
+            c.t.slug, c.community
+        )))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!public.contains(&id), "{public}");
+    // Held, with the same recording as any visit, it reaches its household.
+    server
+        .clock
+        .advance(Duration::days(1) + Duration::minutes(10));
+    let (status, held) = leader
+        .put(
+            &format!("/api/v1/visits/{id}/minutes"),
+            &json!({"text": "老人独居，反映腿脚不便，需要助餐服务。"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{held}");
+    assert_eq!(held["status"], "held");
+    let (_, cover) = leader
+        .get(&format!(
+            "/api/v1/households/coverage?within={}",
+            c.community
+        ))
+        .await;
+    assert_eq!(
+        (cover["households"].clone(), cover["reached"].clone()),
+        (json!(2), json!(1)),
+        "{cover}"
+    );
+    assert_eq!(cover["per_mille"], 500);
+}

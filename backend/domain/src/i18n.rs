@@ -500,6 +500,18 @@ pub fn message(code: &str, lang: Lang) -> String {
             "家庭人数应为整数。",
             "The number of members is not a whole number.",
         ),
+        "interview_has_no_notice" => (
+            "入户访谈不发布公告。",
+            "An in-home interview is not announced.",
+        ),
+        "only_for_interviews" => (
+            "只有入户访谈才指定住户。",
+            "Only an in-home interview names a household.",
+        ),
+        "invalid_visit_kind" => (
+            "家访类型无效：应为 visit 或 interview。",
+            "Unknown visit kind: use visit or interview.",
+        ),
         "unknown_host" => (
             "主持人须是本租户的有效账号。",
             "Each host must be an active account of this tenant.",

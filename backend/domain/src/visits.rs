@@ -173,6 +173,34 @@ impl VisitStatus {
     }
 }
 
+/// A visit to a community (a session residents are told of), or an in-home interview
+/// (入户访谈: a visit to one household, never announced).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VisitKind {
+    #[default]
+    Visit,
+    Interview,
+}
+
+impl VisitKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Visit => "visit",
+            Self::Interview => "interview",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        match raw {
+            "visit" => Ok(Self::Visit),
+            "interview" => Ok(Self::Interview),
+            _ => Err("invalid_visit_kind"),
+        }
+    }
+}
+
 /// What can be done to a visit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VisitStep {
@@ -181,6 +209,20 @@ pub enum VisitStep {
     Cancel,
     /// Record attendance or minutes (the first record marks the visit held).
     Record,
+}
+
+/// The status a visit of `kind` in `status` moves to by `step` (see [`step`]); an interview has
+/// no public notice (409 `interview_has_no_notice`).
+pub fn step_of(
+    kind: VisitKind,
+    status: VisitStatus,
+    what: VisitStep,
+    started: bool,
+) -> Result<VisitStatus, DomainError> {
+    if kind == VisitKind::Interview && what == VisitStep::PublishNotice {
+        return Err(DomainError::conflict("interview_has_no_notice"));
+    }
+    step(status, what, started)
 }
 
 /// The status a visit in `status` moves to by `step`, or the 409 saying why it cannot: a
@@ -227,6 +269,12 @@ pub struct VisitForm {
     /// What the visit is about, for the notice (e.g. 老旧小区加装电梯意见征集).
     #[serde(default)]
     pub topic: Option<String>,
+    /// `visit` (the default) or `interview`.
+    #[serde(default)]
+    pub kind: VisitKind,
+    /// The household an interview visits (from the community's register); only for interviews.
+    #[serde(default)]
+    pub household: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -237,6 +285,8 @@ pub struct ValidVisit {
     pub ends_at: DateTime<Utc>,
     pub place: String,
     pub topic: Option<String>,
+    pub kind: VisitKind,
+    pub household: Option<Uuid>,
 }
 
 /// `starts..ends` as a visit's time: ends after it starts, lasts at most `MAX_VISIT_HOURS`.
@@ -265,6 +315,11 @@ impl VisitForm {
         check_times(&mut check, self.starts_at, self.ends_at);
         let place = check.take("place", required_text(&self.place, 200));
         let topic = check.take("topic", optional_text(self.topic.as_deref(), 200));
+        match (self.kind, self.household) {
+            (VisitKind::Interview, None) => check.fail("household", "required"),
+            (VisitKind::Visit, Some(_)) => check.fail("household", "only_for_interviews"),
+            _ => {}
+        }
         check.finish()?;
         let missing = || DomainError::field("form", "required");
         Ok(ValidVisit {
@@ -274,6 +329,8 @@ impl VisitForm {
             ends_at: self.ends_at,
             place: place.ok_or_else(missing)?,
             topic: topic.ok_or_else(missing)?,
+            kind: self.kind,
+            household: self.household,
         })
     }
 }
@@ -497,6 +554,8 @@ mod tests {
             ends_at: at + Duration::hours(2),
             place: " 社区居委会二楼会议室 ".into(),
             topic: Some("  ".into()),
+            kind: VisitKind::Visit,
+            household: None,
         }
     }
 
@@ -521,6 +580,45 @@ mod tests {
         assert_eq!(
             long.validate(),
             Err(DomainError::field("ends_at", "visit_too_long"))
+        );
+    }
+
+    #[test]
+    fn an_interview_visits_one_household_and_is_never_announced() {
+        let mut interview = form();
+        interview.kind = VisitKind::Interview;
+        assert_eq!(
+            interview.clone().validate(),
+            Err(DomainError::field("household", "required"))
+        );
+        interview.household = Some(Uuid::from_u128(7));
+        assert_eq!(
+            interview.validate().map(|v| v.household),
+            Ok(Some(Uuid::from_u128(7)))
+        );
+        let mut visit = form();
+        visit.household = Some(Uuid::from_u128(7));
+        assert_eq!(
+            visit.validate(),
+            Err(DomainError::field("household", "only_for_interviews"))
+        );
+        use VisitStatus::*;
+        assert_eq!(
+            step_of(
+                VisitKind::Interview,
+                Scheduled,
+                VisitStep::PublishNotice,
+                false
+            ),
+            Err(DomainError::conflict("interview_has_no_notice"))
+        );
+        assert_eq!(
+            step_of(VisitKind::Interview, Scheduled, VisitStep::Record, true),
+            Ok(Held)
+        );
+        assert_eq!(
+            step_of(VisitKind::Visit, Scheduled, VisitStep::PublishNotice, false),
+            Ok(Published)
         );
     }
 

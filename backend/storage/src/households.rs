@@ -14,7 +14,7 @@ use minqing_domain::household::{
 };
 use minqing_domain::personal_data::mask_phone;
 use minqing_domain::unit::UnitPath;
-use minqing_domain::visits::{VisitStatus, VisitStep, step};
+use minqing_domain::visits::{VisitKind, VisitStatus, VisitStep, step_of};
 use sea_orm::sea_query::Query;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -270,7 +270,8 @@ impl Households<'_> {
             .get_within(UnitId(found.unit_id), reach)
             .await?;
         let status = VisitStatus::parse(&found.status).map_err(|_| corrupt())?;
-        let next = step(status, VisitStep::Record, found.starts_at <= now)?;
+        let kind = VisitKind::parse(&found.kind).map_err(|_| corrupt())?;
+        let next = step_of(kind, status, VisitStep::Record, found.starts_at <= now)?;
         let wanted: HashSet<Uuid> = households.iter().copied().collect();
         let known = if wanted.is_empty() {
             0

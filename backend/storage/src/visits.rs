@@ -12,14 +12,16 @@ use minqing_domain::access::Reach;
 use minqing_domain::unit::UnitPath;
 use minqing_domain::visits::{
     Attendance, ContactPointForm, Frequency, Obligation, Standing, ValidReschedule, ValidVisit,
-    VisitStatus, VisitStep, check_notice_lead, obligations, spans_overlap, step,
+    VisitKind, VisitStatus, VisitStep, check_notice_lead, obligations, spans_overlap, step_of,
 };
 use sea_orm::sea_query::Query;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entities::{account, contact_point, unit, visit, visit_host};
+use crate::entities::{
+    account, contact_point, household, unit, visit, visit_host, visit_household,
+};
 use crate::error::{Result, StorageError};
 use crate::scope::TenantScope;
 use crate::units::{UnitView, subtree};
@@ -72,6 +74,9 @@ pub struct VisitView {
     pub minutes: Option<String>,
     pub minutes_by: Option<String>,
     pub scheduled_by: String,
+    pub kind: VisitKind,
+    /// The household an interview visits.
+    pub household: Option<Uuid>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -451,6 +456,16 @@ impl Visits<'_> {
         if visit.hosts.iter().any(|h| !known.contains_key(h)) {
             return Err(StorageError::field("hosts", "unknown_host"));
         }
+        if let Some(household) = visit.household {
+            let listed = household::Entity::find_by_id(household)
+                .filter(household::Column::TenantId.eq(self.tenant()))
+                .filter(household::Column::UnitId.eq(unit.id.0))
+                .one(&self.scope.tx)
+                .await?;
+            if listed.is_none() {
+                return Err(StorageError::field("household", "unknown_household"));
+            }
+        }
         let id = crate::new_id();
         let row = visit::Entity::insert(visit::ActiveModel {
             id: Set(id),
@@ -469,11 +484,23 @@ impl Visits<'_> {
             minutes: Set(None),
             minutes_by: Set(None),
             scheduled_by: Set(self.scope.audit.username.clone()),
+            kind: Set(visit.kind.as_str().to_owned()),
+            household_id: Set(visit.household),
             created_at: Set(now),
             updated_at: Set(now),
         })
         .exec_with_returning(&self.scope.tx)
         .await?;
+        // An interview's household takes part in it: coverage counts it once it is held.
+        if let Some(household) = visit.household {
+            visit_household::Entity::insert(visit_household::ActiveModel {
+                tenant_id: Set(self.tenant()),
+                visit_id: Set(id),
+                household_id: Set(household),
+            })
+            .exec_without_returning(&self.scope.tx)
+            .await?;
+        }
         visit_host::Entity::insert_many(visit.hosts.iter().map(|h| visit_host::ActiveModel {
             tenant_id: Set(self.tenant()),
             visit_id: Set(id),
@@ -502,7 +529,8 @@ impl Visits<'_> {
     ) -> Result<VisitView> {
         let found = self.visit_within(id, reach).await?;
         let status = VisitStatus::parse(&found.status).map_err(|_| corrupt("status"))?;
-        let next = step(status, what, found.starts_at <= now)?;
+        let kind = VisitKind::parse(&found.kind).map_err(|_| corrupt("kind"))?;
+        let next = step_of(kind, status, what, found.starts_at <= now)?;
         let before = self.view_of(found.clone()).await?;
         let mut active: visit::ActiveModel = found.clone().into();
         active.status = Set(next.as_str().to_owned());
@@ -682,7 +710,9 @@ impl Visits<'_> {
     pub async fn public(&self, of: PublicOf) -> Result<Vec<PublicVisit>> {
         let mut select = visit::Entity::find()
             .filter(visit::Column::TenantId.eq(self.tenant()))
-            .filter(visit::Column::NoticePublishedAt.is_not_null());
+            .filter(visit::Column::NoticePublishedAt.is_not_null())
+            // Interviews are never announced; never shown either, whatever a row says.
+            .filter(visit::Column::Kind.eq(VisitKind::Visit.as_str()));
         select = match of {
             PublicOf::Unit(unit) => select.filter(visit::Column::UnitId.eq(unit.0)),
             PublicOf::Host(host) => {
@@ -794,6 +824,8 @@ fn view(v: visit::Model, unit: Named, hosts: Vec<Named>) -> Result<VisitView> {
         minutes: v.minutes,
         minutes_by: v.minutes_by,
         scheduled_by: v.scheduled_by,
+        kind: VisitKind::parse(&v.kind).map_err(|_| corrupt("kind"))?,
+        household: v.household_id,
         updated_at: v.updated_at,
     })
 }

@@ -136,6 +136,7 @@ texts! {
     VisitHeld => "已举行", "Held";
     VisitCancelled => "已取消", "Cancelled";
     Hosts => "主持", "Hosts";
+    Interview => "入户访谈", "In-home interview";
     MovedBecause => "改期原因", "Moved because";
     MovedFrom => "原定", "First set for";
     CancelledBecause => "取消原因", "Cancelled because";

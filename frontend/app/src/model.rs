@@ -991,6 +991,8 @@ pub struct Visit {
     pub attendance: Option<minqing_domain::visits::Attendance>,
     pub minutes: Option<String>,
     pub minutes_by: Option<String>,
+    #[serde(default)]
+    pub kind: minqing_domain::visits::VisitKind,
 }
 
 /// A contact point with its periods' counts.

@@ -21,6 +21,8 @@ pub struct Model {
     pub minutes: Option<String>,
     pub minutes_by: Option<String>,
     pub scheduled_by: String,
+    pub kind: String,
+    pub household_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 use minqing_domain::UnitId;
 use minqing_domain::role::Role;
-use minqing_domain::visits::VisitStatus;
+use minqing_domain::visits::{VisitKind, VisitStatus};
 use serde_json::json;
 
 use crate::api::{ApiError, encode, new_idempotency_key};
@@ -194,6 +194,8 @@ fn VisitItem(
     let id = visit.id;
     let status = visit.status;
     let open = matches!(status, VisitStatus::Scheduled | VisitStatus::Published);
+    // Interviews are never announced.
+    let interview = visit.kind == VisitKind::Interview;
     let publish = move |_| {
         busy.set(true);
         error.set(None);
@@ -231,6 +233,7 @@ fn VisitItem(
                 " — "
                 <time>{move || format_time(ends, &portal.zone())}</time>
                 " " <span class="badge" data-testid="visit-status">{tr(status_text(status))}</span>
+                {interview.then(|| view! { " " <span class="badge" data-testid="visit-interview">{tr(Text::Interview)}</span> })}
             </p>
             <p>
                 <strong>{visit.topic.clone().unwrap_or_default()}</strong>
@@ -248,7 +251,7 @@ fn VisitItem(
             {visit.minutes.clone().map(|m| view! { <p class="minutes" data-testid="visit-minutes">{m}</p> })}
             <FormError error/>
             <div class="form-actions">
-                {(manages && status == VisitStatus::Scheduled).then(|| view! {
+                {(manages && !interview && status == VisitStatus::Scheduled).then(|| view! {
                     <button type="button" class="primary" data-testid="publish-notice" on:click=publish disabled=move || busy.get()>
                         {tr(Text::PublishNotice)}
                     </button>
