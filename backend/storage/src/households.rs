@@ -15,19 +15,18 @@ use minqing_domain::household::{
 use minqing_domain::personal_data::mask_phone;
 use minqing_domain::unit::UnitPath;
 use minqing_domain::visits::{VisitKind, VisitStatus, VisitStep, step_of};
-use sea_orm::sea_query::Query;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::councils::Seal;
-use crate::entities::{household, unit, visit, visit_household};
+use crate::entities::{household, visit, visit_household};
 use crate::error::{Result, StorageError, import_plan, on_unique};
 use crate::scope::TenantScope;
-use crate::units::{UnitView, subtree};
+use crate::units::UnitView;
 
 /// A household as lists show it: phone masked.
 #[derive(Debug, Clone, Serialize)]
@@ -322,81 +321,70 @@ impl Households<'_> {
     }
 
     /// The coverage of `root`'s subtree: its households, and those that took part in a held
-    /// visit starting in `[from, to)`.
+    /// visit starting in `[from, to)` — counted by the database per community (a province holds
+    /// millions of households; none of them is read here).
     pub async fn coverage(
         &self,
         root: &UnitPath,
         (from, to): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<HouseholdCoverage> {
-        let units_in = Query::select()
-            .column(unit::Column::Id)
-            .from(unit::Entity)
-            .and_where(unit::Column::TenantId.eq(self.tenant()))
-            .cond_where(subtree(unit::Column::Path, root))
-            .to_owned();
-        let all: Vec<(Uuid, Uuid)> = household::Entity::find()
-            .filter(household::Column::TenantId.eq(self.tenant()))
-            .filter(household::Column::UnitId.in_subquery(units_in.clone()))
-            .select_only()
-            .column(household::Column::Id)
-            .column(household::Column::UnitId)
-            .into_tuple()
-            .all(&self.scope.tx)
+        let within = [
+            self.tenant().into(),
+            root.as_str().into(),
+            root.subtree_upper_bound().into(),
+        ];
+        let totals = self
+            .scope
+            .tx
+            .query_all_raw(self.scope.statement(
+                "SELECT h.unit_id AS unit_id, u.name AS name, COUNT(*) AS n \
+                 FROM households h JOIN units u ON u.tenant_id = h.tenant_id AND u.id = h.unit_id \
+                 WHERE h.tenant_id = $1 AND u.path >= $2 AND u.path < $3 \
+                 GROUP BY h.unit_id, u.name",
+                within.clone(),
+            ))
             .await?;
-        let held = Query::select()
-            .column(visit::Column::Id)
-            .from(visit::Entity)
-            .and_where(visit::Column::TenantId.eq(self.tenant()))
-            .and_where(visit::Column::Status.eq(VisitStatus::Held.as_str()))
-            .and_where(visit::Column::StartsAt.gte(from))
-            .and_where(visit::Column::StartsAt.lt(to))
-            .and_where(visit::Column::UnitId.in_subquery(units_in))
-            .to_owned();
-        let reached: HashSet<Uuid> = visit_household::Entity::find()
-            .filter(visit_household::Column::TenantId.eq(self.tenant()))
-            .filter(visit_household::Column::VisitId.in_subquery(held))
-            .select_only()
-            .column(visit_household::Column::HouseholdId)
-            .into_tuple::<Uuid>()
-            .all(&self.scope.tx)
-            .await?
-            .into_iter()
-            .collect();
-        let mut per_unit: HashMap<Uuid, (u64, u64)> = HashMap::new();
-        for (id, unit) in &all {
-            let entry = per_unit.entry(*unit).or_default();
-            entry.0 += 1;
-            entry.1 += u64::from(reached.contains(id));
+        let reached_rows = self
+            .scope
+            .tx
+            .query_all_raw(self.scope.statement(
+                "SELECT h.unit_id AS unit_id, COUNT(DISTINCT h.id) AS n \
+                 FROM visit_households vh \
+                 JOIN visits v ON v.tenant_id = vh.tenant_id AND v.id = vh.visit_id \
+                 JOIN households h ON h.tenant_id = vh.tenant_id AND h.id = vh.household_id \
+                 JOIN units u ON u.tenant_id = h.tenant_id AND u.id = h.unit_id \
+                 WHERE vh.tenant_id = $1 AND u.path >= $2 AND u.path < $3 \
+                 AND v.status = $4 AND v.starts_at >= $5 AND v.starts_at < $6 \
+                 GROUP BY h.unit_id",
+                within.into_iter().chain([
+                    VisitStatus::Held.as_str().into(),
+                    from.into(),
+                    to.into(),
+                ]),
+            ))
+            .await?;
+        let mut reached: HashMap<Uuid, u64> = HashMap::new();
+        for r in &reached_rows {
+            reached.insert(r.try_get("", "unit_id")?, r.try_get::<i64>("", "n")? as u64);
         }
-        let ids: Vec<Uuid> = per_unit.keys().copied().collect();
-        let names: HashMap<Uuid, String> = if ids.is_empty() {
-            HashMap::new()
-        } else {
-            unit::Entity::find()
-                .filter(unit::Column::TenantId.eq(self.tenant()))
-                .filter(unit::Column::Id.is_in(ids))
-                .select_only()
-                .column(unit::Column::Id)
-                .column(unit::Column::Name)
-                .into_tuple::<(Uuid, String)>()
-                .all(&self.scope.tx)
-                .await?
-                .into_iter()
-                .collect()
-        };
-        let mut units: Vec<UnitCoverage> = per_unit
-            .into_iter()
-            .map(|(id, (households, reached))| UnitCoverage {
-                unit_id: UnitId(id),
-                name: names.get(&id).cloned().unwrap_or_default(),
-                households,
-                reached,
-                per_mille: coverage_per_mille(households, reached),
+        let mut units = totals
+            .iter()
+            .map(|r| {
+                let id: Uuid = r.try_get("", "unit_id")?;
+                let households = r.try_get::<i64>("", "n")? as u64;
+                let reached = reached.get(&id).copied().unwrap_or(0);
+                Ok(UnitCoverage {
+                    unit_id: UnitId(id),
+                    name: r.try_get("", "name")?,
+                    households,
+                    reached,
+                    per_mille: coverage_per_mille(households, reached),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         units.sort_by(|a, b| a.per_mille.cmp(&b.per_mille).then(a.name.cmp(&b.name)));
-        let households = all.len() as u64;
-        let reached = all.iter().filter(|(id, _)| reached.contains(id)).count() as u64;
+        let households = units.iter().map(|u| u.households).sum();
+        let reached = units.iter().map(|u| u.reached).sum();
         Ok(HouseholdCoverage {
             households,
             reached,
