@@ -1294,6 +1294,18 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
 
 /// Logs in to the demo tenant as `admin` and lands on the hierarchy (changing a generated
 /// password first if the server asks for it).
+/// Opens the `<details>` around the element with `data-testid` = `testid`, as a click on its
+/// summary would.
+async fn open_details(driver: &WebDriver, testid: &str) -> Result<()> {
+    driver
+        .execute(
+            "document.querySelector(`[data-testid=${arguments[0]}]`).closest('details').open = true;",
+            vec![serde_json::json!(testid)],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Sets a `datetime-local` (or any) input's value as a person picking it would, so the form's
 /// signal hears it (typing into such inputs depends on the browser's locale).
 async fn set_input(driver: &WebDriver, css: &str, value: &str) -> Result<()> {
@@ -1337,12 +1349,7 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     wait_hydrated(driver).await?;
     wait_for(driver, "[data-testid=no-visits]").await?;
     let added = wait_for(driver, "[data-testid=new-household]").await?;
-    driver
-        .execute(
-            "document.querySelector('[data-testid=new-household]').closest('details').open = true;",
-            Vec::new(),
-        )
-        .await?;
+    open_details(driver, "new-household").await?;
     added
         .find(By::Css("input[name=flag-elderly]"))
         .await?
@@ -1365,6 +1372,44 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
         "已参与家访的住户: 0 / 3 (0.0%)",
     )
     .await?;
+    // The administrator pairs a leader with the community from the first of this month: the
+    // month is owed.
+    common::person(server, &c.t, "district-leader", "leader", &c.district).await;
+    driver.goto(format!("{base}/units/{unit}")).await?;
+    wait_hydrated(driver).await?;
+    let pair = wait_for(driver, "[data-testid=pair-leader]").await?;
+    open_details(driver, "pair-leader").await?;
+    wait_for(
+        driver,
+        "[data-testid=pair-leader] select[name=leader] option:nth-of-type(2)",
+    )
+    .await?;
+    thirtyfour::components::SelectElement::new(&pair.find(By::Css("select[name=leader]")).await?)
+        .await?
+        .select_by_index(1)
+        .await?;
+    let today = server
+        .clock
+        .now()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .date_naive();
+    let first = today - chrono::Duration::days(i64::from(chrono::Datelike::day0(&today)));
+    set_input(
+        driver,
+        "[data-testid=pair-leader] input[name=since]",
+        &first.to_string(),
+    )
+    .await?;
+    pair.find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let row = wait_for(driver, "[data-testid=contact-points] [data-contact-point]").await?;
+    let shown = row.text().await?;
+    if !shown.contains("district-leader") {
+        return Err(format!("the contact point reads {shown:?}").into());
+    }
+    wait_until_text(driver, "[data-contact-point] [data-testid=due]", "1").await?;
 
     // Three days ahead, 9:00–11:00 China time.
     let day = (server.clock.now() + chrono::Duration::days(3))
@@ -1420,12 +1465,7 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     driver.goto(format!("{base}/units/{unit}")).await?;
     wait_hydrated(driver).await?;
     let record = wait_for(driver, "[data-testid=record-visit]").await?;
-    driver
-        .execute(
-            "document.querySelector('[data-testid=record-visit]').closest('details').open = true;",
-            Vec::new(),
-        )
-        .await?;
+    open_details(driver, "record-visit").await?;
     record
         .find(By::Css("textarea[name=minutes]"))
         .await?

@@ -125,6 +125,7 @@ texts! {
     ContactPoints => "联系点（领导联系社区/村）", "Contact points";
     NoContactPoints => "尚未设置联系点。", "No contact points yet.";
     Leader => "领导", "Leader";
+    PairLeader => "设置联系点（领导联系本社区/村）", "Pair a leader with this community";
     Community => "社区 / 村", "Community";
     Since => "起始日期", "Since";
     PeriodsDone => "已完成", "Done";

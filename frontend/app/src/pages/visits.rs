@@ -18,7 +18,7 @@ use crate::components::{
     ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once, toggle,
 };
 use crate::i18n::{Text, tr};
-use crate::model::{ContactPoint, Household, Page, PublicVisit, PublicVisits, Visit};
+use crate::model::{Account, ContactPoint, Household, Page, PublicVisit, PublicVisits, Visit};
 use crate::state::{use_api, use_portal};
 use crate::time::{DEFAULT_ZONE, format_time};
 
@@ -93,6 +93,7 @@ pub fn VisitsSection(
                 Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
                 Some(Ok(p)) => view! { <Obligations points=p.items/> }.into_any(),
             }}
+            {move || (community && !archived && has(&[Role::TenantAdmin])).then(|| view! { <PairingForm unit reload/> })}
             {move || match visits.get() {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
@@ -406,6 +407,77 @@ fn CancelForm(id: uuid::Uuid, reload: Callback<()>) -> AnyView {
                 <TextField label=Text::Reason name="reason" value=reason error required=true/>
                 <div class="form-actions">
                     <button type="submit" disabled=move || busy.get()>{tr(Text::CancelVisit)}</button>
+                </div>
+            </form>
+        </details>
+    }
+    .into_any()
+}
+
+/// Pairs a leader (one of the tenant's accounts holding the leader role) with `unit`.
+#[component]
+fn PairingForm(unit: UnitId, reload: Callback<()>) -> AnyView {
+    let api = use_api();
+    let leaders = LocalResource::new(move || async move {
+        api.get_all::<Account>("/accounts").await.map(|all| {
+            all.into_iter()
+                .filter(|a| !a.disabled && a.grants.iter().any(|g| g.role == Role::Leader))
+                .collect::<Vec<_>>()
+        })
+    });
+    let leader = RwSignal::new(String::new());
+    let since = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let busy = RwSignal::new(false);
+    let idempotency = StoredValue::new(new_idempotency_key());
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let body = json!({
+            "leader": leader.get_untracked(),
+            "unit_id": unit.0,
+            "since": since.get_untracked(),
+        });
+        post_once(
+            "/contact-points".to_owned(),
+            body,
+            idempotency,
+            busy,
+            error,
+            move || {
+                since.set(String::new());
+                reload.run(());
+            },
+        );
+    };
+    view! {
+        <details class="card">
+            <summary>{tr(Text::PairLeader)}</summary>
+            <form class="form" data-testid="pair-leader" on:submit=submit>
+                <FormError error/>
+                <label class="field">
+                    <span class="label">{tr(Text::Leader)}</span>
+                    <select name="leader" on:change=move |ev| leader.set(event_target_value(&ev)) prop:value=move || leader.get()>
+                        <option value="">"—"</option>
+                        {move || {
+                            leaders
+                                .get()
+                                .and_then(Result::ok)
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|a| {
+                                    let name = if a.display_name.is_empty() { a.username.clone() } else { a.display_name.clone() };
+                                    view! { <option value=a.id.0.to_string()>{name}</option> }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+                <TextField label=Text::Since name="since" value=since error input_type="date" required=true/>
+                <div class="form-actions">
+                    <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Add)}</button>
                 </div>
             </form>
         </details>
