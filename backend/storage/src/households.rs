@@ -259,15 +259,7 @@ impl Households<'_> {
         households: &[Uuid],
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        let found = visit::Entity::find_by_id(visit_id)
-            .filter(visit::Column::TenantId.eq(self.tenant()))
-            .one(&self.scope.tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
-        self.scope
-            .units()
-            .get_within(UnitId(found.unit_id), reach)
-            .await?;
+        let found = self.scope.visits().visit_within(visit_id, reach).await?;
         let status = VisitStatus::parse(&found.status).map_err(|_| corrupt())?;
         let kind = VisitKind::parse(&found.kind).map_err(|_| corrupt())?;
         let next = step_of(kind, status, VisitStep::Record, found.starts_at <= now)?;

@@ -423,7 +423,7 @@ impl Visits<'_> {
     }
 
     /// A visit whose unit lies within `reach`; anything else does not exist for the caller.
-    async fn visit_within(&self, id: Uuid, reach: &Reach) -> Result<visit::Model> {
+    pub(crate) async fn visit_within(&self, id: Uuid, reach: &Reach) -> Result<visit::Model> {
         let found = visit::Entity::find_by_id(id)
             .filter(visit::Column::TenantId.eq(self.tenant()))
             .one(&self.scope.tx)

@@ -266,7 +266,8 @@ pub struct DemandFilters {
     pub cursor: Option<String>,
 }
 
-fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
+/// The start of `day` in `tz`.
+pub(crate) fn local_midnight(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let naive = day.and_hms_opt(0, 0, 0).unwrap_or_default();
     tz.from_local_datetime(&naive)
         .earliest()

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use minqing_domain::access::Permission;
 use minqing_domain::household::HouseholdForm;
 use minqing_storage::TenantScope;
@@ -24,8 +24,8 @@ use crate::openapi::{
 };
 use crate::routes::ListResponse;
 use crate::routes::councils::{seal, today, unit_for};
-use crate::routes::demands::tenant_zone;
-use crate::routes::visits::ensure_community;
+use crate::routes::demands::{local_midnight, tenant_zone};
+use crate::routes::visits::{days_asked, ensure_community};
 use crate::state::AppState;
 
 /// The community `id` (in the path) within the caller's reach for `permission`.
@@ -259,27 +259,13 @@ pub async fn household_coverage(
 ) -> ApiResult<axum::Json<HouseholdCoverage>> {
     let scope = caller.read(&state).await?;
     let root = unit_for(&scope, &caller, params.within, Permission::ReadUnits).await?;
-    let day = today(&state, &caller);
-    let from = params
-        .from
-        .unwrap_or_else(|| NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day));
-    let to = params.to.unwrap_or(day);
-    if to < from {
-        return Err(minqing_domain::DomainError::field("to", "ends_before_start").into());
-    }
+    let (from, to) = days_asked(params.from, params.to, today(&state, &caller))?;
     let tz = tenant_zone(&caller);
-    let midnight = |d: NaiveDate| {
-        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
-            .earliest()
-            .map(|t| t.with_timezone(&chrono::Utc))
-    };
-    let (Some(start), Some(end)) = (midnight(from), to.succ_opt().and_then(midnight)) else {
-        return Err(minqing_domain::DomainError::field("to", "out_of_range").into());
-    };
+    let period = (
+        local_midnight(from, tz),
+        local_midnight(to.succ_opt().unwrap_or(to), tz),
+    );
     Ok(axum::Json(
-        scope
-            .households()
-            .coverage(&root.path, (start, end))
-            .await?,
+        scope.households().coverage(&root.path, period).await?,
     ))
 }

@@ -8,6 +8,7 @@ use axum::response::Response;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use minqing_domain::access::Permission;
 use minqing_domain::tier::TierKey;
+use minqing_domain::unit::UnitPath;
 use minqing_domain::visits::{
     Attendance, ContactPointForm, RescheduleForm, VisitForm, VisitStatus,
 };
@@ -118,30 +119,51 @@ pub async fn list_contact_points(
     let scope = caller.read(&state).await?;
     let root = unit_for(&scope, &caller, params.within, Permission::ReadUnits).await?;
     let day = today(&state, &caller);
-    let from = params
-        .from
-        .unwrap_or_else(|| NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day));
-    let to = params.to.unwrap_or(day);
-    if to < from {
-        return Err(minqing_domain::DomainError::field("to", "ends_before_start").into());
-    }
-    if (to - from).num_days() > MAX_RANGE_DAYS {
+    let range = days_asked(params.from, params.to, day)?;
+    if (range.1 - range.0).num_days() > MAX_RANGE_DAYS {
         return Err(minqing_domain::DomainError::field("from", "out_of_range").into());
     }
-    let rules = scope.budgets().rules().await?;
-    let query = ObligationQuery {
-        within: &root.path,
-        leader: params.leader,
-        range: (from, to),
-        today: day,
-        frequency: rules.contact_frequency,
-        tz: tenant_zone(&caller),
-    };
+    let query = obligation_query(&scope, &caller, &root.path, params.leader, range, day).await?;
     let items = scope.visits().contact_points(&query).await?;
     Ok(axum::Json(ListResponse {
         items,
         next_cursor: None,
     }))
+}
+
+/// The days a period asks for: `from` (default 1 January of `today`'s year) to `to` (default
+/// `today`), or a 422 when it ends before it starts.
+pub(crate) fn days_asked(
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let from = from.unwrap_or_else(|| NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today));
+    let to = to.unwrap_or(today);
+    if to < from {
+        return Err(minqing_domain::DomainError::field("to", "ends_before_start").into());
+    }
+    Ok((from, to))
+}
+
+/// The obligations of `within`'s contact points (of `leader`, if given) over `range`, counted
+/// by the tenant's rule.
+async fn obligation_query<'a>(
+    scope: &TenantScope,
+    caller: &Caller,
+    within: &'a UnitPath,
+    leader: Option<Uuid>,
+    range: (NaiveDate, NaiveDate),
+    today: NaiveDate,
+) -> ApiResult<ObligationQuery<'a>> {
+    Ok(ObligationQuery {
+        within,
+        leader,
+        range,
+        today,
+        frequency: scope.budgets().rules().await?.contact_frequency,
+        tz: tenant_zone(caller),
+    })
 }
 
 /// The view of one contact point over this year to date.
@@ -153,18 +175,8 @@ async fn contact_point_view(
     unit: &UnitView,
 ) -> ApiResult<ContactPointView> {
     let day = today(state, caller);
-    let rules = scope.budgets().rules().await?;
-    let query = ObligationQuery {
-        within: &unit.path,
-        leader: None,
-        range: (
-            NaiveDate::from_ymd_opt(day.year(), 1, 1).unwrap_or(day),
-            day,
-        ),
-        today: day,
-        frequency: rules.contact_frequency,
-        tz: tenant_zone(caller),
-    };
+    let range = days_asked(None, None, day)?;
+    let query = obligation_query(scope, caller, &unit.path, None, range, day).await?;
     Ok(scope.visits().contact_point(id, &query).await?)
 }
 
