@@ -17,6 +17,7 @@ mod m20261202_000009_access_version;
 mod m20261203_000010_visits;
 mod m20261203_000011_households;
 mod m20261203_000012_interviews;
+pub mod m20261203_000013_refusals;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000010_visits::Migration),
             Box::new(m20261203_000011_households::Migration),
             Box::new(m20261203_000012_interviews::Migration),
+            Box::new(m20261203_000013_refusals::Migration),
         ]
     }
 }

@@ -424,6 +424,60 @@ async fn a_retried_submission_never_makes_a_second_demand() {
 }
 
 #[tokio::test]
+async fn an_idempotency_key_kept_past_its_day_gives_way_to_a_new_demand() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let send = || {
+        c.t.admin
+            .request(reqwest::Method::POST, "/api/v1/demands")
+            .header("idempotency-key", "old-key")
+            .json(&intake(&c.community, "urgent"))
+    };
+    let (_, first) = c.t.admin.send_raw(send()).await;
+    // A day and more later (the key's row aged in the database), the same key is a new request.
+    let a_day_ago = chrono::Utc::now() - chrono::Duration::hours(25);
+    as_tenant(
+        &server,
+        &c.t.id,
+        "UPDATE idempotency_keys SET created_at = $1",
+        a_day_ago.into(),
+    )
+    .await;
+    let (status, second) = c.t.admin.send_raw(send()).await;
+    assert_eq!(status, StatusCode::CREATED, "{second}");
+    assert_ne!(first["id"], second["id"]);
+    // And that answer is the one the key now replays.
+    let (_, third) = c.t.admin.send_raw(send()).await;
+    assert_eq!(third["id"], second["id"]);
+    assert_eq!(demand_total(&c.t.admin).await, 2);
+}
+
+/// Runs one statement with one value (`$1`) on the tenant's data directly in the database.
+async fn as_tenant(server: &TestServer, tenant: &str, sql: &str, value: sea_orm::Value) {
+    let db = Database::connect(&server.config.database_url)
+        .await
+        .unwrap();
+    let backend = db.get_database_backend();
+    let tx = db.begin().await.unwrap();
+    let sql = if backend == DbBackend::Postgres {
+        tx.execute_unprepared(&format!(
+            "SELECT set_config('minqing.tenant_id', '{tenant}', true)"
+        ))
+        .await
+        .unwrap();
+        sql.to_owned()
+    } else {
+        sql.replace("$1", "?")
+    };
+    let changed = tx
+        .execute_raw(Statement::from_sql_and_values(backend, &sql, [value]))
+        .await
+        .unwrap();
+    assert!(changed.rows_affected() > 0, "{sql} changed nothing");
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
 async fn demands_recorded_at_once_are_each_written_once_on_one_unbroken_chain() {
     let server = TestServer::start().await;
     let c = city(&server).await;

@@ -9,14 +9,14 @@
 //! in one transaction — one head update, one insert per table, one commit — then answers
 //! each request. Nothing is answered before its commit, so a 201 still means "on disk".
 //!
-//! On PostgreSQL a batch does not take the head's lock and then write (two round trips under
-//! the lock): the writer keeps the head its last batch left, hashes the next batch onto it and
-//! sends a head swap that applies only if the head is still the one guessed, and the events and
-//! demands it gates, as one statement. The next batch is sent as soon as the one before holds
-//! the lock, so its swap is already waiting when that one commits. A guess that missed
-//! (another process, or another kind of write, moved the head) writes nothing: the batch is
-//! rolled back and hashed again onto the head as read, and after a few misses written the
-//! locking way.
+//! On PostgreSQL a batch is one autocommit statement on a connection of the writers' own (a
+//! lane, bound to its tenant for the session): one round trip, where a transaction takes four.
+//! The writer keeps the head its last batch left, hashes the next batch onto it, and the
+//! statement's head swap applies only if the head is still the one guessed (and the tenant's
+//! settings still at the batch's version); the events, demands and the rest are gated on it.
+//! A guess that missed (another process, or another kind of write, moved the head) writes
+//! nothing: the statement raises its refusal, so all of it is rolled back, and the batch is
+//! hashed again onto the head as read; after a few misses it is written the locking way.
 //!
 //! If a batch fails, its demands are written again one by one, so one bad demand fails alone.
 //!
@@ -31,11 +31,12 @@ use minqing_domain::TenantId;
 use minqing_domain::crypto_choice::HashAlgorithm;
 use minqing_domain::demand::lifecycle::DemandEvent;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DbBackend, EntityTrait, QuerySelect, QueryTrait, Statement,
+    ActiveModelTrait, ActiveValue::Set, ConnectOptions, ConnectionTrait, DatabaseConnection,
+    DbBackend, EntityTrait, QuerySelect, QueryTrait, Statement,
 };
 use tokio::sync::oneshot;
 
-use crate::entities::{demand, demand_event, outbox_message, tenant};
+use crate::entities::{demand, demand_event, idempotency_key, outbox_message, tenant};
 use crate::error::{Result, StorageError};
 use crate::idempotency::StoredResponse;
 use crate::ledger::{Head, NewEvent, chain_onto};
@@ -108,66 +109,6 @@ impl TenantScope {
         Ok(())
     }
 
-    /// PostgreSQL: writes prepared demands with their events hashed onto `guess`, in one
-    /// statement whose head swap applies only if the head is still `guess` (waiting for the
-    /// lock if another transaction holds it). The head as written, or `None` if the guess
-    /// missed, in which case the scope must be rolled back.
-    async fn write_intakes_onto(
-        &self,
-        items: &[&PreparedIntake],
-        guess: Head,
-    ) -> Result<Option<Head>> {
-        self.write_intake_extras(items).await?;
-        let from = guess.seq;
-        let chained = chain_onto(self.tenant.0, guess, &new_events(items))?;
-        let seq = from + items.len() as i64;
-        // The swap runs first (the inserts read its answer), so the head's lock is taken
-        // before any event row: a transaction never holds events at seqs another one, holding
-        // the head, is about to write (that wait, the other way round, would be a deadlock).
-        // `seq` in the CASEs is the head as it is once the lock is held; the inserts write
-        // nothing unless the swap applied.
-        let swap = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "UPDATE ledger_heads \
-             SET seq = CASE WHEN seq = $1 THEN $2 ELSE seq END, \
-             hash = CASE WHEN seq = $1 THEN $3 ELSE hash END \
-             WHERE tenant_id = $4 RETURNING hash = $3 AS applied",
-            [
-                from.into(),
-                seq.into(),
-                chained.head_hash.clone().into(),
-                self.tenant.0.into(),
-            ],
-        );
-        // Whether it applied: the head now holds this batch's hash (a head left as it was can
-        // reach the same seq by another writer's batch, never the same hash).
-        let gate = "(SELECT applied FROM s0)";
-        let statement = together(
-            &[
-                swap,
-                gated(
-                    demand_event::Entity::insert_many(chained.rows).build(DbBackend::Postgres),
-                    gate,
-                )?,
-                gated(
-                    demand_rows(items, &chained.seqs).build(DbBackend::Postgres),
-                    gate,
-                )?,
-            ],
-            Statement::from_string(DbBackend::Postgres, "SELECT applied FROM s0"),
-        );
-        let applied = self
-            .tx
-            .query_one_raw(statement)
-            .await?
-            .map(|row| row.try_get_by_index::<bool>(0))
-            .transpose()?;
-        Ok((applied == Some(true)).then_some(Head {
-            seq,
-            hash: chained.head_hash,
-        }))
-    }
-
     /// What a batch writes besides its events and rows, none of which needs the chain head:
     /// the idempotency answers and the notifications.
     async fn write_intake_extras(&self, items: &[&PreparedIntake]) -> Result<()> {
@@ -209,13 +150,7 @@ impl TenantScope {
     }
 
     async fn settings_version(&self) -> Result<i64> {
-        tenant::Entity::find_by_id(self.tenant.0)
-            .select_only()
-            .column(tenant::Column::SettingsVersion)
-            .into_tuple::<i64>()
-            .one(&self.tx)
-            .await?
-            .ok_or(StorageError::NotFound)
+        settings_version_on(&self.tx, self.tenant).await
     }
 }
 
@@ -307,30 +242,37 @@ fn renumber(sql: &str, offset: usize) -> String {
 type Reply = oneshot::Sender<Result<()>>;
 
 /// The chain head as this process's last batch for the tenant left it (`None`: not known, read
-/// it). Held from hashing a batch until its statement holds the head's lock, so batches reach
-/// the lock in the order they were hashed.
+/// it). Held from hashing a batch until it is committed, so batches reach the head in the order
+/// they were hashed.
 type Tail = Arc<tokio::sync::Mutex<Option<Head>>>;
 
 #[derive(Default)]
 struct Queue {
     waiting: Vec<(PreparedIntake, Reply)>,
-    /// How many writer tasks are draining this queue.
-    writers: usize,
+    /// Whether a writer task is draining this queue.
+    draining: bool,
     tail: Tail,
 }
 
-/// Writer tasks per tenant: while one holds the chain head (written, committing), the next
-/// opens its transaction and checks its batch, so the head is never idle waiting for that.
-const WRITERS: usize = 2;
-
 /// The per-tenant queues and their writer tasks. A writer exists only while its queue has
 /// work, so an idle process holds no task (and no clone of the storage) for any tenant.
+/// One writer per tenant: whatever arrives while it writes is its next batch.
 #[derive(Clone, Default)]
 pub(crate) struct IntakeWriter {
     queues: Arc<Mutex<HashMap<TenantId, Queue>>>,
+    /// PostgreSQL: the writers' own connections.
+    lanes: Option<Arc<Lanes>>,
 }
 
 impl IntakeWriter {
+    /// A writer for PostgreSQL, whose lanes connect with `options` (those of the main pool).
+    pub(crate) fn postgres(options: &ConnectOptions) -> Self {
+        Self {
+            lanes: Some(Arc::new(Lanes::new(options))),
+            ..Self::default()
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TenantId, Queue>> {
         // Only whole pushes and takes happen under the lock: a panic cannot leave it torn.
         self.queues.lock().unwrap_or_else(|p| p.into_inner())
@@ -348,9 +290,7 @@ impl IntakeWriter {
             let mut queues = self.lock();
             let queue = queues.entry(tenant).or_default();
             queue.waiting.push((item, reply));
-            let start = queue.writers < WRITERS;
-            queue.writers += usize::from(start);
-            start
+            !std::mem::replace(&mut queue.draining, true)
         };
         if start {
             let (writer, storage) = (self.clone(), storage.clone());
@@ -370,10 +310,7 @@ impl IntakeWriter {
                     return;
                 };
                 if queue.waiting.is_empty() {
-                    queue.writers -= 1;
-                    if queue.writers == 0 {
-                        queues.remove(&tenant);
-                    }
+                    queues.remove(&tenant);
                     return;
                 }
                 let n = queue.waiting.len().min(MAX_BATCH);
@@ -382,7 +319,17 @@ impl IntakeWriter {
                     queue.tail.clone(),
                 )
             };
-            write_batch(storage, tenant, batch).await;
+            // A lane per batch, so a tenant always busy cannot keep the others waiting for one.
+            // Without a lane (none could connect) the batch is written the locking way.
+            let lanes = self.lanes.as_deref();
+            let mut lane = match lanes {
+                Some(lanes) => lanes.take(tenant).await.ok(),
+                None => None,
+            };
+            write_batch(storage, tenant, batch, lane.as_mut().map(|l| &mut l.0)).await;
+            if let (Some(lanes), Some((lane, permit))) = (lanes, lane) {
+                lanes.give_back(lane, permit);
+            }
         }
     }
 }
@@ -391,9 +338,10 @@ async fn write_batch(
     storage: &crate::Storage,
     tenant: TenantId,
     (batch, tail): (Vec<(PreparedIntake, Reply)>, Tail),
+    mut lane: Option<&mut Lane>,
 ) {
     let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-    match write_together(storage, tenant, &items, &tail).await {
+    match write_together(storage, tenant, &items, &tail, lane.as_deref_mut()).await {
         Ok(written) => {
             for (reply, written) in replies.into_iter().zip(written) {
                 let _ = reply.send(if written {
@@ -411,8 +359,14 @@ async fn write_batch(
         // Which one failed is unknown: each is tried alone, and answered with its own result.
         Err(_) => {
             for (item, reply) in items.iter().zip(replies) {
-                let alone =
-                    write_together(storage, tenant, std::slice::from_ref(item), &tail).await;
+                let alone = write_together(
+                    storage,
+                    tenant,
+                    std::slice::from_ref(item),
+                    &tail,
+                    lane.as_deref_mut(),
+                )
+                .await;
                 let _ = reply.send(alone.and_then(|written| {
                     if written[0] {
                         Ok(())
@@ -428,19 +382,18 @@ async fn write_batch(
 /// Guesses at the head (see the module's note) before a batch is written the locking way.
 const GUESSES: usize = 3;
 
-/// Writes the still-current `items` in one transaction; says which were written.
+/// Writes the still-current `items`, all or none; says which were written.
 async fn write_together(
     storage: &crate::Storage,
     tenant: TenantId,
     items: &[PreparedIntake],
     tail: &Tail,
+    lane: Option<&mut Lane>,
 ) -> Result<Vec<bool>> {
-    if storage.backend() == DbBackend::Postgres {
-        for _ in 0..GUESSES {
-            if let Some(written) = write_onto_guess(storage, tenant, items, tail).await? {
-                return Ok(written);
-            }
-        }
+    if let Some(lane) = lane
+        && let Some(written) = lane.write(tenant, items, tail).await?
+    {
+        return Ok(written);
     }
     let scope = storage.write(tenant, Audit::system()).await?;
     let (current, writing) = scope.current_of(items, None).await?;
@@ -451,65 +404,321 @@ async fn write_together(
     Ok(current)
 }
 
-/// PostgreSQL: a write scope bound to `tenant` (as `Storage::write` binds it) and the tenant's
-/// settings version, read in the same round trip.
-async fn open_with_version(
-    storage: &crate::Storage,
-    tenant: TenantId,
-) -> Result<(TenantScope, i64)> {
-    let tx = storage.begin_write().await?;
-    let version = tx
-        .query_one_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            // `tenants` is the platform's table, outside row-level security: which of the two
-            // runs first does not matter.
-            "SELECT set_config($1, $2, true), \
-             (SELECT settings_version FROM tenants WHERE id = $3)",
-            [
-                minqing_migrations::rls::TENANT_SETTING.into(),
-                tenant.0.to_string().into(),
-                tenant.0.into(),
-            ],
-        ))
-        .await?
-        .and_then(|row| row.try_get_by_index::<Option<i64>>(1).transpose())
-        .transpose()?
-        .ok_or(StorageError::NotFound)?;
-    let scope = TenantScope {
-        tenant,
-        tx,
-        audit: Audit::system(),
-    };
-    Ok((scope, version))
+/// Connections to PostgreSQL held by the intake writers alone ("lanes"), each bound for its
+/// whole session to the tenant it last wrote for. A batch on a lane is then one autocommit
+/// statement — one round trip — where a transaction would take four (begin, bind, write,
+/// commit). No other work runs on a lane, so none can inherit its binding.
+pub(crate) struct Lanes {
+    options: ConnectOptions,
+    idle: Mutex<Vec<Lane>>,
+    open: tokio::sync::Semaphore,
 }
 
-/// One try at writing `items` onto the head `tail` guesses; `None` if the guess missed.
-async fn write_onto_guess(
-    storage: &crate::Storage,
-    tenant: TenantId,
-    items: &[PreparedIntake],
-    tail: &Tail,
-) -> Result<Option<Vec<bool>>> {
-    let (scope, version) = open_with_version(storage, tenant).await?;
-    let (current, writing) = scope.current_of(items, Some(version)).await?;
-    if writing.is_empty() {
-        return Ok(Some(current));
+/// At most this many lanes (tenants written at the same moment; the others wait their turn).
+const LANES: usize = 4;
+
+pub(crate) struct Lane {
+    db: DatabaseConnection,
+    /// The tenant this session is bound to (`None`: not known, bind before writing).
+    bound: Option<TenantId>,
+}
+
+impl Lanes {
+    fn new(options: &ConnectOptions) -> Self {
+        let mut options = options.clone();
+        // One connection each, never pinged, never recycled behind the writer's back: a
+        // reconnected session would have lost its binding (and refuses every row until bound).
+        options
+            .max_connections(1)
+            .min_connections(0)
+            .test_before_acquire(false)
+            .idle_timeout(None::<std::time::Duration>)
+            .max_lifetime(None::<std::time::Duration>);
+        Self {
+            options,
+            idle: Mutex::new(Vec::new()),
+            open: tokio::sync::Semaphore::new(LANES),
+        }
     }
-    let mut tail = tail.lock().await;
-    let guess = match tail.take() {
-        Some(head) => head,
-        None => scope.read_head().await?,
+
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<Lane>> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A lane for `tenant`: one already bound to it if any is idle.
+    async fn take(&self, tenant: TenantId) -> Result<(Lane, tokio::sync::SemaphorePermit<'_>)> {
+        let permit =
+            self.open.acquire().await.map_err(|_| {
+                StorageError::Db(sea_orm::DbErr::Custom("intake lanes closed".into()))
+            })?;
+        let idle = {
+            let mut idle = self.idle();
+            let at = idle
+                .iter()
+                .position(|l| l.bound == Some(tenant))
+                .or_else(|| idle.len().checked_sub(1));
+            at.map(|at| idle.swap_remove(at))
+        };
+        let lane = match idle {
+            Some(lane) => lane,
+            None => Lane {
+                db: sea_orm::Database::connect(self.options.clone()).await?,
+                bound: None,
+            },
+        };
+        Ok((lane, permit))
+    }
+
+    fn give_back(&self, lane: Lane, permit: tokio::sync::SemaphorePermit<'_>) {
+        self.idle().push(lane);
+        drop(permit);
+    }
+}
+
+/// Why a lane's statement refused to apply (`minqing_refuse` in the migrations).
+#[derive(Debug, PartialEq)]
+enum Refusal {
+    /// The head was not the one guessed.
+    HeadMoved,
+    /// The tenant's settings version is not the one the batch was checked against.
+    StaleSettings,
+    /// An `Idempotency-Key` of the batch names a request not yet expired.
+    KeyInUse,
+}
+
+fn refusal(err: &sea_orm::DbErr) -> Option<Refusal> {
+    use sea_orm::{DbErr, RuntimeErr};
+    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
     };
-    let Some(head) = scope.write_intakes_onto(&writing, guess).await? else {
-        // Nothing of it stays: the transaction ends unfinished, and the tail is left unknown.
-        return Ok(None);
+    let sea_orm::sqlx::Error::Database(e) = &**e else {
+        return None;
     };
-    *tail = Some(head);
-    // This batch holds the head's lock now: the next may be sent while this one commits. If
-    // the commit fails, the next one's swap finds the head not as guessed and tries again.
-    drop(tail);
-    scope.commit().await?;
-    Ok(Some(current))
+    if e.code().as_deref() != Some(minqing_migrations::m20261203_000013_refusals::REFUSAL) {
+        return None;
+    }
+    match e.message() {
+        "head_moved" => Some(Refusal::HeadMoved),
+        "stale_settings" => Some(Refusal::StaleSettings),
+        "idempotency_key_in_use" => Some(Refusal::KeyInUse),
+        _ => None,
+    }
+}
+
+impl Lane {
+    /// Binds the session to `tenant` unless it is bound to it already.
+    async fn bind(&mut self, tenant: TenantId) -> Result<()> {
+        if self.bound == Some(tenant) {
+            return Ok(());
+        }
+        self.bound = None;
+        self.db
+            .execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT set_config($1, $2, false)",
+                [
+                    minqing_migrations::rls::TENANT_SETTING.into(),
+                    tenant.0.to_string().into(),
+                ],
+            ))
+            .await?;
+        self.bound = Some(tenant);
+        Ok(())
+    }
+
+    /// Writes the still-current `items` in one statement hashed onto the head `tail` guesses
+    /// (read when unknown or missed); which were written, or `None` after `GUESSES` misses.
+    async fn write(
+        &mut self,
+        tenant: TenantId,
+        items: &[PreparedIntake],
+        tail: &Tail,
+    ) -> Result<Option<Vec<bool>>> {
+        // Versions only grow: the newest an item was decided under is the one to expect.
+        let mut version = items.iter().filter_map(|i| i.decided_at).max();
+        let outcome = async {
+            self.bind(tenant).await?;
+            for _ in 0..GUESSES {
+                let current: Vec<bool> = items
+                    .iter()
+                    .map(|i| i.decided_at.is_none_or(|d| Some(d) == version))
+                    .collect();
+                let writing: Vec<&PreparedIntake> = items
+                    .iter()
+                    .zip(&current)
+                    .filter_map(|(item, ok)| ok.then_some(item))
+                    .collect();
+                if writing.is_empty() {
+                    return Ok(Some(current));
+                }
+                let mut tail = tail.lock().await;
+                let guess = match tail.take() {
+                    Some(head) => head,
+                    None => crate::ledger::read_head_on(&self.db, tenant.0).await?,
+                };
+                let statement = one_statement(tenant, &writing, guess, version)?;
+                match self.db.execute_raw(statement.statement).await {
+                    Ok(_) => {
+                        *tail = Some(statement.head);
+                        return Ok(Some(current));
+                    }
+                    Err(e) => match refusal(&e) {
+                        // Nothing of it was written; the tail is left unknown.
+                        Some(Refusal::HeadMoved) => {}
+                        Some(Refusal::StaleSettings) => {
+                            version = Some(settings_version_on(&self.db, tenant).await?);
+                        }
+                        Some(Refusal::KeyInUse) => {
+                            return Err(StorageError::conflict("idempotency_key_in_use"));
+                        }
+                        None => return Err(e.into()),
+                    },
+                }
+            }
+            Ok(None)
+        }
+        .await;
+        if matches!(outcome, Err(StorageError::Db(_))) {
+            // The session may have been lost with its binding: bind it again before writing.
+            self.bound = None;
+        }
+        outcome
+    }
+}
+
+async fn settings_version_on(db: &impl ConnectionTrait, tenant: TenantId) -> Result<i64> {
+    tenant::Entity::find_by_id(tenant.0)
+        .select_only()
+        .column(tenant::Column::SettingsVersion)
+        .into_tuple::<i64>()
+        .one(db)
+        .await?
+        .ok_or(StorageError::NotFound)
+}
+
+/// A batch as one statement, and the head it leaves.
+struct OneStatement {
+    statement: Statement,
+    head: Head,
+}
+
+/// `items` written onto `guess` as one statement, which applies only if the head is still
+/// `guess` and (when `version` is given) the tenant's settings are at `version`, and otherwise
+/// raises its refusal, rolling all of it back:
+///
+/// ```sql
+/// WITH s0 AS (UPDATE ledger_heads SET … WHERE tenant_id = … AND seq = … AND hash = …
+///             [AND (SELECT settings_version FROM tenants …) = …] RETURNING 1),
+///      s1 AS (INSERT INTO idempotency_keys … WHERE EXISTS (SELECT 1 FROM s0) ON CONFLICT …),
+///      s2 AS (INSERT INTO outbox_messages …), s3 AS (INSERT INTO demand_events …),
+///      s4 AS (INSERT INTO demands …)
+/// SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM s0) THEN minqing_refuse(…) … END
+/// ```
+///
+/// The swap runs first (every insert reads its answer), so the head's lock is taken before any
+/// row: a statement never holds events at seqs another one, holding the head, is about to
+/// write (that wait, the other way round, would be a deadlock). A swap waiting for another
+/// writer's lock sees the head as that one left it.
+fn one_statement(
+    tenant: TenantId,
+    items: &[&PreparedIntake],
+    guess: Head,
+    version: Option<i64>,
+) -> Result<OneStatement> {
+    let pg = DbBackend::Postgres;
+    let from = guess.clone();
+    let chained = chain_onto(tenant.0, guess, &new_events(items))?;
+    let head = Head {
+        seq: from.seq + items.len() as i64,
+        hash: chained.head_hash.clone(),
+    };
+    let version_holds = "(SELECT settings_version FROM tenants WHERE id = $3) = $6";
+    let mut swap_values: Vec<sea_orm::Value> = vec![
+        head.seq.into(),
+        head.hash.clone().into(),
+        tenant.0.into(),
+        from.seq.into(),
+        from.hash.into(),
+    ];
+    let mut swap = "UPDATE ledger_heads SET seq = $1, hash = $2 \
+                    WHERE tenant_id = $3 AND seq = $4 AND hash = $5"
+        .to_owned();
+    if let Some(v) = version {
+        swap.push_str(&format!(" AND {version_holds}"));
+        swap_values.push(v.into());
+    }
+    swap.push_str(" RETURNING 1");
+    let mut first = vec![Statement::from_sql_and_values(pg, swap, swap_values)];
+    let gate = "EXISTS (SELECT 1 FROM s0)";
+
+    let keys: Vec<_> = items
+        .iter()
+        .filter_map(|i| Some((i.actor.actor_id?, i.remember.as_ref()?)))
+        .map(|(account, r)| idempotency_key::ActiveModel {
+            tenant_id: Set(tenant.0),
+            account_id: Set(account.0),
+            key: Set(r.key.clone()),
+            request_hash: Set(r.request_hash.clone()),
+            status: Set(r.response.status as i32),
+            response_body: Set(r.response.body.clone()),
+            created_at: Set(crate::now()),
+        })
+        .collect();
+    let remembered = keys.len();
+    if !keys.is_empty() {
+        let mut insert = gated(idempotency_key::Entity::insert_many(keys).build(pg), gate)?;
+        // An expired entry under the same key gives way to the new one; a live one stays,
+        // and the statement refuses (below).
+        let mut values = insert.values.take().map(|v| v.0).unwrap_or_default();
+        values.push((crate::now() - crate::idempotency::KEEP).into());
+        insert.sql.push_str(&format!(
+            " ON CONFLICT (tenant_id, account_id, key) DO UPDATE SET \
+             request_hash = excluded.request_hash, status = excluded.status, \
+             response_body = excluded.response_body, created_at = excluded.created_at \
+             WHERE idempotency_keys.created_at <= ${} RETURNING 1",
+            values.len()
+        ));
+        insert.values = Some(sea_orm::Values(values));
+        first.push(insert);
+    }
+    let outbox: Vec<_> = items.iter().flat_map(|i| i.outbox.clone()).collect();
+    if !outbox.is_empty() {
+        first.push(gated(
+            outbox_message::Entity::insert_many(outbox).build(pg),
+            gate,
+        )?);
+    }
+    first.push(gated(
+        demand_event::Entity::insert_many(chained.rows).build(pg),
+        gate,
+    )?);
+    first.push(gated(demand_rows(items, &chained.seqs).build(pg), gate)?);
+
+    let why_not = match version {
+        Some(v) => format!(
+            "minqing_refuse(CASE WHEN (SELECT settings_version FROM tenants WHERE id = $1) \
+             = {v} THEN 'head_moved' ELSE 'stale_settings' END)"
+        ),
+        None => "minqing_refuse('head_moved')".to_owned(),
+    };
+    let keys_held = if remembered > 0 {
+        format!(
+            " WHEN (SELECT count(*) FROM s1) < {remembered} \
+             THEN minqing_refuse('idempotency_key_in_use')"
+        )
+    } else {
+        String::new()
+    };
+    let last = Statement::from_sql_and_values(
+        pg,
+        format!("SELECT CASE WHEN NOT {gate} THEN {why_not}{keys_held} ELSE true END"),
+        [tenant.0.into()],
+    );
+    Ok(OneStatement {
+        statement: together(&first, last),
+        head,
+    })
 }
 
 #[cfg(test)]

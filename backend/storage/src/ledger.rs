@@ -8,7 +8,7 @@ use minqing_domain::ledger::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
@@ -104,6 +104,31 @@ pub struct VerifyReport {
 pub(crate) struct Head {
     pub seq: i64,
     pub hash: String,
+}
+
+/// The chain head of `tenant` as `db` reads it; the tenant's first append creates its row.
+pub(crate) async fn read_head_on(db: &impl ConnectionTrait, tenant: Uuid) -> Result<Head> {
+    ensure_head_on(db, tenant).await?;
+    let head = ledger_head::Entity::find_by_id(tenant)
+        .one(db)
+        .await?
+        .ok_or(crate::StorageError::NotFound)?;
+    Ok(Head {
+        seq: head.seq,
+        hash: head.hash,
+    })
+}
+
+async fn ensure_head_on(db: &impl ConnectionTrait, tenant: Uuid) -> Result<()> {
+    ledger_head::Entity::insert(ledger_head::ActiveModel {
+        tenant_id: Set(tenant),
+        seq: Set(0),
+        hash: Set(String::new()),
+    })
+    .on_conflict_do_nothing()
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// `events` hashed onto the chain after `head`, in their order: the rows to insert, their seqs
@@ -225,7 +250,7 @@ impl TenantScope {
         };
         let mut head = bump().await?.pop();
         if head.is_none() {
-            self.ensure_head().await?;
+            ensure_head_on(&self.tx, tenant).await?;
             head = bump().await?.pop();
         }
         let head = head.ok_or(crate::StorageError::NotFound)?;
@@ -237,33 +262,6 @@ impl TenantScope {
             },
             events,
         )
-    }
-
-    /// The tenant's chain head as committed, read without a lock (the intake writer's guess,
-    /// which its head swap checks).
-    pub(crate) async fn read_head(&self) -> Result<Head> {
-        self.ensure_head().await?;
-        let head = ledger_head::Entity::find_by_id(self.tenant.0)
-            .one(&self.tx)
-            .await?
-            .ok_or(crate::StorageError::NotFound)?;
-        Ok(Head {
-            seq: head.seq,
-            hash: head.hash,
-        })
-    }
-
-    /// The tenant's first append creates its head row.
-    async fn ensure_head(&self) -> Result<()> {
-        ledger_head::Entity::insert(ledger_head::ActiveModel {
-            tenant_id: Set(self.tenant.0),
-            seq: Set(0),
-            hash: Set(String::new()),
-        })
-        .on_conflict_do_nothing()
-        .exec_without_returning(&self.tx)
-        .await?;
-        Ok(())
     }
 
     /// The head's hash set to the last appended event's.

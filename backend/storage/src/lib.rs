@@ -125,6 +125,11 @@ impl Storage {
                 });
             }
         }
+        let intake_writer = if database_url.starts_with("sqlite:") {
+            intake_writer::IntakeWriter::default()
+        } else {
+            intake_writer::IntakeWriter::postgres(&options)
+        };
         let db = Database::connect(options).await?;
         let cache = match redis_url {
             Some(url) => Cache::redis(url).await?,
@@ -137,7 +142,7 @@ impl Storage {
             sessions,
             settings: settings::SettingsCache::default(),
             chains: settings::ChainCache::default(),
-            intake_writer: intake_writer::IntakeWriter::default(),
+            intake_writer,
         })
     }
 
