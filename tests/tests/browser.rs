@@ -22,103 +22,63 @@ type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Resu
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_admin_finds_a_community_in_the_hydrated_hierarchy_browser() {
-    let Some(browser) = Browser::start() else {
+    let Some((browser, _site, server)) = with_portal(true).await else {
         return;
     };
 
-    let site = private_site().await;
-    let server = common::TestServer::start_with(common::Options {
-        demo: true,
-        site_root: Some(site.path().to_path_buf()),
-        ..Default::default()
+    in_browser(&browser, |driver| async move {
+        hierarchy_browser_scenario(&driver, &server.base_url, &server.admin_password).await
     })
     .await;
-
-    let driver = browser
-        .driver()
-        .await
-        .expect("starting Chromium through chromedriver");
-    let outcome =
-        hierarchy_browser_scenario(&driver, &server.base_url, &server.admin_password).await;
-    if outcome.is_err() {
-        dump_page(&driver).await;
-    }
-    let _ = driver.quit().await;
-    if let Err(e) = outcome {
-        panic!("browser scenario failed: {e}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_visit_is_scheduled_announced_held_and_its_demand_reaches_the_ledger() {
-    let Some(browser) = Browser::start() else {
+    // A tenant of its own: on PostgreSQL the demo tenant is shared with the other browser
+    // tests, whose ledger counts a demand of this one would change.
+    let Some((browser, _site, server)) = with_portal(false).await else {
         return;
     };
 
-    let site = private_site().await;
-    // A tenant of its own: on PostgreSQL the demo tenant is shared with the other browser
-    // tests, whose ledger counts a demand of this one would change.
-    let server = common::TestServer::start_with(common::Options {
-        site_root: Some(site.path().to_path_buf()),
-        ..Default::default()
+    in_browser(&browser, |driver| async move {
+        visit_scenario(&driver, &server).await
     })
     .await;
+}
 
-    let driver = browser
-        .driver()
-        .await
-        .expect("starting Chromium through chromedriver");
-    let outcome = visit_scenario(&driver, &server).await;
-    if outcome.is_err() {
-        dump_page(&driver).await;
-    }
-    let _ = driver.quit().await;
-    if let Err(e) = outcome {
-        panic!("browser scenario failed: {e}");
-    }
+#[tokio::test(flavor = "multi_thread")]
+async fn what_a_recorder_sends_with_the_network_gone_arrives_once_when_it_returns() {
+    // A tenant of its own, whose demands this test counts.
+    let Some((browser, _site, server)) = with_portal(false).await else {
+        return;
+    };
+    // The browser reaches the server only through a link the test can cut.
+    let link = FlakyLink::start(&server.base_url).await;
+
+    in_browser(&browser, |driver| async move {
+        offline_scenario(&driver, &server, &link).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_demand_is_recorded_worked_to_a_close_and_followed_by_its_receipt_code() {
-    let Some(browser) = Browser::start() else {
+    let Some((browser, _site, server)) = with_portal(true).await else {
         return;
     };
 
-    let site = private_site().await;
-    let server = common::TestServer::start_with(common::Options {
-        demo: true,
-        site_root: Some(site.path().to_path_buf()),
-        ..Default::default()
+    in_browser(&browser, |driver| async move {
+        demand_scenario(&driver, &server.base_url, &server.admin_password).await
     })
     .await;
-
-    let driver = browser
-        .driver()
-        .await
-        .expect("starting Chromium through chromedriver");
-    let outcome = demand_scenario(&driver, &server.base_url, &server.admin_password).await;
-    if outcome.is_err() {
-        dump_page(&driver).await;
-    }
-    let _ = driver.quit().await;
-    if let Err(e) = outcome {
-        panic!("browser scenario failed: {e}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_overdue_demand_is_warned_taken_to_account_and_the_calendar_is_shown() {
-    let Some(browser) = Browser::start() else {
+    // No demo tenant: the sweeper visits only the tenants the harness made (`common::city`).
+    let Some((browser, _site, server)) = with_portal(false).await else {
         return;
     };
-
-    let site = private_site().await;
-    // No demo tenant: the sweeper visits only the tenants the harness made (`common::city`).
-    let server = common::TestServer::start_with(common::Options {
-        site_root: Some(site.path().to_path_buf()),
-        ..Default::default()
-    })
-    .await;
     assert_server_knows(
         &server,
         &[
@@ -181,48 +141,24 @@ async fn an_overdue_demand_is_warned_taken_to_account_and_the_calendar_is_shown(
         other_case: cases[1].clone(),
     };
 
-    let driver = browser
-        .driver()
-        .await
-        .expect("starting Chromium through chromedriver");
-    let outcome =
-        accountability_scenario(&driver, &server.base_url, &city.t.admin, &followed).await;
-    if outcome.is_err() {
-        dump_page(&driver).await;
-    }
-    let _ = driver.quit().await;
-    if let Err(e) = outcome {
-        panic!("browser scenario failed: {e}");
-    }
+    in_browser(&browser, |driver| async move {
+        accountability_scenario(&driver, &server.base_url, &city.t.admin, &followed).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_whole_tenant_admin_keeps_the_demand_settings() {
-    let Some(browser) = Browser::start() else {
+    let Some((browser, _site, server)) = with_portal(false).await else {
         return;
     };
-
-    let site = private_site().await;
-    let server = common::TestServer::start_with(common::Options {
-        site_root: Some(site.path().to_path_buf()),
-        ..Default::default()
-    })
-    .await;
     assert_server_knows(&server, &["/settings/demands"]).await;
     let city = common::city(&server).await;
 
-    let driver = browser
-        .driver()
-        .await
-        .expect("starting Chromium through chromedriver");
-    let outcome = settings_scenario(&driver, &server, &city).await;
-    if outcome.is_err() {
-        dump_page(&driver).await;
-    }
-    let _ = driver.quit().await;
-    if let Err(e) = outcome {
-        panic!("browser scenario failed: {e}");
-    }
+    in_browser(&browser, |driver| async move {
+        settings_scenario(&driver, &server, &city).await
+    })
+    .await;
 }
 
 /// 诉求规则: 国密 SM3 and a 3-day street reply deadline are saved, the rest sent back as read.
@@ -1507,25 +1443,8 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     if !picked.contains("东一社区") {
         return Err(format!("the intake form picked {picked:?}").into());
     }
-    click(driver, "[data-testid=grade-worrying]").await?;
     wait_for(driver, "select[name=category] option[value=housing]").await?;
-    let category = driver.find(By::Css("select[name=category]")).await?;
-    thirtyfour::components::SelectElement::new(&category)
-        .await?
-        .select_by_value("housing")
-        .await?;
-    driver
-        .find(By::Css("[data-testid=intake-form] input[name=title]"))
-        .await?
-        .send_keys("加装电梯费用分摊")
-        .await?;
-    driver
-        .find(By::Css(
-            "[data-testid=intake-form] textarea[name=description]",
-        ))
-        .await?
-        .send_keys("3栋低层住户对分摊比例有意见，请社区协调")
-        .await?;
+    type_demand(driver, "加装电梯费用分摊").await?;
     click(driver, "[data-testid=intake-submit]").await?;
     let code = wait_for(
         driver,
@@ -1857,4 +1776,326 @@ impl Drop for Browser {
         let _ = self.chromedriver.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// Chromium (`None` where it is missing, said loudly) and a server with the portal as this
+/// checkout builds it (its site kept while the directory lives), with the demo tenant if `demo`.
+async fn with_portal(demo: bool) -> Option<(Browser, tempfile::TempDir, common::TestServer)> {
+    let browser = Browser::start()?;
+    let site = private_site().await;
+    let server = common::TestServer::start_with(common::Options {
+        demo,
+        site_root: Some(site.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
+    Some((browser, site, server))
+}
+
+/// Runs `scenario` in a fresh Chromium; on failure, prints the page it failed on and panics.
+async fn in_browser<F: std::future::Future<Output = Result<()>>>(
+    browser: &Browser,
+    scenario: impl FnOnce(WebDriver) -> F,
+) {
+    let driver = browser
+        .driver()
+        .await
+        .expect("starting Chromium through chromedriver");
+    let outcome = scenario(driver.clone()).await;
+    if outcome.is_err() {
+        dump_page(&driver).await;
+    }
+    let _ = driver.quit().await;
+    if let Err(e) = outcome {
+        panic!("browser scenario failed: {e}");
+    }
+}
+
+/// How the link between the browser and the server behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Up = 0,
+    /// Requests reach the server; its answers are dropped with the connection (a phone that
+    /// lost its signal while the server was answering).
+    LosesAnswers = 1,
+    /// Nothing gets through.
+    Down = 2,
+}
+
+/// A TCP relay in front of the server whose link the test sets (`Link`), for every
+/// connection at once, kept-alive ones included.
+struct FlakyLink {
+    base_url: String,
+    state: std::sync::Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl FlakyLink {
+    async fn start(server_base: &str) -> Self {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        let upstream = server_base
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port for the relay");
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let state = std::sync::Arc::new(AtomicU8::new(Link::Up as u8));
+        let shared = state.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                if shared.load(Ordering::SeqCst) == Link::Down as u8 {
+                    continue;
+                }
+                let (state, upstream) = (shared.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let Ok(server) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    relay(client, server, state).await;
+                });
+            }
+        });
+        Self { base_url, state }
+    }
+
+    fn set(&self, link: Link) {
+        self.state
+            .store(link as u8, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Copies both ways while the link allows: a request is dropped when it is down, an answer
+/// when it is anything but up, and either closes the connection.
+async fn relay(
+    client: tokio::net::TcpStream,
+    server: tokio::net::TcpStream,
+    state: std::sync::Arc<std::sync::atomic::AtomicU8>,
+) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_server, mut to_server) = server.into_split();
+    let link = || state.load(Ordering::SeqCst);
+    let requests = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match from_client.read(&mut buf).await {
+                Ok(n) if n > 0 && link() != Link::Down as u8 => {
+                    if to_server.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    };
+    let answers = async {
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match from_server.read(&mut buf).await {
+                Ok(n) if n > 0 && link() == Link::Up as u8 => {
+                    if to_client.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+                _ => return,
+            }
+        }
+    };
+    tokio::select! {
+        () = requests => {}
+        () = answers => {}
+    }
+}
+
+/// A recorder at a visit with a failing signal: minutes typed and saved with the network
+/// down, one demand whose answer is lost on the way back (the server recorded it), one sent
+/// with the network down. Each waits in the browser's outbox and, once the network is back,
+/// arrives — exactly once.
+async fn offline_scenario(
+    driver: &WebDriver,
+    server: &common::TestServer,
+    link: &FlakyLink,
+) -> Result<()> {
+    let base = &link.base_url;
+    let c = common::city(server).await;
+    let (slug, unit, admin) = (c.t.slug.clone(), c.community.clone(), &c.t.admin);
+    let (_, me) = admin.get("/api/v1/auth/me").await;
+    let starts = server.clock.now() + chrono::Duration::hours(1);
+    let (status, visit) = admin
+        .post(
+            "/api/v1/visits",
+            &serde_json::json!({
+                "unit_id": unit,
+                "hosts": [me["account"]["id"]],
+                "starts_at": starts.to_rfc3339(),
+                "ends_at": (starts + chrono::Duration::hours(2)).to_rfc3339(),
+                "place": "东一社区居委会二楼会议室",
+                "topic": "老旧小区加装电梯意见征集",
+            }),
+        )
+        .await;
+    if status != reqwest::StatusCode::CREATED {
+        return Err(format!("scheduling the visit: {status} {visit}").into());
+    }
+    let visit = visit["id"].as_str().unwrap_or_default().to_owned();
+    server.clock.advance(chrono::Duration::hours(2));
+
+    log_in_as(driver, base, &slug, "admin", common::ADMIN_PASSWORD).await?;
+    driver.goto(format!("{base}/units/{unit}")).await?;
+    wait_hydrated(driver).await?;
+    let record = wait_for(driver, "[data-testid=record-visit]").await?;
+    open_details(driver, "record-visit").await?;
+    let minutes = "群众反映加装电梯分摊方案，已现场答复。";
+    record
+        .find(By::Css("textarea[name=minutes]"))
+        .await?
+        .send_keys(minutes)
+        .await?;
+    // The signal goes as the recorder saves.
+    link.set(Link::Down);
+    fill_and_submit(&record, &[("residents", "18")]).await?;
+    wait_for(driver, "[data-testid=record-kept]").await?;
+    wait_until_text(driver, "[data-testid=outbox-waiting] strong", "2").await?;
+
+    // Back for a moment: the page that loads sends what waited.
+    link.set(Link::Up);
+    driver
+        .goto(format!(
+            "{base}/demands/new?visit={visit}&origin={unit}&origin_name={}",
+            urlencode("东一社区")
+        ))
+        .await?;
+    wait_hydrated(driver).await?;
+    wait_for(driver, "[data-testid=intake-from-visit]").await?;
+    wait_gone(driver, "[data-testid=outbox-waiting]").await?;
+    wait_for(driver, "select[name=category] option[value=housing]").await?;
+
+    // The first demand reaches the server, whose answer is lost; the second finds no network.
+    let titles = ["加装电梯费用分摊", "楼道灯不亮"];
+    for (title, cut) in titles.iter().zip([Link::LosesAnswers, Link::Down]) {
+        link.set(cut);
+        type_demand(driver, title).await?;
+        click(driver, "[data-testid=intake-submit]").await?;
+        wait_for(driver, "[data-testid=intake-kept]").await?;
+    }
+    wait_until_text(driver, "[data-testid=outbox-waiting] strong", "2").await?;
+    // Kept in the browser's storage, not only on the page.
+    let kept = driver
+        .execute(
+            "const k = Object.keys(localStorage).find(k => k.startsWith('minqing.outbox.'));
+             return k ? JSON.parse(localStorage.getItem(k)).items.map(p => p.label) : [];",
+            Vec::new(),
+        )
+        .await?
+        .json()
+        .clone();
+    if kept != serde_json::json!(titles) {
+        return Err(format!("the browser keeps {kept}").into());
+    }
+    let (_, during) = admin.get(&format!("/api/v1/demands?visit={visit}")).await;
+    if during["items"].as_array().map(Vec::len) != Some(1) {
+        return Err(format!("while cut off, the server holds {during}").into());
+    }
+
+    link.set(Link::Up);
+    wait_gone(driver, "[data-testid=outbox-waiting]").await?;
+    let delivered = wait_for(driver, "[data-testid=outbox-delivered]").await?;
+    for title in titles {
+        wait_until_contains(driver, "[data-testid=outbox-delivered]", title).await?;
+    }
+    if delivered.find_all(By::Css(".receipt-code")).await?.len() != 2 {
+        return Err("the delivered list should give two receipt codes".into());
+    }
+
+    // On the server: each demand once, the visit's record whole, the chain unbroken.
+    let (_, linked) = admin.get(&format!("/api/v1/demands?visit={visit}")).await;
+    let mut got: Vec<String> = linked["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| d["title"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = titles.iter().map(|t| (*t).to_owned()).collect();
+    want.sort();
+    if got != want {
+        return Err(format!("the visit's demands are {got:?}").into());
+    }
+    let (_, held) = admin.get(&format!("/api/v1/visits/{visit}")).await;
+    if held["minutes"] != minutes || held["attendance"]["residents"] != 18 {
+        return Err(format!("the visit as recorded: {held}").into());
+    }
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    if verdict["intact"] != true || verdict["checked"] != 2 {
+        return Err(format!("the ledger: {verdict}").into());
+    }
+    Ok(())
+}
+
+/// Fills the intake form (community and channel already chosen) with a worrying housing demand.
+async fn type_demand(driver: &WebDriver, title: &str) -> Result<()> {
+    click(driver, "[data-testid=grade-worrying]").await?;
+    let category = driver.find(By::Css("select[name=category]")).await?;
+    thirtyfour::components::SelectElement::new(&category)
+        .await?
+        .select_by_value("housing")
+        .await?;
+    driver
+        .find(By::Css("[data-testid=intake-form] input[name=title]"))
+        .await?
+        .send_keys(title)
+        .await?;
+    driver
+        .find(By::Css(
+            "[data-testid=intake-form] textarea[name=description]",
+        ))
+        .await?
+        .send_keys(format!("{title}，请社区协调"))
+        .await?;
+    Ok(())
+}
+
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Waits until the first element matching `css` shows `part` among its text.
+async fn wait_until_contains(driver: &WebDriver, css: &str, part: &str) -> Result<()> {
+    let started = Instant::now();
+    loop {
+        let text = match driver.find(By::Css(css)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains(part) {
+            return Ok(());
+        }
+        if started.elapsed() > WAIT {
+            return Err(format!("`{css}` shows {text:?}, without {part:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until nothing matches `css`.
+async fn wait_gone(driver: &WebDriver, css: &str) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < WAIT {
+        if driver.find_all(By::Css(css)).await?.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{css} still shown after {WAIT:?}").into())
 }

@@ -162,9 +162,20 @@ impl Api {
         body: &B,
         idempotency_key: &str,
     ) -> Result<T, ApiError> {
-        let extra = [("idempotency-key", idempotency_key.to_owned())];
-        self.call_with("POST", path, Some(to_json(body)), &extra)
+        self.send_keyed("POST", path, to_json(body), idempotency_key)
             .await
+    }
+
+    /// A JSON body already written (the outbox keeps them so) sent under an `Idempotency-Key`.
+    pub async fn send_keyed<T: DeserializeOwned>(
+        self,
+        method: &str,
+        path: &str,
+        body: String,
+        idempotency_key: &str,
+    ) -> Result<T, ApiError> {
+        let extra = [("idempotency-key", idempotency_key.to_owned())];
+        self.call_with(method, path, Some(body), &extra).await
     }
 
     /// A POST without a body: actions such as `/accounts/{id}/disable` or `/auth/logout`.

@@ -48,12 +48,15 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let portal = Portal::new(initial_lang());
     provide_context(portal);
+    let outbox = crate::outbox::OutboxState::new();
+    provide_context(outbox);
 
     // Effects run in the browser only, once hydrated: say so (tests wait for it), then ask who
     // is signed in.
     Effect::new(move |_| {
         mark_hydrated();
         portal.refresh_session();
+        crate::outbox::start(outbox, portal);
     });
 
     view! {
@@ -153,7 +156,7 @@ fn Layout() -> AnyView {
                             .into_any()
                     }
                     Gate::MustChangePassword => view! { <ChangePasswordForm forced=true/> }.into_any(),
-                    Gate::Ready => view! { <Outlet/> }.into_any(),
+                    Gate::Ready => view! { <crate::outbox::OutboxBar/> <Outlet/> }.into_any(),
                 }}
             </main>
         </div>

@@ -34,6 +34,15 @@ texts! {
     NetworkError => "网络错误，请检查连接后重试。", "Network error; check your connection and try again.";
     UnexpectedResponse => "服务器返回了无法识别的内容。", "The server sent an unexpected answer.";
     Retry => "重试", "Retry";
+    Dismiss => "知道了", "Dismiss";
+
+    // The outbox: what was recorded with the network gone.
+    OutboxWaiting => "网络中断：以下记录已保存在本机，联网后自动提交。待提交：", "No network: these records are kept on this device and will be sent when it is back. Waiting:";
+    OutboxRefused => "未能提交（服务器拒绝）：", "Not accepted by the server:";
+    OutboxContent => "记录内容", "What was recorded";
+    OutboxDiscard => "放弃这条记录", "Discard this record";
+    OutboxDelivered => "网络恢复后已提交：", "Sent once the network came back:";
+    SavedOnDevice => "网络中断，这条记录已保存在本机，联网后将自动提交，不会重复。可以继续登记下一条。", "No network: this record is kept on this device and will be sent, once, when the network is back. You can go on with the next one.";
     Save => "保存", "Save";
     Saving => "正在保存…", "Saving…";
     Saved => "已保存。", "Saved.";

@@ -9,6 +9,7 @@ mod app;
 mod components;
 pub mod i18n;
 pub mod model;
+pub mod outbox;
 mod pages;
 pub mod state;
 pub mod time;

@@ -18,6 +18,7 @@ use crate::components::{
 };
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Ancestor, Category, Demand, IntakeRequest, Unit};
+use crate::outbox::{Kind, Method, Outcome, Pending, use_outbox};
 use crate::state::{use_api, use_portal};
 use crate::time::format_opt;
 
@@ -70,6 +71,9 @@ pub fn IntakePage() -> AnyView {
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
     let created = RwSignal::new(None::<Demand>);
+    // The last one sent got no answer and waits in the outbox.
+    let kept = RwSignal::new(false);
+    let outbox = use_outbox();
     // One key per demand, made when the form opens (in the browser): every send of this form
     // carries it until the demand is recorded.
     let key = RwSignal::new(String::new());
@@ -93,6 +97,17 @@ pub fn IntakePage() -> AnyView {
         }
     });
 
+    // The next demand from the same doorway: community and channel stay, the rest is cleared,
+    // and a new key makes it a new demand.
+    let clear_for_next = move || {
+        for s in [title, description, address, resident_name, phone, id_number] {
+            s.set(String::new());
+        }
+        grade.set(None);
+        category.set(String::new());
+        error.set(None);
+        key.set(new_idempotency_key());
+    };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -157,30 +172,44 @@ pub fn IntakePage() -> AnyView {
             idempotency_key = new_idempotency_key();
             key.set(idempotency_key.clone());
         }
+        // Kept on the device first: if no answer comes, the outbox sends it again (same key).
+        let pending = Pending {
+            key: idempotency_key,
+            method: Method::Post,
+            path: "/demands".to_owned(),
+            body: serde_json::to_string(&body).unwrap_or_default(),
+            kind: Kind::Demand,
+            label: body.title.clone(),
+            refused: None,
+        };
+        outbox.keep(pending.clone());
         busy.set(true);
         error.set(None);
+        kept.set(false);
         spawn_local(async move {
-            match api
-                .post_idempotent::<_, Demand>("/demands", &body, &idempotency_key)
-                .await
-            {
-                Ok(demand) => created.set(Some(demand)),
-                Err(e) => error.set(Some(e)),
+            let result = outbox.send(api, &pending).await;
+            match result.map(|r| (Outcome::of(&r), r)) {
+                Some((Outcome::Sent, Ok(answer))) => match serde_json::from_value(answer) {
+                    Ok(demand) => created.set(Some(demand)),
+                    Err(_) => error.set(Some(ApiError::form(
+                        Text::UnexpectedResponse.get(lang.get_untracked()),
+                        BTreeMap::new(),
+                    ))),
+                },
+                Some((Outcome::Refused(_), Err(e))) => error.set(Some(e)),
+                // No answer: it waits in the outbox; the form is free for the next demand.
+                _ => {
+                    clear_for_next();
+                    kept.set(true);
+                }
             }
             busy.set(false);
         });
     };
 
-    // The next demand from the same doorway: community and channel stay, the rest is cleared,
-    // and a new key makes it a new demand.
     let record_another = Callback::new(move |()| {
-        for s in [title, description, address, resident_name, phone, id_number] {
-            s.set(String::new());
-        }
-        grade.set(None);
-        category.set(String::new());
-        error.set(None);
-        key.set(new_idempotency_key());
+        clear_for_next();
+        kept.set(false);
         created.set(None);
     });
 
@@ -193,6 +222,9 @@ pub fn IntakePage() -> AnyView {
                     view! {
                         <form class="form intake-form" data-testid="intake-form" novalidate=true on:submit=submit>
                             <FormError error/>
+                            {move || kept.get().then(|| view! {
+                                <p class="notice warning" role="status" data-testid="intake-kept">{tr(Text::SavedOnDevice)}</p>
+                            })}
                             {move || visit.get().is_some().then(|| view! {
                                 <p class="notice" data-testid="intake-from-visit">{tr(Text::RaisedAtVisit)}</p>
                             })}

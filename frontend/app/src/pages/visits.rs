@@ -19,6 +19,7 @@ use crate::components::{
 };
 use crate::i18n::{Text, tr};
 use crate::model::{Account, ContactPoint, Household, Page, PublicVisit, PublicVisits, Visit};
+use crate::outbox::{self, Kind, Outcome, Pending, use_outbox};
 use crate::state::{use_api, use_portal};
 use crate::time::{DEFAULT_ZONE, format_time};
 
@@ -283,9 +284,22 @@ fn RecordForm(id: uuid::Uuid, unit: uuid::Uuid, reload: Callback<()>) -> AnyView
     let residents = RwSignal::new(String::new());
     let walk_ins = RwSignal::new(String::new());
     let households = RwSignal::new(String::new());
-    let minutes = RwSignal::new(String::new());
+    // The minutes are kept on the device as they are typed, until they are sent.
+    let draft_key = format!("minqing.draft.minutes.{id}");
+    let minutes = RwSignal::new(outbox::draft(&draft_key).unwrap_or_default());
     let error = RwSignal::new(None::<ApiError>);
     let busy = RwSignal::new(false);
+    let kept = RwSignal::new(false);
+    let state = use_outbox();
+    let lang = use_portal().lang;
+    let typed = {
+        let draft_key = draft_key.clone();
+        move |ev| {
+            let text = event_target_value(&ev);
+            outbox::keep_draft(&draft_key, &text);
+            minutes.set(text);
+        }
+    };
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -298,32 +312,61 @@ fn RecordForm(id: uuid::Uuid, unit: uuid::Uuid, reload: Callback<()>) -> AnyView
             "households": number(households),
         });
         let text = blank_is_null(minutes.get_untracked());
+        let households = came.get_untracked();
+        // Each part is kept on the device first, then sent in turn; what gets no answer is sent
+        // again by the outbox (each replaces what it names, so a second send changes nothing).
+        let label = Text::RecordVisit.get(lang.get_untracked()).to_owned();
+        let part = |kind, path: &str, body: serde_json::Value| Pending {
+            key: new_idempotency_key(),
+            method: outbox::Method::Put,
+            path: format!("/visits/{id}/{path}"),
+            body: body.to_string(),
+            kind,
+            label: label.clone(),
+            refused: None,
+        };
+        let mut parts = vec![part(Kind::Attendance, "attendance", attendance)];
+        if let Some(text) = text {
+            parts.push(part(Kind::Minutes, "minutes", json!({"text": text})));
+        }
+        if !households.is_empty() {
+            parts.push(part(
+                Kind::VisitHouseholds,
+                "households",
+                json!({"households": households}),
+            ));
+        }
+        for p in &parts {
+            state.keep(p.clone());
+        }
         busy.set(true);
         error.set(None);
+        kept.set(false);
+        let draft_key = draft_key.clone();
         spawn_local(async move {
-            let mut result = api
-                .put::<_, serde_json::Value>(&format!("/visits/{id}/attendance"), &attendance)
-                .await;
-            if let (Ok(_), Some(text)) = (&result, text) {
-                result = api
-                    .put::<_, serde_json::Value>(
-                        &format!("/visits/{id}/minutes"),
-                        &json!({"text": text}),
-                    )
-                    .await;
+            let mut outcome = Outcome::Sent;
+            for p in &parts {
+                let Some(result) = state.send(api, p).await else {
+                    continue;
+                };
+                outcome = Outcome::of(&result);
+                match (&outcome, result) {
+                    (Outcome::Sent, _) => {
+                        if p.kind == Kind::Minutes {
+                            outbox::keep_draft(&draft_key, "");
+                        }
+                    }
+                    (Outcome::Refused(_), Err(e)) => {
+                        error.set(Some(e));
+                        break;
+                    }
+                    _ => break,
+                }
             }
-            let households = came.get_untracked();
-            if result.is_ok() && !households.is_empty() {
-                result = api
-                    .put::<_, serde_json::Value>(
-                        &format!("/visits/{id}/households"),
-                        &json!({"households": households}),
-                    )
-                    .await;
-            }
-            match result {
-                Ok(_) => reload.run(()),
-                Err(e) => error.set(Some(e)),
+            match outcome {
+                Outcome::Sent => reload.run(()),
+                Outcome::Again => kept.set(true),
+                Outcome::Refused(_) => {}
             }
             busy.set(false);
         });
@@ -366,8 +409,11 @@ fn RecordForm(id: uuid::Uuid, unit: uuid::Uuid, reload: Callback<()>) -> AnyView
                 }}
                 <label class="field">
                     <span class="label">{tr(Text::Minutes)}</span>
-                    <textarea name="minutes" rows="4" on:input=move |ev| minutes.set(event_target_value(&ev)) prop:value=move || minutes.get()></textarea>
+                    <textarea name="minutes" rows="4" on:input=typed prop:value=move || minutes.get()></textarea>
                 </label>
+                {move || kept.get().then(|| view! {
+                    <p class="notice warning" role="status" data-testid="record-kept">{tr(Text::SavedOnDevice)}</p>
+                })}
                 <div class="form-actions">
                     <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Save)}</button>
                 </div>
