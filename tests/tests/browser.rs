@@ -1267,23 +1267,40 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     assert_server_knows(server, &["/public/nanchang/units/x/visits"]).await;
     let c = common::city(server).await;
     let (slug, unit, admin) = (c.t.slug.clone(), c.community.clone(), &c.t.admin);
-    // Two households from the community's spreadsheet, a third typed in on its page.
-    let (status, report) = admin
-        .upload(
-            &format!("/api/v1/units/{unit}/households/import"),
-            "households.csv",
-            "住址,户主,联系电话,标记\n东一路8号1栋101,王建国,,空巢老人\n东一路8号1栋102,李秀英,,低保\n"
-                .as_bytes()
-                .to_vec(),
-        )
-        .await;
-    if status != reqwest::StatusCode::OK {
-        return Err(format!("household import: {status} {report}").into());
-    }
     log_in_as(driver, base, &slug, "admin", common::ADMIN_PASSWORD).await?;
     driver.goto(format!("{base}/units/{unit}")).await?;
     wait_hydrated(driver).await?;
     wait_for(driver, "[data-testid=no-visits]").await?;
+    // Two households from the community's spreadsheet, chosen on the page; a third typed in.
+    let sheet = tempfile::Builder::new().suffix(".csv").tempfile()?;
+    std::fs::write(
+        sheet.path(),
+        "住址,户主,联系电话,标记\n东一路8号1栋101,王建国,,空巢老人\n东一路8号1栋102,李秀英,,低保\n",
+    )?;
+    open_details(driver, "import-households").await?;
+    let import = wait_for(driver, "[data-testid=import-households]").await?;
+    import
+        .find(By::Css("input[type=file]"))
+        .await?
+        .send_keys(sheet.path().to_string_lossy())
+        .await?;
+    import
+        .find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_until_text(
+        driver,
+        "[data-testid=household-import-result]",
+        "新增 2 · 未变 0",
+    )
+    .await?;
+    wait_for_count(
+        driver,
+        "[data-testid=household-register] [data-household]",
+        2,
+    )
+    .await?;
     let added = wait_for(driver, "[data-testid=new-household]").await?;
     open_details(driver, "new-household").await?;
     added
@@ -1471,6 +1488,80 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     let shown = row.text().await?;
     if !shown.contains("加装电梯费用分摊") {
         return Err(format!("the ledger row reads {shown:?}").into());
+    }
+
+    // The calendar of the whole city shows the visit on its day.
+    click(driver, "[data-testid=nav-visits]").await?;
+    assert_path(driver, "/visits").await?;
+    let this_month = (chrono::Utc::now() + chrono::Duration::hours(8))
+        .date_naive()
+        .format("%Y-%m")
+        .to_string();
+    wait_until_text(driver, "[data-testid=month]", &this_month).await?;
+    if day.format("%Y-%m").to_string() != this_month {
+        click(driver, "[data-testid=month-next]").await?;
+    }
+    let listed = wait_for(driver, &format!("[data-day='{day}'] [data-visit='{id}']"))
+        .await?
+        .text()
+        .await?;
+    if !(listed.contains("东一社区") && listed.contains("09:00") && listed.contains("已举行"))
+    {
+        return Err(format!("the calendar lists {listed:?}").into());
+    }
+
+    // An in-home interview of one household: scheduled on the community's page, never
+    // announced.
+    driver.goto(format!("{base}/units/{unit}")).await?;
+    wait_hydrated(driver).await?;
+    let form = "[data-testid=schedule-visit]";
+    click(driver, &format!("{form} input[name=interview]")).await?;
+    wait_for(
+        driver,
+        &format!("{form} select[name=household] option:nth-of-type(2)"),
+    )
+    .await?;
+    thirtyfour::components::SelectElement::new(
+        &driver
+            .find(By::Css(format!("{form} select[name=household]")))
+            .await?,
+    )
+    .await?
+    .select_by_index(1)
+    .await?;
+    let next_day = day + chrono::Duration::days(1);
+    set_input(
+        driver,
+        &format!("{form} input[name=starts_at]"),
+        &format!("{next_day}T15:00"),
+    )
+    .await?;
+    set_input(
+        driver,
+        &format!("{form} input[name=ends_at]"),
+        &format!("{next_day}T16:00"),
+    )
+    .await?;
+    let schedule = wait_for(driver, form).await?;
+    fill_and_submit(&schedule, &[("place", "东一路8号1栋101")]).await?;
+    let interview = wait_for(driver, "[data-visit]:has([data-testid=visit-interview])").await?;
+    if !interview
+        .find_all(By::Css("[data-testid=publish-notice]"))
+        .await?
+        .is_empty()
+    {
+        return Err("an interview offers to publish a notice".into());
+    }
+
+    // The administrator ends the pairing today: it owes nothing after.
+    click(driver, "[data-testid=end-pairing] button[type=submit]").await?;
+    wait_gone(driver, "[data-testid=end-pairing]").await?;
+    let ended = wait_for(driver, "[data-testid=contact-points] [data-contact-point]")
+        .await?
+        .text()
+        .await?;
+    if !ended.contains(" — ") {
+        return Err(format!("the ended pairing reads {ended:?}").into());
     }
     Ok(())
 }

@@ -18,7 +18,7 @@ use crate::pages::{
     AccountsPage, CasePage, CasesPage, ChangePasswordForm, DemandPage, DemandSettingsPage,
     ImportPage, IntakePage, LedgerPage, LoginPage, PublicVisitsPage, ReceiptLookupPage,
     ReceiptPage, SettingsPage, TenantsPage, UnitDetailPanel, UnitsPage, UnitsPlaceholder,
-    WarningsPage,
+    VisitCalendarPage, WarningsPage,
 };
 use crate::state::{Portal, Session, use_portal};
 
@@ -82,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/demands/new") view=IntakePage/>
                     <Route path=path!("/demands/:id") view=DemandPage/>
                     <Route path=path!("/demands") view=LedgerPage/>
+                    <Route path=path!("/visits") view=VisitCalendarPage/>
                     <Route path=path!("/accountability/warnings") view=WarningsPage/>
                     <Route path=path!("/accountability/cases/:id") view=CasePage/>
                     <Route path=path!("/accountability/cases") view=CasesPage/>
@@ -217,7 +218,7 @@ fn Header() -> AnyView {
     .into_any()
 }
 
-/// Navigation by role: the demand ledger, warnings, cases and units for anyone with a tenant
+/// Navigation by role: the demand ledger, warnings, cases, the visit calendar and units for anyone with a tenant
 /// grant, intake for the roles that record, administration for tenant admins (the tenant's
 /// settings for those over the whole tenant), tenants for platform operators. The API enforces
 /// the same rules.
@@ -239,6 +240,7 @@ fn nav_links(me: &crate::model::Me, pathname: Memo<String>) -> impl IntoView + u
         links.push(("/accountability/cases", Text::NavCases, "nav-cases"));
     }
     if me.sees_units() {
+        links.push(("/visits", Text::NavVisits, "nav-visits"));
         links.push(("/units", Text::NavUnits, "nav-units"));
     }
     if admin {

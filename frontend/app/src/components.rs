@@ -187,6 +187,18 @@ pub fn ancestry(unit: &Unit) -> String {
         .join(" › ")
 }
 
+/// What a spreadsheet's file input accepts: CSV or XLSX.
+pub const SPREADSHEETS: &str =
+    ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The file chosen in a file input, if any.
+pub fn chosen_file(input: NodeRef<leptos::html::Input>) -> Option<web_sys::File> {
+    input
+        .get_untracked()
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+}
+
 /// Picks one unit by search; `None` stands for "no unit" (e.g. a grant over the whole tenant).
 /// `on_change` hears of the reader's picks and removals (not of changes made to `selected`
 /// from elsewhere).
@@ -336,33 +348,57 @@ impl UnitNames {
     }
 }
 
-/// POSTs a form's `body` to `path` under the form's idempotency key (so a double submit or a
-/// retry records it once), then takes a fresh key for the next fill and runs `done`.
-pub fn post_once(
-    path: String,
-    body: serde_json::Value,
-    idempotency: StoredValue<String>,
-    busy: RwSignal<bool>,
-    error: RwSignal<Option<ApiError>>,
-    done: impl FnOnce() + 'static,
-) {
-    let api = use_api();
-    busy.set(true);
-    error.set(None);
-    let idem = idempotency.get_value();
-    spawn_local(async move {
-        match api
-            .post_idempotent::<_, serde_json::Value>(&path, &body, &idem)
-            .await
-        {
-            Ok(_) => {
-                idempotency.set_value(new_idempotency_key());
-                done();
-            }
-            Err(e) => error.set(Some(e)),
+/// A form that creates something: what the server said, whether it is being sent, and the
+/// idempotency key its sends share until one succeeds (so a double submit or a retry records
+/// it once).
+#[derive(Debug, Clone, Copy)]
+pub struct OnceForm {
+    pub error: RwSignal<Option<ApiError>>,
+    pub busy: RwSignal<bool>,
+    key: StoredValue<String>,
+    api: crate::api::Api,
+}
+
+impl Default for OnceForm {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OnceForm {
+    pub fn new() -> Self {
+        Self {
+            error: RwSignal::new(None),
+            busy: RwSignal::new(false),
+            key: StoredValue::new(new_idempotency_key()),
+            api: use_api(),
         }
-        busy.set(false);
-    });
+    }
+
+    /// POSTs `body` to `path` under the form's key (nothing while a send is under way), then
+    /// takes a fresh key for the next fill and runs `done`.
+    pub fn post(self, path: String, body: serde_json::Value, done: impl FnOnce() + 'static) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.error.set(None);
+        let key = self.key.get_value();
+        spawn_local(async move {
+            match self
+                .api
+                .post_idempotent::<_, serde_json::Value>(&path, &body, &key)
+                .await
+            {
+                Ok(_) => {
+                    self.key.set_value(new_idempotency_key());
+                    done();
+                }
+                Err(e) => self.error.set(Some(e)),
+            }
+            self.busy.set(false);
+        });
+    }
 }
 
 /// Puts `item` in `list` (once) when `on`, takes it out otherwise: a checkbox list's change.

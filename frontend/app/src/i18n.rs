@@ -86,6 +86,7 @@ texts! {
     NavWarnings => "预警看板", "Warnings";
     NavCases => "问责案件", "Accountability";
     NavDemandSettings => "诉求设置", "Demand settings";
+    NavVisits => "家访日程", "Visit calendar";
 
     // The hierarchy browser.
     UnitsTitle => "单位层级", "Unit hierarchy";
@@ -169,6 +170,15 @@ texts! {
     SubscribeCalendar => "订阅日历（.ics）", "Subscribe (.ics calendar)";
     UpcomingVisits => "即将举行", "Coming up";
     PastVisits => "往期家访", "Past visits";
+    VisitCalendar => "家访日程", "Visit calendar";
+    InterviewKind => "入户访谈（走访一户，不公告）", "In-home interview (one household, never announced)";
+    InterviewHousehold => "访谈住户", "Household interviewed";
+    EndPairing => "结束联系", "End the pairing";
+    PairingUntil => "最后一天", "Last day";
+    OnlyMine => "只看我主持的", "Only those I host";
+    PreviousMonth => "上个月", "Previous month";
+    NextMonth => "下个月", "Next month";
+    NoVisitsThisMonth => "本月没有家访安排。", "No visits this month.";
     RaisedAtVisit => "这条诉求来自家访，将与该次家访关联。", "This demand was raised at a visit and will be linked to it.";
 
     // Households.
@@ -233,6 +243,8 @@ texts! {
     Uploading => "正在上传…", "Uploading…";
     Processing => "上传完成，正在导入…", "Uploaded; importing…";
     ChooseFileFirst => "请先选择文件。", "Choose a file first.";
+    ImportHouseholds => "从表格导入住户", "Import households from a spreadsheet";
+    ImportHouseholdsHelp => "CSV 或 XLSX，表头：住址、户主、联系电话、标记（多个标记用“、”分隔）。有错误行时整个文件都不导入，并列出每一行的问题；已登记的住址保持不变。", "CSV or XLSX with the headers address, head_name, phone, flags (or 住址, 户主, 联系电话, 标记). A file with any bad row imports nothing and names each one; addresses already on the register are left as they are.";
     ImportDone => "导入完成。", "Import finished.";
     Created => "新增", "Created";
     Updated => "更新", "Updated";

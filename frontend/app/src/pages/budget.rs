@@ -8,8 +8,7 @@ use minqing_domain::UnitId;
 use minqing_domain::role::Role;
 use serde_json::json;
 
-use crate::api::{ApiError, new_idempotency_key};
-use crate::components::{ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once};
+use crate::components::{ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null};
 use crate::i18n::{Text, tr};
 use crate::model::{Category, Expenditure, RollUp, UnitBudget, category_label};
 use crate::state::{use_api, use_portal};
@@ -288,33 +287,22 @@ fn LineForm(unit: UnitId, year: i32, reload: Callback<()>) -> AnyView {
     let item = RwSignal::new(String::new());
     let amount = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let idempotency = StoredValue::new(new_idempotency_key());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         let body = json!({
             "fiscal_year": year,
             "item": item.get_untracked(),
             "amount": amount.get_untracked(),
             "note": blank_is_null(note.get_untracked()),
         });
-        post_once(
-            format!("/units/{}/budget/lines", unit.0),
-            body,
-            idempotency,
-            busy,
-            error,
-            move || {
-                for field in [item, amount, note] {
-                    field.set(String::new());
-                }
-                reload.run(());
-            },
-        );
+        form.post(format!("/units/{}/budget/lines", unit.0), body, move || {
+            for field in [item, amount, note] {
+                field.set(String::new());
+            }
+            reload.run(());
+        });
     };
     view! {
         <details class="card">
@@ -343,14 +331,10 @@ fn SpendForm(unit: UnitId, reload: Callback<()>, categories: Signal<Vec<Category
     let project = RwSignal::new(String::new());
     let category = RwSignal::new(String::new());
     let approve = RwSignal::new(false);
-    let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let idempotency = StoredValue::new(new_idempotency_key());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         let body = json!({
             "spent_on": spent_on.get_untracked(),
             "payee": payee.get_untracked(),
@@ -360,12 +344,9 @@ fn SpendForm(unit: UnitId, reload: Callback<()>, categories: Signal<Vec<Category
             "category": blank_is_null(category.get_untracked()),
             "approve": approve.get_untracked(),
         });
-        post_once(
+        form.post(
             format!("/units/{}/budget/expenditures", unit.0),
             body,
-            idempotency,
-            busy,
-            error,
             move || {
                 for field in [spent_on, payee, purpose, amount, project, category] {
                     field.set(String::new());

@@ -9,8 +9,8 @@ use minqing_domain::council::{CouncilRole, MemberCategory};
 use minqing_domain::role::Role;
 use serde_json::json;
 
-use crate::api::{ApiError, new_idempotency_key};
-use crate::components::{ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once};
+use crate::api::ApiError;
+use crate::components::{ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null};
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Council, CouncilMember, Workroom, WorkroomAnswer};
 use crate::state::{use_api, use_portal};
@@ -121,15 +121,11 @@ fn NewMemberForm(unit: UnitId, reload: Callback<()>) -> AnyView {
     let term_start = RwSignal::new(String::new());
     let term_end = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let idempotency = StoredValue::new(new_idempotency_key());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         let body = json!({
             "name": name.get_untracked(),
             "category": category.get_untracked(),
@@ -139,12 +135,9 @@ fn NewMemberForm(unit: UnitId, reload: Callback<()>) -> AnyView {
             "term_end": blank_is_null(term_end.get_untracked()),
             "phone": blank_is_null(phone.get_untracked()),
         });
-        post_once(
+        form.post(
             format!("/units/{}/council/members", unit.0),
             body,
-            idempotency,
-            busy,
-            error,
             move || {
                 for field in [name, organisation, term_start, term_end, phone] {
                     field.set(String::new());

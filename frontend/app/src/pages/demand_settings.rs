@@ -343,10 +343,7 @@ fn CalendarEditor(year: Memo<i32>, set_year: Callback<i32>) -> AnyView {
         if file_state.get_untracked() == FileState::Sending {
             return;
         }
-        let file = file_input
-            .get_untracked()
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0));
+        let file = crate::components::chosen_file(file_input);
         let l = lang.get_untracked();
         let Some(file) = file else {
             file_state.set(FileState::Failed(ApiError::form(

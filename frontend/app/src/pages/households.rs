@@ -8,9 +8,9 @@ use minqing_domain::household::HouseholdFlag;
 use minqing_domain::role::Role;
 use serde_json::json;
 
-use crate::api::{ApiError, new_idempotency_key};
+use crate::api::ApiError;
 use crate::components::{
-    ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once, toggle,
+    ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null, toggle,
 };
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Household, HouseholdCoverage, Page};
@@ -68,7 +68,10 @@ pub fn HouseholdsSection(unit: UnitId, community: bool, archived: bool) -> AnyVi
                     Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
                     Some(Ok(items)) => view! { <Register households=items/> }.into_any(),
                 }}
-                {move || keeps().then(|| view! { <NewHouseholdForm unit reload/> })}
+                {move || keeps().then(|| view! {
+                    <NewHouseholdForm unit reload/>
+                    <HouseholdImportForm unit reload/>
+                })}
             })}
         </section>
     }
@@ -173,34 +176,23 @@ fn NewHouseholdForm(unit: UnitId, reload: Callback<()>) -> AnyView {
     let head = RwSignal::new(String::new());
     let phone = RwSignal::new(String::new());
     let flags = RwSignal::new(Vec::<HouseholdFlag>::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let idempotency = StoredValue::new(new_idempotency_key());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         let body = json!({
             "address": address.get_untracked(),
             "head_name": head.get_untracked(),
             "phone": blank_is_null(phone.get_untracked()),
             "flags": flags.get_untracked(),
         });
-        post_once(
-            format!("/units/{}/households", unit.0),
-            body,
-            idempotency,
-            busy,
-            error,
-            move || {
-                for f in [address, head, phone] {
-                    f.set(String::new());
-                }
-                flags.set(Vec::new());
-                reload.run(());
-            },
-        );
+        form.post(format!("/units/{}/households", unit.0), body, move || {
+            for f in [address, head, phone] {
+                f.set(String::new());
+            }
+            flags.set(Vec::new());
+            reload.run(());
+        });
     };
     view! {
         <details class="card">
@@ -234,6 +226,86 @@ fn NewHouseholdForm(unit: UnitId, reload: Callback<()>) -> AnyView {
                     <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Add)}</button>
                 </div>
             </form>
+        </details>
+    }
+    .into_any()
+}
+
+/// What an import did (`POST /units/{id}/households/import`).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+struct ImportCounts {
+    created: usize,
+    unchanged: usize,
+}
+
+/// The register from a spreadsheet (CSV or XLSX, English or Chinese headers): every bad row
+/// named, nothing imported from a file with one.
+#[component]
+fn HouseholdImportForm(unit: UnitId, reload: Callback<()>) -> AnyView {
+    let api = use_api();
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let missing = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<ImportCounts, ApiError>>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let file = crate::components::chosen_file(file_input);
+        let Some(file) = file else {
+            missing.set(true);
+            return;
+        };
+        missing.set(false);
+        busy.set(true);
+        outcome.set(None);
+        leptos::task::spawn_local(async move {
+            let answer = api
+                .upload::<ImportCounts>(
+                    &format!("/units/{}/households/import", unit.0),
+                    file,
+                    |_| {},
+                )
+                .await;
+            if answer.is_ok() {
+                reload.run(());
+            }
+            outcome.set(Some(answer));
+            busy.set(false);
+        });
+    };
+    view! {
+        <details class="card" data-testid="import-households">
+            <summary>{tr(Text::ImportHouseholds)}</summary>
+            <p class="help">{tr(Text::ImportHouseholdsHelp)}</p>
+            <form class="form inline-form" on:submit=submit>
+                <label class="field">
+                    <span class="label">{tr(Text::File)}</span>
+                    <input
+                        type="file"
+                        name="file"
+                        accept=crate::components::SPREADSHEETS
+                        node_ref=file_input
+                        on:change=move |_| {
+                            missing.set(false);
+                            outcome.set(None);
+                        }
+                    />
+                    {move || missing.get().then(|| view! { <span class="field-error">{tr(Text::ChooseFileFirst)}</span> })}
+                </label>
+                <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Upload)}</button>
+            </form>
+            {move || match outcome.get() {
+                None => ().into_any(),
+                Some(Ok(counts)) => view! {
+                    <p class="notice success" role="status" data-testid="household-import-result">
+                        {tr(Text::Created)} " " {counts.created} " · " {tr(Text::Unchanged)} " " {counts.unchanged}
+                    </p>
+                }
+                .into_any(),
+                Some(Err(error)) => view! { <crate::pages::import::ImportErrors error/> }.into_any(),
+            }}
         </details>
     }
     .into_any()

@@ -32,10 +32,7 @@ pub fn ImportPage() -> AnyView {
         if matches!(state.get_untracked(), Upload::Sending(_)) {
             return;
         }
-        let file = file_input
-            .get_untracked()
-            .and_then(|input| input.files())
-            .and_then(|files| files.get(0));
+        let file = crate::components::chosen_file(file_input);
         let Some(file) = file else {
             missing_file.set(true);
             return;
@@ -66,7 +63,7 @@ pub fn ImportPage() -> AnyView {
                         type="file"
                         name="file"
                         data-testid="import-file"
-                        accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                        accept=crate::components::SPREADSHEETS
                         node_ref=file_input
                         on:change=move |_| {
                             missing_file.set(false);

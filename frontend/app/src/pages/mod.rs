@@ -16,6 +16,7 @@ mod receipt;
 mod settings;
 mod tenants;
 mod units;
+mod visit_calendar;
 mod visits;
 
 pub use accountability::{CasePage, CasesPage, WarningsPage};
@@ -30,4 +31,5 @@ pub use receipt::{ReceiptLookupPage, ReceiptPage};
 pub use settings::SettingsPage;
 pub use tenants::TenantsPage;
 pub use units::{UnitDetailPanel, UnitsPage, UnitsPlaceholder};
+pub use visit_calendar::VisitCalendarPage;
 pub use visits::PublicVisitsPage;

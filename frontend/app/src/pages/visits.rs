@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::api::{ApiError, encode, new_idempotency_key};
 use crate::components::{
-    ErrorNotice, FormError, Loading, TextField, blank_is_null, post_once, toggle,
+    ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null, toggle,
 };
 use crate::i18n::{Text, tr};
 use crate::model::{Account, ContactPoint, Household, Page, PublicVisit, PublicVisits, Visit};
@@ -23,7 +23,7 @@ use crate::outbox::{self, Kind, Outcome, Pending, use_outbox};
 use crate::state::{use_api, use_portal};
 use crate::time::{DEFAULT_ZONE, format_time};
 
-fn status_text(s: VisitStatus) -> Text {
+pub(crate) fn status_text(s: VisitStatus) -> Text {
     match s {
         VisitStatus::Scheduled => Text::VisitScheduled,
         VisitStatus::Published => Text::VisitPublished,
@@ -92,7 +92,10 @@ pub fn VisitsSection(
             {move || match points.get() {
                 None => view! { <Loading/> }.into_any(),
                 Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
-                Some(Ok(p)) => view! { <Obligations points=p.items/> }.into_any(),
+                Some(Ok(p)) => {
+                    let ends = !archived && has(&[Role::TenantAdmin]);
+                    view! { <Obligations points=p.items ends reload/> }.into_any()
+                }
             }}
             {move || (community && !archived && has(&[Role::TenantAdmin])).then(|| view! { <PairingForm unit reload/> })}
             {move || match visits.get() {
@@ -118,7 +121,7 @@ pub fn VisitsSection(
 }
 
 #[component]
-fn Obligations(points: Vec<ContactPoint>) -> AnyView {
+fn Obligations(points: Vec<ContactPoint>, ends: bool, reload: Callback<()>) -> AnyView {
     if points.is_empty() {
         return view! { <p class="muted" data-testid="no-contact-points">{tr(Text::NoContactPoints)}</p> }
             .into_any();
@@ -135,12 +138,15 @@ fn Obligations(points: Vec<ContactPoint>) -> AnyView {
                         <th>{tr(Text::PeriodsDone)}</th>
                         <th>{tr(Text::PeriodsDue)}</th>
                         <th>{tr(Text::PeriodsMissed)}</th>
+                        {ends.then(|| view! { <th>{tr(Text::Actions)}</th> })}
                     </tr>
                 </thead>
                 <tbody>
                     {points
                         .into_iter()
-                        .map(|p| view! {
+                        .map(|p| {
+                            let open = p.until.is_none();
+                            view! {
                             <tr data-contact-point=p.id.to_string()>
                                 <td>{p.leader.name}</td>
                                 <td>{p.unit.name}</td>
@@ -148,12 +154,38 @@ fn Obligations(points: Vec<ContactPoint>) -> AnyView {
                                 <td data-testid="done">{p.done}</td>
                                 <td data-testid="due">{p.due}</td>
                                 <td data-testid="missed" class:warn={p.missed > 0}>{p.missed}</td>
+                                {(ends && open).then(|| view! { <td><EndPairing id=p.id reload/></td> })}
                             </tr>
+                            }
                         })
                         .collect_view()}
                 </tbody>
             </table>
         </div>
+    }
+    .into_any()
+}
+
+/// Ends a pairing on a day (today by default): it owes nothing after.
+#[component]
+fn EndPairing(id: uuid::Uuid, reload: Callback<()>) -> AnyView {
+    let until = RwSignal::new(crate::pages::visit_calendar::today().to_string());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        form.post(
+            format!("/contact-points/{id}/end"),
+            json!({"until": until.get_untracked()}),
+            move || reload.run(()),
+        );
+    };
+    view! {
+        <form class="inline-form" data-testid="end-pairing" on:submit=submit>
+            <input type="date" name="until" aria-label=tr(Text::PairingUntil) prop:value=move || until.get() on:input=move |ev| until.set(event_target_value(&ev))/>
+            <button type="submit" disabled=move || busy.get()>{tr(Text::EndPairing)}</button>
+            {move || error.get().map(|e| view! { <span class="field-error">{e.message}</span> })}
+        </form>
     }
     .into_any()
 }
@@ -473,30 +505,19 @@ fn PairingForm(unit: UnitId, reload: Callback<()>) -> AnyView {
     });
     let leader = RwSignal::new(String::new());
     let since = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let idempotency = StoredValue::new(new_idempotency_key());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         let body = json!({
             "leader": leader.get_untracked(),
             "unit_id": unit.0,
             "since": since.get_untracked(),
         });
-        post_once(
-            "/contact-points".to_owned(),
-            body,
-            idempotency,
-            busy,
-            error,
-            move || {
-                since.set(String::new());
-                reload.run(());
-            },
-        );
+        form.post("/contact-points".to_owned(), body, move || {
+            since.set(String::new());
+            reload.run(());
+        });
     };
     view! {
         <details class="card">
@@ -535,18 +556,27 @@ fn PairingForm(unit: UnitId, reload: Callback<()>) -> AnyView {
 #[component]
 fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> AnyView {
     let portal = use_portal();
+    let api = use_api();
+    // A visit to the community, or an in-home interview (入户访谈) of one of its households.
+    let interview = RwSignal::new(false);
+    let household = RwSignal::new(String::new());
+    let register = LocalResource::new(move || async move {
+        if !interview.get() {
+            return Vec::new();
+        }
+        api.get::<Page<Household>>(&format!("/units/{}/households?limit=500", unit.0))
+            .await
+            .map(|p| p.items)
+            .unwrap_or_default()
+    });
     let starts = RwSignal::new(String::new());
     let ends = RwSignal::new(String::new());
     let place = RwSignal::new(String::new());
     let topic = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let busy = RwSignal::new(false);
-    let idempotency = StoredValue::new(new_idempotency_key());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
         let l = portal.lang.get_untracked();
         let (Some(from), Some(to)) = (
             china_local(&starts.get_untracked()),
@@ -560,7 +590,7 @@ fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> AnyView {
         let me = portal
             .session
             .with_untracked(|s| s.me().map(|me| me.account.id));
-        let body = json!({
+        let mut body = json!({
             "unit_id": unit.0,
             "hosts": me.into_iter().collect::<Vec<_>>(),
             "starts_at": from,
@@ -568,19 +598,17 @@ fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> AnyView {
             "place": place.get_untracked(),
             "topic": blank_is_null(topic.get_untracked()),
         });
-        post_once(
-            "/visits".to_owned(),
-            body,
-            idempotency,
-            busy,
-            error,
-            move || {
-                for f in [starts, ends, place, topic] {
-                    f.set(String::new());
-                }
-                reload.run(());
-            },
-        );
+        if interview.get_untracked() {
+            body["kind"] = json!("interview");
+            body["household"] = json!(blank_is_null(household.get_untracked()));
+        }
+        form.post("/visits".to_owned(), body, move || {
+            for f in [starts, ends, place, topic, household] {
+                f.set(String::new());
+            }
+            interview.set(false);
+            reload.run(());
+        });
     };
     view! {
         <details class="card" open=true>
@@ -588,6 +616,25 @@ fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> AnyView {
             <form class="form" data-testid="schedule-visit" on:submit=submit>
                 <FormError error/>
                 <p class="muted">{tr(Text::HostIsYou)}</p>
+                <label class="check">
+                    <input type="checkbox" name="interview" prop:checked=move || interview.get() on:change=move |ev| interview.set(event_target_checked(&ev))/>
+                    {tr(Text::InterviewKind)}
+                </label>
+                {move || interview.get().then(|| view! {
+                    <label class="field" class:invalid=move || error.with(|e| e.as_ref().and_then(|e| e.field("household")).is_some())>
+                        <span class="label">{tr(Text::InterviewHousehold)}</span>
+                        <select name="household" on:change=move |ev| household.set(event_target_value(&ev))>
+                            <option value="">"—"</option>
+                            {move || register
+                                .get()
+                                .unwrap_or_default()
+                                .into_iter()
+                                .map(|h| view! { <option value=h.id.to_string()>{h.address} " " {h.head_name}</option> })
+                                .collect_view()}
+                        </select>
+                        {move || error.with(|e| e.as_ref().and_then(|e| e.field("household"))).map(|m| view! { <span class="field-error">{m}</span> })}
+                    </label>
+                })}
                 <TextField label=Text::StartsAt name="starts_at" value=starts error input_type="datetime-local" required=true/>
                 <TextField label=Text::EndsAt name="ends_at" value=ends error input_type="datetime-local" required=true/>
                 <TextField label=Text::Place name="place" value=place error required=true/>
