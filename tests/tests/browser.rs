@@ -1127,6 +1127,18 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
         "139****2345",
     )
     .await?;
+    // The subtree's members, downloaded from the page as CSV: the chair, the phone masked.
+    let export = driver
+        .find(By::Css("[data-testid=members-export] a[data-format=csv]"))
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    let (status, file) = admin_download(driver, &export).await?;
+    let csv = String::from_utf8_lossy(&file);
+    if status != 200 || !csv.contains("王建华") || !csv.contains("139****2345") {
+        return Err(format!("the members export answered {status}: {csv}").into());
+    }
 
     // The budget: the administrator allocates money for the year and records what the
     // home-care centre cost; the balance and the roll-up follow at once.
@@ -1183,6 +1195,60 @@ async fn hierarchy_browser_scenario(driver: &WebDriver, base: &str, password: &s
         "¥2,000,000.00",
     )
     .await?;
+    // Its voucher, a scanned PDF, uploaded against the expenditure and listed with it.
+    let voucher = tempfile::Builder::new()
+        .prefix("发票-")
+        .suffix(".pdf")
+        .tempfile()?;
+    std::fs::write(
+        voucher.path(),
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+    )?;
+    click(
+        driver,
+        "[data-testid=spending] [data-testid=vouchers] details > summary",
+    )
+    .await?;
+    let upload = wait_for(driver, "[data-testid=voucher-upload]").await?;
+    upload
+        .find(By::Css("input[type=file]"))
+        .await?
+        .send_keys(voucher.path().to_string_lossy())
+        .await?;
+    upload
+        .find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for(driver, "[data-testid=spending] [data-voucher]").await?;
+    // A part of it reversed with a reason: a correction row, nothing edited.
+    click(
+        driver,
+        "[data-testid=spending] [data-testid=correct] > summary",
+    )
+    .await?;
+    let reverse = wait_for(driver, "[data-testid=spending] [data-testid=correct] form").await?;
+    fill_and_submit(
+        &reverse,
+        &[("amount", "50,000"), ("reason", "结算审核核减")],
+    )
+    .await?;
+    wait_until_text(driver, "[data-testid=remaining]", "¥250,000.00").await?;
+    wait_for_count(driver, "[data-testid=spending] tbody tr", 2).await?;
+    let export = driver
+        .find(By::Css("[data-testid=spending-export] a[data-format=xlsx]"))
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    let (status, file) = admin_download(driver, &export).await?;
+    if status != 200 || !file.starts_with(b"PK") {
+        return Err(format!(
+            "the spending export answered {status} ({} bytes)",
+            file.len()
+        )
+        .into());
+    }
 
     // Language: in place, without a reload…
     wait_until_text(driver, "[data-testid=nav-units]", "单位层级").await?;
@@ -2189,4 +2255,30 @@ async fn wait_gone(driver: &WebDriver, css: &str) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Err(format!("{css} still shown after {WAIT:?}").into())
+}
+
+/// Fetches `path` in the page (with the session's cookie, as a click on the link would):
+/// the status and the body's bytes.
+async fn admin_download(driver: &WebDriver, path: &str) -> Result<(u16, Vec<u8>)> {
+    let answer = driver
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             fetch(arguments[0], {credentials: 'same-origin'})
+               .then(async r => done([r.status, Array.from(new Uint8Array(await r.arrayBuffer()))]))
+               .catch(e => done([0, []]));",
+            vec![serde_json::json!(path)],
+        )
+        .await?
+        .json()
+        .clone();
+    let status = answer[0].as_u64().unwrap_or_default() as u16;
+    let bytes = answer[1]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|b| b.as_u64().unwrap_or_default() as u8)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((status, bytes))
 }

@@ -199,6 +199,22 @@ pub fn chosen_file(input: NodeRef<leptos::html::Input>) -> Option<web_sys::File>
         .and_then(|files| files.get(0))
 }
 
+/// Links that download `path` (under `/api/v1`, with its query) as XLSX and as CSV; the
+/// session cookie goes with them.
+#[component]
+pub fn ExportLinks(path: String, testid: &'static str) -> AnyView {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    view! {
+        <p class="export-links" data-testid=testid>
+            {tr(Text::Export)} ": "
+            <a href=format!("/api/v1{path}{sep}format=xlsx") download="" data-format="xlsx">"XLSX"</a>
+            " · "
+            <a href=format!("/api/v1{path}{sep}format=csv") download="" data-format="csv">"CSV"</a>
+        </p>
+    }
+    .into_any()
+}
+
 /// Picks one unit by search; `None` stands for "no unit" (e.g. a grant over the whole tenant).
 /// `on_change` hears of the reader's picks and removals (not of changes made to `selected`
 /// from elsewhere).

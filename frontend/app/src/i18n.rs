@@ -243,6 +243,14 @@ texts! {
     Uploading => "正在上传…", "Uploading…";
     Processing => "上传完成，正在导入…", "Uploaded; importing…";
     ChooseFileFirst => "请先选择文件。", "Choose a file first.";
+    Export => "导出", "Export";
+    ImportMembers => "从表格导入理事会成员", "Import council members from a spreadsheet";
+    ImportMembersHelp => "CSV 或 XLSX，每行写明单位代码、姓名、类别、职务、任期起止和联系电话（与导出的表头相同）。有错误行时整个文件都不导入，并列出每一行的问题。", "CSV or XLSX, one member a row with the unit's code, name, category, role, term and phone (the headers of the export). A file with any bad row imports nothing and names each one.";
+    Vouchers => "凭证", "Vouchers";
+    AddVoucher => "上传凭证", "Add a voucher";
+    Reverse => "冲正", "Reverse";
+    ReverseAmount => "冲正金额（元）", "Amount to reverse (yuan)";
+    ReverseReason => "冲正原因", "Reason";
     ImportHouseholds => "从表格导入住户", "Import households from a spreadsheet";
     ImportHouseholdsHelp => "CSV 或 XLSX，表头：住址、户主、联系电话、标记（多个标记用“、”分隔）。有错误行时整个文件都不导入，并列出每一行的问题；已登记的住址保持不变。", "CSV or XLSX with the headers address, head_name, phone, flags (or 住址, 户主, 联系电话, 标记). A file with any bad row imports nothing and names each one; addresses already on the register are left as they are.";
     ImportDone => "导入完成。", "Import finished.";

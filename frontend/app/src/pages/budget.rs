@@ -8,9 +8,12 @@ use minqing_domain::UnitId;
 use minqing_domain::role::Role;
 use serde_json::json;
 
-use crate::components::{ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null};
+use crate::components::{
+    ErrorNotice, ExportLinks, FormError, Loading, OnceForm, TextField, blank_is_null,
+};
 use crate::i18n::{Text, tr};
 use crate::model::{Category, Expenditure, RollUp, UnitBudget, category_label};
+use crate::pages::import::UploadForm;
 use crate::state::{use_api, use_portal};
 
 /// The budget of `unit`, for those whose roles read money.
@@ -78,8 +81,9 @@ pub fn BudgetSection(unit: UnitId, archived: bool) -> impl IntoView {
                                     <dt>{tr(Text::Remaining)}</dt>
                                     <dd data-testid="remaining" class:negative=b.remaining.fen < 0>{b.remaining.yuan.clone()}</dd>
                                 </dl>
-                                <Lines budget=b.clone()/>
-                                <Spending spending=b.expenditures.clone() categories=category_list/>
+                                <Lines budget=b.clone() corrects=allocates() reload/>
+                                <Spending spending=b.expenditures.clone() categories=category_list keeps=spends() reload/>
+                                <ExportLinks path=format!("/budgets/export?within={}&year={shown}", unit.0) testid="spending-export"/>
                                 {allocates().then(|| view! { <LineForm unit year=shown reload/> })}
                                 {spends().then(|| view! { <SpendForm unit reload categories=category_list/> })}
                             }
@@ -98,7 +102,7 @@ pub fn BudgetSection(unit: UnitId, archived: bool) -> impl IntoView {
 }
 
 #[component]
-fn Lines(budget: UnitBudget) -> AnyView {
+fn Lines(budget: UnitBudget, corrects: bool, reload: Callback<()>) -> AnyView {
     if budget.lines.is_empty() {
         return view! { <p class="muted" data-testid="no-lines">{tr(Text::NoAllocation)}</p> }
             .into_any();
@@ -112,6 +116,7 @@ fn Lines(budget: UnitBudget) -> AnyView {
                         <th class="num">{tr(Text::Amount)}</th>
                         <th>{tr(Text::Note)}</th>
                         <th>{tr(Text::RecordedBy)}</th>
+                        {corrects.then(|| view! { <th>{tr(Text::Actions)}</th> })}
                     </tr>
                 </thead>
                 <tbody>
@@ -129,6 +134,9 @@ fn Lines(budget: UnitBudget) -> AnyView {
                                     <td class="num">{l.amount.yuan}</td>
                                     <td>{l.note.unwrap_or_default()}</td>
                                     <td>{l.recorded_by}</td>
+                                    {(corrects && !correction).then(|| view! {
+                                        <td><CorrectionForm path=format!("/budget-lines/{}/corrections", l.id) reload/></td>
+                                    })}
                                 </tr>
                             }
                         })
@@ -141,7 +149,12 @@ fn Lines(budget: UnitBudget) -> AnyView {
 }
 
 #[component]
-fn Spending(spending: Vec<Expenditure>, categories: Signal<Vec<Category>>) -> AnyView {
+fn Spending(
+    spending: Vec<Expenditure>,
+    categories: Signal<Vec<Category>>,
+    keeps: bool,
+    reload: Callback<()>,
+) -> AnyView {
     let lang = use_portal().lang;
     if spending.is_empty() {
         return view! { <p class="muted" data-testid="no-spending">{tr(Text::NoSpending)}</p> }
@@ -159,6 +172,7 @@ fn Spending(spending: Vec<Expenditure>, categories: Signal<Vec<Category>>) -> An
                         <th>{tr(Text::Category)}</th>
                         <th class="num">{tr(Text::Amount)}</th>
                         <th>{tr(Text::ApprovedBy)}</th>
+                        <th>{tr(Text::Vouchers)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -185,6 +199,26 @@ fn Spending(spending: Vec<Expenditure>, categories: Signal<Vec<Category>>) -> An
                                     <td>{move || category.as_deref().map(|c| categories.with(|list| category_label(list, c, lang.get()))).unwrap_or_default()}</td>
                                     <td class="num">{e.amount.yuan}</td>
                                     <td>{e.approved_by.unwrap_or_default()}</td>
+                                    <td data-testid="vouchers">
+                                        {e.vouchers
+                                            .iter()
+                                            .map(|v| view! {
+                                                <a href=format!("/api/v1/expenditures/{}/vouchers/{}", e.id, v.id) target="_blank" data-voucher=v.id.to_string()>{v.file_name.clone()}</a> " "
+                                            })
+                                            .collect_view()}
+                                        {(keeps && !correction).then(|| view! {
+                                            <details>
+                                                <summary>{tr(Text::AddVoucher)}</summary>
+                                                <UploadForm
+                                                    path=format!("/expenditures/{}/vouchers", e.id)
+                                                    accept="image/jpeg,image/png,application/pdf"
+                                                    testid="voucher-upload"
+                                                    on_done=reload
+                                                />
+                                            </details>
+                                            <CorrectionForm path=format!("/expenditures/{}/corrections", e.id) reload/>
+                                        })}
+                                    </td>
                                 </tr>
                             }
                         })
@@ -390,6 +424,38 @@ fn SpendForm(unit: UnitId, reload: Callback<()>, categories: Signal<Vec<Category
                 <div class="form-actions">
                     <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Record)}</button>
                 </div>
+            </form>
+        </details>
+    }
+    .into_any()
+}
+
+/// Reverses some or all of a line or an expenditure, with a reason: a correction is recorded,
+/// nothing is edited or deleted.
+#[component]
+fn CorrectionForm(path: String, reload: Callback<()>) -> AnyView {
+    let amount = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
+    let path = StoredValue::new(path);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let body = json!({"amount": amount.get_untracked(), "reason": reason.get_untracked()});
+        form.post(path.get_value(), body, move || {
+            amount.set(String::new());
+            reason.set(String::new());
+            reload.run(());
+        });
+    };
+    view! {
+        <details data-testid="correct">
+            <summary>{tr(Text::Reverse)}</summary>
+            <form class="form" on:submit=submit>
+                <FormError error/>
+                <TextField label=Text::ReverseAmount name="amount" value=amount error required=true/>
+                <TextField label=Text::ReverseReason name="reason" value=reason error required=true/>
+                <button type="submit" disabled=move || busy.get()>{tr(Text::Reverse)}</button>
             </form>
         </details>
     }

@@ -10,9 +10,11 @@ use minqing_domain::role::Role;
 use serde_json::json;
 
 use crate::api::ApiError;
+use crate::components::ExportLinks;
 use crate::components::{ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null};
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Council, CouncilMember, Workroom, WorkroomAnswer};
+use crate::pages::import::UploadForm;
 use crate::state::{use_api, use_portal};
 
 /// The council and the workroom of `unit`.
@@ -44,7 +46,21 @@ pub fn CouncilSection(unit: UnitId, archived: bool) -> impl IntoView {
                 Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
                 Some(Ok(c)) => view! { <Members members=c.members/> }.into_any(),
             }}
-            {move || admin().then(|| view! { <NewMemberForm unit reload=reload_council/> })}
+            <ExportLinks path=format!("/council-members/export?within={}", unit.0) testid="members-export"/>
+            {move || admin().then(|| view! {
+                <NewMemberForm unit reload=reload_council/>
+                <details class="card" data-testid="import-members">
+                    <summary>{tr(Text::ImportMembers)}</summary>
+                    <p class="help">{tr(Text::ImportMembersHelp)}</p>
+                    <UploadForm
+                        path="/council-members/import".to_owned()
+                        accept=crate::components::SPREADSHEETS
+                        testid="member-import"
+                        counts=true
+                        on_done=reload_council
+                    />
+                </details>
+            })}
         </section>
         <section class="workroom" data-testid="workroom">
             <h3>{tr(Text::Workroom)}</h3>

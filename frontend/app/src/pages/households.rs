@@ -8,12 +8,12 @@ use minqing_domain::household::HouseholdFlag;
 use minqing_domain::role::Role;
 use serde_json::json;
 
-use crate::api::ApiError;
 use crate::components::{
     ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null, toggle,
 };
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Household, HouseholdCoverage, Page};
+use crate::pages::import::UploadForm;
 use crate::state::{use_api, use_portal};
 
 /// `per_mille` as a percentage with one decimal (`66.6%`).
@@ -231,81 +231,21 @@ fn NewHouseholdForm(unit: UnitId, reload: Callback<()>) -> AnyView {
     .into_any()
 }
 
-/// What an import did (`POST /units/{id}/households/import`).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-struct ImportCounts {
-    created: usize,
-    unchanged: usize,
-}
-
 /// The register from a spreadsheet (CSV or XLSX, English or Chinese headers): every bad row
 /// named, nothing imported from a file with one.
 #[component]
 fn HouseholdImportForm(unit: UnitId, reload: Callback<()>) -> AnyView {
-    let api = use_api();
-    let file_input = NodeRef::<leptos::html::Input>::new();
-    let missing = RwSignal::new(false);
-    let busy = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<Result<ImportCounts, ApiError>>);
-    let submit = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        if busy.get_untracked() {
-            return;
-        }
-        let file = crate::components::chosen_file(file_input);
-        let Some(file) = file else {
-            missing.set(true);
-            return;
-        };
-        missing.set(false);
-        busy.set(true);
-        outcome.set(None);
-        leptos::task::spawn_local(async move {
-            let answer = api
-                .upload::<ImportCounts>(
-                    &format!("/units/{}/households/import", unit.0),
-                    file,
-                    |_| {},
-                )
-                .await;
-            if answer.is_ok() {
-                reload.run(());
-            }
-            outcome.set(Some(answer));
-            busy.set(false);
-        });
-    };
     view! {
         <details class="card" data-testid="import-households">
             <summary>{tr(Text::ImportHouseholds)}</summary>
             <p class="help">{tr(Text::ImportHouseholdsHelp)}</p>
-            <form class="form inline-form" on:submit=submit>
-                <label class="field">
-                    <span class="label">{tr(Text::File)}</span>
-                    <input
-                        type="file"
-                        name="file"
-                        accept=crate::components::SPREADSHEETS
-                        node_ref=file_input
-                        on:change=move |_| {
-                            missing.set(false);
-                            outcome.set(None);
-                        }
-                    />
-                    {move || missing.get().then(|| view! { <span class="field-error">{tr(Text::ChooseFileFirst)}</span> })}
-                </label>
-                <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Upload)}</button>
-            </form>
-            {move || match outcome.get() {
-                None => ().into_any(),
-                Some(Ok(counts)) => view! {
-                    <p class="notice success" role="status" data-testid="household-import-result">
-                        {tr(Text::Created)} " " {counts.created} " · " {tr(Text::Unchanged)} " " {counts.unchanged}
-                    </p>
-                }
-                .into_any(),
-                Some(Err(error)) => view! { <crate::pages::import::ImportErrors error/> }.into_any(),
-            }}
+            <UploadForm
+                path=format!("/units/{}/households/import", unit.0)
+                accept=crate::components::SPREADSHEETS
+                testid="household-import"
+                counts=true
+                on_done=reload
+            />
         </details>
     }
     .into_any()

@@ -177,3 +177,85 @@ pub(crate) fn ImportErrors(error: ApiError) -> AnyView {
     }
     .into_any()
 }
+
+/// What an import of rows did (`created`, `unchanged`), as the register imports answer.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+struct RowCounts {
+    created: usize,
+    unchanged: usize,
+}
+
+/// A file sent to `path` as the multipart field `file`, then `on_done`; the server's refusal
+/// is shown, with the bad rows of a rejected import. With `counts`, the answer's created and
+/// unchanged rows are shown too (`{testid}-result`).
+#[component]
+pub(crate) fn UploadForm(
+    path: String,
+    accept: &'static str,
+    testid: &'static str,
+    #[prop(optional)] counts: bool,
+    on_done: Callback<()>,
+) -> AnyView {
+    let api = use_api();
+    let file_input = NodeRef::<html::Input>::new();
+    let missing = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<serde_json::Value, ApiError>>);
+    let path = StoredValue::new(path);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let Some(file) = crate::components::chosen_file(file_input) else {
+            missing.set(true);
+            return;
+        };
+        missing.set(false);
+        busy.set(true);
+        outcome.set(None);
+        spawn_local(async move {
+            let answer = api
+                .upload::<serde_json::Value>(&path.get_value(), file, |_| {})
+                .await;
+            if answer.is_ok() {
+                on_done.run(());
+            }
+            outcome.set(Some(answer));
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="form inline-form" data-testid=testid on:submit=submit>
+            <label class="field">
+                <span class="label">{tr(Text::File)}</span>
+                <input
+                    type="file"
+                    name="file"
+                    accept=accept
+                    node_ref=file_input
+                    on:change=move |_| {
+                        missing.set(false);
+                        outcome.set(None);
+                    }
+                />
+                {move || missing.get().then(|| view! { <span class="field-error">{tr(Text::ChooseFileFirst)}</span> })}
+            </label>
+            <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Upload)}</button>
+            {move || match outcome.get() {
+                None => ().into_any(),
+                Some(Ok(answer)) => serde_json::from_value::<RowCounts>(answer)
+                    .ok()
+                    .filter(|_| counts)
+                    .map(|c| view! {
+                        <p class="notice success" role="status" data-testid=format!("{testid}-result")>
+                            {tr(Text::Created)} " " {c.created} " · " {tr(Text::Unchanged)} " " {c.unchanged}
+                        </p>
+                    })
+                    .into_any(),
+                Some(Err(error)) => view! { <ImportErrors error/> }.into_any(),
+            }}
+        </form>
+    }
+    .into_any()
+}
