@@ -342,6 +342,48 @@ async fn settings_scenario(
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+
+    // 家访与经费规则: a quarterly visit per contact point, notices two days ahead. A lead time
+    // past 30 days is refused beside its field, and nothing is saved.
+    click(driver, "[data-testid=nav-settings]").await?;
+    let rules = wait_for(driver, "[data-testid=operations-rules]").await?;
+    thirtyfour::components::SelectElement::new(
+        &rules
+            .find(By::Css("select[name=contact_frequency]"))
+            .await?,
+    )
+    .await?
+    .select_by_value("quarterly")
+    .await?;
+    let lead = rules.find(By::Css("input[name=notice_lead_hours]")).await?;
+    lead.clear().await?;
+    lead.send_keys("1000").await?;
+    rules
+        .find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for(
+        driver,
+        "[data-testid=operations-rules] .invalid .field-error",
+    )
+    .await?;
+    let (_, unchanged) = api.get("/api/v1/operations-rules").await;
+    if unchanged["contact_frequency"] != "monthly" {
+        return Err(format!("a refused save changed the rules: {unchanged}").into());
+    }
+    lead.clear().await?;
+    lead.send_keys("48").await?;
+    rules
+        .find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_for(driver, "[data-testid=operations-saved]").await?;
+    let (_, now) = api.get("/api/v1/operations-rules").await;
+    if now["contact_frequency"] != "quarterly" || now["notice_lead_hours"] != 48 {
+        return Err(format!("the rules saved: {now}").into());
+    }
     Ok(())
 }
 
@@ -1459,6 +1501,23 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     let visit = wait_for(driver, "[data-testid=visit-list] [data-visit]").await?;
     let id = visit.attr("data-visit").await?.unwrap_or_default();
     wait_until_text(driver, "[data-visit] [data-testid=visit-status]", "已安排").await?;
+    // Moved an hour later, with the reason the notice will show.
+    open_details(driver, "move-visit").await?;
+    set_input(
+        driver,
+        "[data-testid=move-visit] input[name=starts_at]",
+        &format!("{day}T10:00"),
+    )
+    .await?;
+    set_input(
+        driver,
+        "[data-testid=move-visit] input[name=ends_at]",
+        &format!("{day}T12:00"),
+    )
+    .await?;
+    let moving = wait_for(driver, "[data-testid=move-visit]").await?;
+    fill_and_submit(&moving, &[("reason", "会议室另有安排")]).await?;
+    wait_until_contains(driver, "[data-visit]", "改期原因: 会议室另有安排").await?;
     click(driver, "[data-testid=publish-notice]").await?;
     wait_until_text(driver, "[data-visit] [data-testid=visit-status]", "已公告").await?;
 
@@ -1478,9 +1537,14 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     wait_for(driver, "[data-testid=visits-feed]").await?;
 
     // At the visit: attendance, minutes, and a demand raised there.
-    server
-        .clock
-        .advance(chrono::Duration::days(3) + chrono::Duration::hours(2));
+    // An hour into it (10:00 China time, as moved).
+    let started = day
+        .and_hms_opt(11, 0, 0)
+        .expect("a time of day")
+        .and_local_timezone(chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    server.clock.advance(started - server.clock.now());
     driver.goto(format!("{base}/units/{unit}")).await?;
     wait_hydrated(driver).await?;
     let record = wait_for(driver, "[data-testid=record-visit]").await?;
@@ -1571,10 +1635,17 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
         .await?
         .text()
         .await?;
-    if !(listed.contains("东一社区") && listed.contains("09:00") && listed.contains("已举行"))
+    if !(listed.contains("东一社区") && listed.contains("10:00") && listed.contains("已举行"))
     {
         return Err(format!("the calendar lists {listed:?}").into());
     }
+    // And each leader's pairings: the district leader hosted none of them.
+    wait_until_text(
+        driver,
+        "[data-testid=leaders-kept] [data-leader=district-leader] [data-testid=due]",
+        "1",
+    )
+    .await?;
 
     // An in-home interview of one household: scheduled on the community's page, never
     // announced.

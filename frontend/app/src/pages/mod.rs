@@ -12,6 +12,7 @@ mod intake;
 mod integrations;
 mod ledger;
 mod login;
+mod operations_rules;
 mod receipt;
 mod settings;
 mod tenants;

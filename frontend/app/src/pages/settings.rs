@@ -1,4 +1,5 @@
-//! `/settings` (tenant admins): the tenant's names and time zone, and its tiers' labels.
+//! `/settings` (tenant admins): the tenant's names and time zone, its operations rules and its
+//! tiers' labels.
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -25,6 +26,7 @@ pub fn SettingsPage() -> AnyView {
                 Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
                 Some(Ok(t)) => view! { <TenantForm tenant=t/> }.into_any(),
             }}
+            <super::operations_rules::OperationsRulesSection/>
             <h2>{tr(Text::Tiers)}</h2>
             <p class="help">{tr(Text::TiersHelp)}</p>
             {move || match tiers.get() {

@@ -9,7 +9,7 @@ use minqing_domain::UnitId;
 
 use crate::components::{ErrorNotice, Loading, UnitPicker};
 use crate::i18n::{Text, tr};
-use crate::model::{Page, Unit, Visit};
+use crate::model::{ContactPoint, Page, Unit, Visit};
 use crate::pages::visits::status_text;
 use crate::state::{use_api, use_portal};
 use crate::time::format_time;
@@ -41,6 +41,51 @@ pub fn by_day<T>(
         }
     }
     days
+}
+
+/// One leader's pairings in a subtree, summed over this year to date.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaderKept {
+    pub leader: String,
+    pub pairings: usize,
+    pub done: u32,
+    pub due: u32,
+    pub missed: u32,
+}
+
+/// The contact points summed per leader, the most missed first (then by name).
+pub fn per_leader(points: &[ContactPoint]) -> Vec<LeaderKept> {
+    let mut kept: Vec<(uuid::Uuid, LeaderKept)> = Vec::new();
+    for p in points {
+        let at = match kept.iter().position(|(id, _)| *id == p.leader.id) {
+            Some(at) => at,
+            None => {
+                kept.push((
+                    p.leader.id,
+                    LeaderKept {
+                        leader: p.leader.name.clone(),
+                        pairings: 0,
+                        done: 0,
+                        due: 0,
+                        missed: 0,
+                    },
+                ));
+                kept.len() - 1
+            }
+        };
+        let k = &mut kept[at].1;
+        k.pairings += 1;
+        k.done += p.done;
+        k.due += p.due;
+        k.missed += p.missed;
+    }
+    let mut kept: Vec<LeaderKept> = kept.into_iter().map(|(_, k)| k).collect();
+    kept.sort_by(|a, b| {
+        b.missed
+            .cmp(&a.missed)
+            .then_with(|| a.leader.cmp(&b.leader))
+    });
+    kept
 }
 
 /// Today by the reader's clock (the server's while rendering), in China Standard Time.
@@ -111,6 +156,20 @@ pub fn VisitCalendarPage() -> AnyView {
             api.get::<Page<Visit>>(&path).await.map(|p| p.items)
         }
     });
+    let points = LocalResource::new(move || {
+        let (unit, mine) = (unit.get(), mine.get());
+        let me = portal.session.with(|s| s.me().map(|me| me.account.id.0));
+        async move {
+            let Some((unit, _)) = unit else {
+                return Ok(Vec::new());
+            };
+            let mut path = format!("/contact-points?within={}", unit.0);
+            if let (true, Some(me)) = (mine, me) {
+                path.push_str(&format!("&leader={me}"));
+            }
+            api.get::<Page<ContactPoint>>(&path).await.map(|p| p.items)
+        }
+    });
     let step = move |by: i32| month.update(|m| *m = month_start(*m, by));
 
     view! {
@@ -123,6 +182,11 @@ pub fn VisitCalendarPage() -> AnyView {
                     {tr(Text::OnlyMine)}
                 </label>
             </div>
+            {move || match points.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
+                Some(Ok(p)) => view! { <Kept kept=per_leader(&p)/> }.into_any(),
+            }}
             <div class="month-nav">
                 <button type="button" data-testid="month-prev" on:click=move |_| step(-1)>"‹ " {tr(Text::PreviousMonth)}</button>
                 <strong data-testid="month">{move || month.get().format("%Y-%m").to_string()}</strong>
@@ -175,12 +239,85 @@ pub fn VisitCalendarPage() -> AnyView {
     .into_any()
 }
 
+/// Each leader's contact points in the subtree this year: done, due, missed.
+#[component]
+fn Kept(kept: Vec<LeaderKept>) -> AnyView {
+    if kept.is_empty() {
+        return ().into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="table" data-testid="leaders-kept">
+                <caption>{tr(Text::LeadersKept)}</caption>
+                <thead>
+                    <tr>
+                        <th>{tr(Text::Leader)}</th>
+                        <th class="num">{tr(Text::ContactPoints)}</th>
+                        <th class="num">{tr(Text::PeriodsDone)}</th>
+                        <th class="num">{tr(Text::PeriodsDue)}</th>
+                        <th class="num">{tr(Text::PeriodsMissed)}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {kept
+                        .into_iter()
+                        .map(|k| {
+                            let name = k.leader.clone();
+                            view! {
+                            <tr data-leader=name>
+                                <td>{k.leader}</td>
+                                <td class="num">{k.pairings}</td>
+                                <td class="num" data-testid="done">{k.done}</td>
+                                <td class="num" data-testid="due">{k.due}</td>
+                                <td class="num" data-testid="missed" class:warn={k.missed > 0}>{k.missed}</td>
+                            </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    fn point(leader: u128, name: &str, done: u32, due: u32, missed: u32) -> ContactPoint {
+        serde_json::from_value(serde_json::json!({
+            "id": uuid::Uuid::from_u128(leader * 100 + u128::from(done)),
+            "leader": {"id": uuid::Uuid::from_u128(leader), "name": name},
+            "unit": {"id": uuid::Uuid::from_u128(7), "name": "东一社区"},
+            "since": "2026-01-01",
+            "until": null,
+            "done": done, "due": due, "missed": missed,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_leaders_pairings_are_summed_and_the_most_missed_come_first() {
+        let points = [
+            point(1, "李", 10, 1, 0),
+            point(2, "王", 8, 1, 2),
+            point(1, "李", 7, 1, 3),
+            point(3, "张", 11, 1, 0),
+        ];
+        let kept = per_leader(&points);
+        let rows: Vec<(&str, usize, u32, u32, u32)> = kept
+            .iter()
+            .map(|k| (k.leader.as_str(), k.pairings, k.done, k.due, k.missed))
+            .collect();
+        assert_eq!(
+            rows,
+            [("李", 2, 17, 2, 3), ("王", 1, 8, 1, 2), ("张", 1, 11, 1, 0)]
+        );
     }
 
     #[test]

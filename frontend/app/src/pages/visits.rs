@@ -43,6 +43,23 @@ fn china_local(value: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The start and end typed in two `datetime-local` fields, or `None` with the form's error set.
+fn span_typed(
+    starts: RwSignal<String>,
+    ends: RwSignal<String>,
+    lang: RwSignal<minqing_domain::i18n::Lang>,
+    error: RwSignal<Option<ApiError>>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let span = china_local(&starts.get_untracked()).zip(china_local(&ends.get_untracked()));
+    if span.is_none() {
+        let l = lang.get_untracked();
+        let mut fields = std::collections::BTreeMap::new();
+        fields.insert("starts_at".to_owned(), Text::PickTime.get(l).to_owned());
+        error.set(Some(ApiError::form(Text::FixFields.get(l), fields)));
+    }
+    span
+}
+
 /// The visits and contact points of `unit`'s subtree; at a community, scheduling too.
 #[component]
 pub fn VisitsSection(
@@ -295,7 +312,7 @@ fn VisitItem(
                 })}
             </div>
             {(records && status != VisitStatus::Cancelled).then(|| view! { <RecordForm id unit=visit.unit.id reload/> })}
-            {(manages && open).then(|| view! { <CancelForm id reload/> })}
+            {(manages && open).then(|| view! { <RescheduleForm id reload/> <CancelForm id reload/> })}
         </li>
     }
     .into_any()
@@ -492,6 +509,49 @@ fn CancelForm(id: uuid::Uuid, reload: Callback<()>) -> AnyView {
     .into_any()
 }
 
+/// Moves a visit to another time (and place), with the reason the notice will show.
+#[component]
+fn RescheduleForm(id: uuid::Uuid, reload: Callback<()>) -> AnyView {
+    let lang = use_portal().lang;
+    let starts = RwSignal::new(String::new());
+    let ends = RwSignal::new(String::new());
+    let place = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let form = OnceForm::new();
+    let (error, busy) = (form.error, form.busy);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some((from, to)) = span_typed(starts, ends, lang, error) else {
+            return;
+        };
+        let body = json!({
+            "starts_at": from,
+            "ends_at": to,
+            "place": blank_is_null(place.get_untracked()),
+            "reason": reason.get_untracked(),
+        });
+        form.post(format!("/visits/{id}/reschedule"), body, move || {
+            reload.run(())
+        });
+    };
+    view! {
+        <details class="card">
+            <summary>{tr(Text::MoveVisit)}</summary>
+            <form class="form" data-testid="move-visit" on:submit=submit>
+                <FormError error/>
+                <TextField label=Text::StartsAt name="starts_at" value=starts error input_type="datetime-local" required=true/>
+                <TextField label=Text::EndsAt name="ends_at" value=ends error input_type="datetime-local" required=true/>
+                <TextField label=Text::NewPlace name="place" value=place error/>
+                <TextField label=Text::Reason name="reason" value=reason error required=true/>
+                <div class="form-actions">
+                    <button type="submit" disabled=move || busy.get()>{tr(Text::MoveVisit)}</button>
+                </div>
+            </form>
+        </details>
+    }
+    .into_any()
+}
+
 /// Pairs a leader (one of the tenant's accounts holding the leader role) with `unit`.
 #[component]
 fn PairingForm(unit: UnitId, reload: Callback<()>) -> AnyView {
@@ -577,14 +637,7 @@ fn ScheduleForm(unit: UnitId, reload: Callback<()>) -> AnyView {
     let (error, busy) = (form.error, form.busy);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        let l = portal.lang.get_untracked();
-        let (Some(from), Some(to)) = (
-            china_local(&starts.get_untracked()),
-            china_local(&ends.get_untracked()),
-        ) else {
-            let mut fields = std::collections::BTreeMap::new();
-            fields.insert("starts_at".to_owned(), Text::PickTime.get(l).to_owned());
-            error.set(Some(ApiError::form(Text::FixFields.get(l), fields)));
+        let Some((from, to)) = span_typed(starts, ends, portal.lang, error) else {
             return;
         };
         let me = portal
