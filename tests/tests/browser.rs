@@ -1530,7 +1530,10 @@ async fn visit_scenario(driver: &WebDriver, server: &common::TestServer) -> Resu
     )
     .await?;
     let text = notice.text().await?;
-    if !(text.contains("洪城路社区居委会二楼会议室") && text.contains("加装电梯意见征集"))
+    // With the move and its reason, for residents who saw the first time.
+    if !(text.contains("洪城路社区居委会二楼会议室")
+        && text.contains("加装电梯意见征集")
+        && text.contains("会议室另有安排"))
     {
         return Err(format!("the public notice reads {text:?}").into());
     }
