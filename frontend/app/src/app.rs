@@ -60,7 +60,10 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Title text=tr(Text::AppTagline)/>
+        // A plain string, not a reactive text: the server writes the title into <head> after the
+        // body has streamed, outside the page's reactive owner, where reading the language
+        // signal panicked ("no Arena is active") now and then.
+        <Title text=Text::AppTagline.get(portal.lang.get_untracked())/>
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
