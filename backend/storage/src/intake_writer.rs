@@ -137,21 +137,27 @@ impl TenantScope {
             }
             known => known,
         };
-        let current: Vec<bool> = items
-            .iter()
-            .map(|i| i.decided_at.is_none_or(|d| Some(d) == version))
-            .collect();
-        let writing = items
-            .iter()
-            .zip(&current)
-            .filter_map(|(item, ok)| ok.then_some(item))
-            .collect();
-        Ok((current, writing))
+        Ok(current_at(items, version))
     }
 
     async fn settings_version(&self) -> Result<i64> {
         settings_version_on(&self.tx, self.tenant).await
     }
+}
+
+/// Which of `items` may be written at settings `version` (all but those decided from caches
+/// under another), and those items.
+fn current_at(items: &[PreparedIntake], version: Option<i64>) -> (Vec<bool>, Vec<&PreparedIntake>) {
+    let current: Vec<bool> = items
+        .iter()
+        .map(|i| i.decided_at.is_none_or(|d| Some(d) == version))
+        .collect();
+    let writing = items
+        .iter()
+        .zip(&current)
+        .filter_map(|(item, ok)| ok.then_some(item))
+        .collect();
+    (current, writing)
 }
 
 /// `INSERT INTO t (…) VALUES …` as `INSERT INTO t (…) SELECT * FROM (VALUES …) AS v WHERE
@@ -540,15 +546,7 @@ impl Lane {
         let outcome = async {
             self.bind(tenant).await?;
             for _ in 0..GUESSES {
-                let current: Vec<bool> = items
-                    .iter()
-                    .map(|i| i.decided_at.is_none_or(|d| Some(d) == version))
-                    .collect();
-                let writing: Vec<&PreparedIntake> = items
-                    .iter()
-                    .zip(&current)
-                    .filter_map(|(item, ok)| ok.then_some(item))
-                    .collect();
+                let (current, writing) = current_at(items, version);
                 if writing.is_empty() {
                     return Ok(Some(current));
                 }
