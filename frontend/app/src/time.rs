@@ -5,7 +5,7 @@
 //! carry one (chrono-tz would add ~0.9 MB). Where that is not available — on the server, which
 //! never renders a time (pages load their data after hydration), or for a zone the browser does
 //! not know — China Standard Time (UTC+8, no daylight saving since 1991) stands in.
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 
 /// The zone of every tenant unless it chose another.
 pub const DEFAULT_ZONE: &str = "Asia/Shanghai";
@@ -23,6 +23,17 @@ pub fn format_time(at: DateTime<Utc>, zone: &str) -> String {
 /// The same, or `—` when there is no time.
 pub fn format_opt(at: Option<DateTime<Utc>>, zone: &str) -> String {
     at.map_or_else(|| "—".to_owned(), |t| format_time(t, zone))
+}
+
+/// Today by the reader's clock (the server's while rendering), in China Standard Time.
+pub fn today() -> NaiveDate {
+    #[cfg(feature = "hydrate")]
+    let now = chrono::TimeZone::timestamp_millis_opt(&Utc, js_sys::Date::now() as i64)
+        .single()
+        .unwrap_or_default();
+    #[cfg(not(feature = "hydrate"))]
+    let now = Utc::now();
+    (now + Duration::hours(8)).date_naive()
 }
 
 /// UTC+8.

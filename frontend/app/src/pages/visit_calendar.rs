@@ -12,7 +12,7 @@ use crate::i18n::{Text, tr};
 use crate::model::{ContactPoint, Page, Unit, Visit};
 use crate::pages::visits::status_text;
 use crate::state::{use_api, use_portal};
-use crate::time::format_time;
+use crate::time::{format_time, today};
 
 /// The first day of the month `offset` months from the one holding `day`.
 pub fn month_start(day: NaiveDate, offset: i32) -> NaiveDate {
@@ -86,18 +86,6 @@ pub fn per_leader(points: &[ContactPoint]) -> Vec<LeaderKept> {
             .then_with(|| a.leader.cmp(&b.leader))
     });
     kept
-}
-
-/// Today by the reader's clock (the server's while rendering), in China Standard Time.
-pub(crate) fn today() -> NaiveDate {
-    #[cfg(feature = "hydrate")]
-    let now = Utc
-        .timestamp_millis_opt(js_sys::Date::now() as i64)
-        .single()
-        .unwrap_or_default();
-    #[cfg(not(feature = "hydrate"))]
-    let now = Utc::now();
-    (now + Duration::hours(8)).date_naive()
 }
 
 #[component]

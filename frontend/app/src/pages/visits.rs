@@ -186,7 +186,7 @@ fn Obligations(points: Vec<ContactPoint>, ends: bool, reload: Callback<()>) -> A
 /// Ends a pairing on a day (today by default): it owes nothing after.
 #[component]
 fn EndPairing(id: uuid::Uuid, reload: Callback<()>) -> AnyView {
-    let until = RwSignal::new(crate::pages::visit_calendar::today().to_string());
+    let until = RwSignal::new(crate::time::today().to_string());
     let form = OnceForm::new();
     let (error, busy) = (form.error, form.busy);
     let submit = move |ev: SubmitEvent| {
