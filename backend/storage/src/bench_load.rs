@@ -143,8 +143,9 @@ impl Storage {
     }
 
     /// The plain-insert baseline for intake: copies the tenant's demand rows received at or
-    /// after `since` into a fresh table shaped as `like` says, one autocommitted INSERT per row
-    /// from `clients` concurrent connections, and answers (rows, seconds).
+    /// after `since` into a fresh table shaped as `like` says and holding what `demands` held
+    /// before `since`, one autocommitted INSERT per row from `clients` concurrent connections,
+    /// and answers (rows, seconds).
     pub async fn plain_insert_baseline(
         &self,
         tenant: Uuid,
@@ -174,6 +175,14 @@ impl Storage {
         db.execute_unprepared(&format!(
             "CREATE TABLE {table} (LIKE demands {})",
             like.including()
+        ))
+        .await?;
+        // As large as `demands` was when the API wrote into it: an index grows slower to
+        // insert into as it grows.
+        db.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            format!("INSERT INTO {table} SELECT * FROM demands WHERE received_at < $1"),
+            [since.into()],
         ))
         .await?;
         let insert = format!(

@@ -39,6 +39,7 @@ use tokio::sync::oneshot;
 use crate::entities::{demand, demand_event, idempotency_key, outbox_message, tenant};
 use crate::error::{Result, StorageError};
 use crate::idempotency::StoredResponse;
+use crate::json_rows;
 use crate::ledger::{Head, NewEvent, chain_onto};
 use crate::scope::{Audit, TenantScope};
 
@@ -160,20 +161,6 @@ fn current_at(items: &[PreparedIntake], version: Option<i64>) -> (Vec<bool>, Vec
     (current, writing)
 }
 
-/// `INSERT INTO t (…) VALUES …` as `INSERT INTO t (…) SELECT * FROM (VALUES …) AS v WHERE
-/// <condition>`: rows written only if `condition` holds.
-fn gated(insert: Statement, condition: &str) -> Result<Statement> {
-    let Some((head, rows)) = insert.sql.split_once(" VALUES ") else {
-        return Err(StorageError::Db(sea_orm::DbErr::Custom(
-            "an insert without VALUES".into(),
-        )));
-    };
-    Ok(Statement {
-        sql: format!("{head} SELECT * FROM (VALUES {rows}) AS v WHERE {condition}"),
-        ..insert
-    })
-}
-
 /// The ledger events of prepared demands, in their order.
 fn new_events<'a>(items: &[&'a PreparedIntake]) -> Vec<NewEvent<'a>> {
     items
@@ -193,11 +180,18 @@ fn demand_rows(
     items: &[&PreparedIntake],
     seqs: &[i64],
 ) -> sea_orm::InsertMany<demand::ActiveModel> {
-    demand::Entity::insert_many(items.iter().zip(seqs).map(|(i, seq)| {
+    demand::Entity::insert_many(demand_models(items, seqs))
+}
+
+fn demand_models<'a>(
+    items: &'a [&PreparedIntake],
+    seqs: &'a [i64],
+) -> impl Iterator<Item = demand::ActiveModel> + 'a {
+    items.iter().zip(seqs).map(|(i, seq)| {
         let mut row = i.row.clone();
         row.last_seq = *seq;
         demand::ActiveModel::from(row).reset_all()
-    }))
+    })
 }
 
 /// PostgreSQL statements as one: `first` as data-modifying CTEs `s0`, `s1`, … and `last` as
@@ -252,16 +246,28 @@ type Reply = oneshot::Sender<Result<()>>;
 /// they were hashed.
 type Tail = Arc<tokio::sync::Mutex<Option<Head>>>;
 
+/// A batch as it was queued: each demand with the request waiting for its answer.
+type Batch = Vec<(PreparedIntake, Reply)>;
+
+/// How long a free writer waits for as many demands as its last batch held (see `gather`).
+const GATHER: std::time::Duration = std::time::Duration::from_millis(1);
+
 #[derive(Default)]
 struct Queue {
-    waiting: Vec<(PreparedIntake, Reply)>,
+    waiting: Batch,
     /// Whether a writer task is draining this queue.
     draining: bool,
+    /// Kept while no writer runs, so the next one need not read the head first.
     tail: Tail,
+    /// Told of each arrival, for a writer gathering its next batch.
+    arrived: Arc<tokio::sync::Notify>,
+    /// How many the last batch held: as many are likely on their way again.
+    expected: usize,
 }
 
 /// The per-tenant queues and their writer tasks. A writer exists only while its queue has
-/// work, so an idle process holds no task (and no clone of the storage) for any tenant.
+/// work, so an idle process holds no task (and no clone of the storage) for any tenant; an
+/// idle queue keeps only its tail.
 /// One writer per tenant: whatever arrives while it writes is its next batch.
 #[derive(Clone, Default)]
 pub(crate) struct IntakeWriter {
@@ -296,6 +302,7 @@ impl IntakeWriter {
             let mut queues = self.lock();
             let queue = queues.entry(tenant).or_default();
             queue.waiting.push((item, reply));
+            queue.arrived.notify_one();
             !std::mem::replace(&mut queue.draining, true)
         };
         if start {
@@ -309,22 +316,12 @@ impl IntakeWriter {
 
     /// Writes the tenant's queue batch by batch until it is empty.
     async fn drain(&self, storage: &crate::Storage, tenant: TenantId) {
-        loop {
-            let batch = {
-                let mut queues = self.lock();
-                let Some(queue) = queues.get_mut(&tenant) else {
-                    return;
-                };
-                if queue.waiting.is_empty() {
-                    queues.remove(&tenant);
-                    return;
-                }
-                let n = queue.waiting.len().min(MAX_BATCH);
-                (
-                    queue.waiting.drain(..n).collect::<Vec<_>>(),
-                    queue.tail.clone(),
-                )
+        while let Some(batch) = self.gather(tenant).await {
+            let tail = match self.lock().get(&tenant) {
+                Some(queue) => queue.tail.clone(),
+                None => return,
             };
+            let batch = (batch, tail);
             // A lane per batch, so a tenant always busy cannot keep the others waiting for one.
             // Without a lane (none could connect) the batch is written the locking way.
             let lanes = self.lanes.as_deref();
@@ -338,12 +335,41 @@ impl IntakeWriter {
             }
         }
     }
+
+    /// The tenant's next batch: what is waiting once as many as the last batch held have
+    /// arrived, or `GATHER` has passed. Clients that send again as soon as they are answered
+    /// are back within a fraction of a commit; taken at the first arrival, they would split
+    /// into small batches that wait for each other. `None` (the writer done) when none came.
+    async fn gather(&self, tenant: TenantId) -> Option<Batch> {
+        let deadline = tokio::time::Instant::now() + GATHER;
+        let mut waited = false;
+        loop {
+            let arrived = {
+                let mut queues = self.lock();
+                let queue = queues.get_mut(&tenant)?;
+                if queue.waiting.len() >= queue.expected.max(1) || waited {
+                    if queue.waiting.is_empty() {
+                        queue.draining = false;
+                        queue.expected = 0;
+                        return None;
+                    }
+                    let n = queue.waiting.len().min(MAX_BATCH);
+                    queue.expected = n;
+                    return Some(queue.waiting.drain(..n).collect());
+                }
+                queue.arrived.clone()
+            };
+            waited = tokio::time::timeout_at(deadline, arrived.notified())
+                .await
+                .is_err();
+        }
+    }
 }
 
 async fn write_batch(
     storage: &crate::Storage,
     tenant: TenantId,
-    (batch, tail): (Vec<(PreparedIntake, Reply)>, Tail),
+    (batch, tail): (Batch, Tail),
     mut lane: Option<&mut Lane>,
 ) {
     let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
@@ -522,7 +548,9 @@ impl Lane {
         self.db
             .execute_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT set_config($1, $2, false)",
+                // Its statements keep their text batch after batch: one plan serves them all.
+                "SELECT set_config($1, $2, false), \
+                 set_config('plan_cache_mode', 'force_generic_plan', false)",
                 [
                     minqing_migrations::rls::TENANT_SETTING.into(),
                     tenant.0.to_string().into(),
@@ -614,6 +642,9 @@ struct OneStatement {
 /// SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM s0) THEN minqing_refuse(…) … END
 /// ```
 ///
+/// The rows of each insert are one parameter of JSON (`json_rows`) and every number is a
+/// placeholder, so the text is the same from batch to batch and a lane plans it once.
+///
 /// The swap runs first (every insert reads its answer), so the head's lock is taken before any
 /// row: a statement never holds events at seqs another one, holding the head, is about to
 /// write (that wait, the other way round, would be a deadlock). A swap waiting for another
@@ -665,45 +696,42 @@ fn one_statement(
         .collect();
     let remembered = keys.len();
     if !keys.is_empty() {
-        let mut insert = gated(idempotency_key::Entity::insert_many(keys).build(pg), gate)?;
         // An expired entry under the same key gives way to the new one; a live one stays,
         // and the statement refuses (below).
-        let mut values = insert.values.take().map(|v| v.0).unwrap_or_default();
-        values.push((crate::now() - crate::idempotency::KEEP).into());
-        insert.sql.push_str(&format!(
+        first.push(json_rows::insert_where(
+            &keys,
+            gate,
             " ON CONFLICT (tenant_id, account_id, key) DO UPDATE SET \
              request_hash = excluded.request_hash, status = excluded.status, \
              response_body = excluded.response_body, created_at = excluded.created_at \
-             WHERE idempotency_keys.created_at <= ${} RETURNING 1",
-            values.len()
-        ));
-        insert.values = Some(sea_orm::Values(values));
-        first.push(insert);
+             WHERE idempotency_keys.created_at <= $2 RETURNING 1",
+            vec![(crate::now() - crate::idempotency::KEEP).into()],
+        )?);
     }
     let outbox: Vec<_> = items.iter().flat_map(|i| i.outbox.clone()).collect();
     if !outbox.is_empty() {
-        first.push(gated(
-            outbox_message::Entity::insert_many(outbox).build(pg),
-            gate,
-        )?);
+        first.push(json_rows::insert_where(&outbox, gate, "", vec![])?);
     }
-    first.push(gated(
-        demand_event::Entity::insert_many(chained.rows).build(pg),
-        gate,
-    )?);
-    first.push(gated(demand_rows(items, &chained.seqs).build(pg), gate)?);
+    first.push(json_rows::insert_where(&chained.rows, gate, "", vec![])?);
+    let demands: Vec<_> = demand_models(items, &chained.seqs).collect();
+    first.push(json_rows::insert_where(&demands, gate, "", vec![])?);
 
+    // Numbers are placeholders too, so the text is the same from batch to batch.
+    let mut values: Vec<sea_orm::Value> = vec![tenant.0.into()];
     let why_not = match version {
-        Some(v) => format!(
+        Some(v) => {
+            values.push(v.into());
             "minqing_refuse(CASE WHEN (SELECT settings_version FROM tenants WHERE id = $1) \
-             = {v} THEN 'head_moved' ELSE 'stale_settings' END)"
-        ),
-        None => "minqing_refuse('head_moved')".to_owned(),
+             = $2 THEN 'head_moved' ELSE 'stale_settings' END)"
+        }
+        None => "minqing_refuse('head_moved')",
     };
     let keys_held = if remembered > 0 {
+        values.push((remembered as i64).into());
         format!(
-            " WHEN (SELECT count(*) FROM s1) < {remembered} \
-             THEN minqing_refuse('idempotency_key_in_use')"
+            " WHEN (SELECT count(*) FROM s1) < ${} \
+             THEN minqing_refuse('idempotency_key_in_use')",
+            values.len()
         )
     } else {
         String::new()
@@ -711,7 +739,7 @@ fn one_statement(
     let last = Statement::from_sql_and_values(
         pg,
         format!("SELECT CASE WHEN NOT {gate} THEN {why_not}{keys_held} ELSE true END"),
-        [tenant.0.into()],
+        values,
     );
     Ok(OneStatement {
         statement: together(&first, last),
@@ -743,23 +771,5 @@ mod tests {
         );
         assert_eq!(joined.values.map(|v| v.0.len()), Some(6));
         assert_eq!(renumber("$10 $9", 1), "$11 $10");
-    }
-
-    #[test]
-    fn a_gated_insert_writes_its_rows_only_when_the_condition_holds() {
-        let insert = Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "INSERT INTO a (x, y) VALUES ($1, $2), ($3, $4)",
-            [1.into(), 2.into(), 3.into(), 4.into()],
-        );
-        let gated = gated(insert, "(SELECT applied FROM s0)").expect("an insert");
-        assert_eq!(
-            gated.sql,
-            "INSERT INTO a (x, y) SELECT * FROM (VALUES ($1, $2), ($3, $4)) AS v \
-             WHERE (SELECT applied FROM s0)"
-        );
-        assert_eq!(gated.values.map(|v| v.0.len()), Some(4));
-        let update = Statement::from_string(DbBackend::Postgres, "UPDATE a SET x = 1");
-        assert!(super::gated(update, "true").is_err());
     }
 }

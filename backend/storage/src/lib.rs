@@ -31,6 +31,7 @@ pub mod files;
 pub mod households;
 pub mod idempotency;
 pub mod intake_writer;
+mod json_rows;
 pub mod ledger;
 pub mod ledger_export;
 pub mod notifications;
