@@ -316,12 +316,12 @@ impl IntakeWriter {
 
     /// Writes the tenant's queue batch by batch until it is empty.
     async fn drain(&self, storage: &crate::Storage, tenant: TenantId) {
+        // A queue, once made, stays: its tail is the same one for every batch.
+        let Some(tail) = self.lock().get(&tenant).map(|q| q.tail.clone()) else {
+            return;
+        };
         while let Some(batch) = self.gather(tenant).await {
-            let tail = match self.lock().get(&tenant) {
-                Some(queue) => queue.tail.clone(),
-                None => return,
-            };
-            let batch = (batch, tail);
+            let batch = (batch, tail.clone());
             // A lane per batch, so a tenant always busy cannot keep the others waiting for one.
             // Without a lane (none could connect) the batch is written the locking way.
             let lanes = self.lanes.as_deref();

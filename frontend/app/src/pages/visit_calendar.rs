@@ -10,7 +10,7 @@ use minqing_domain::UnitId;
 use crate::components::{ErrorNotice, Loading, UnitPicker};
 use crate::i18n::{Text, tr};
 use crate::model::{ContactPoint, Page, Unit, Visit};
-use crate::pages::visits::status_text;
+use crate::pages::visits::{PeriodCells, status_text};
 use crate::state::{use_api, use_portal};
 use crate::time::{format_time, today};
 
@@ -255,9 +255,7 @@ fn Kept(kept: Vec<LeaderKept>) -> AnyView {
                             <tr data-leader=name>
                                 <td>{k.leader}</td>
                                 <td class="num">{k.pairings}</td>
-                                <td class="num" data-testid="done">{k.done}</td>
-                                <td class="num" data-testid="due">{k.due}</td>
-                                <td class="num" data-testid="missed" class:warn={k.missed > 0}>{k.missed}</td>
+                                <PeriodCells done=k.done due=k.due missed=k.missed/>
                             </tr>
                             }
                         })

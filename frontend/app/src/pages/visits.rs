@@ -152,9 +152,9 @@ fn Obligations(points: Vec<ContactPoint>, ends: bool, reload: Callback<()>) -> A
                         <th>{tr(Text::Leader)}</th>
                         <th>{tr(Text::Community)}</th>
                         <th>{tr(Text::Since)}</th>
-                        <th>{tr(Text::PeriodsDone)}</th>
-                        <th>{tr(Text::PeriodsDue)}</th>
-                        <th>{tr(Text::PeriodsMissed)}</th>
+                        <th class="num">{tr(Text::PeriodsDone)}</th>
+                        <th class="num">{tr(Text::PeriodsDue)}</th>
+                        <th class="num">{tr(Text::PeriodsMissed)}</th>
                         {ends.then(|| view! { <th>{tr(Text::Actions)}</th> })}
                     </tr>
                 </thead>
@@ -168,9 +168,7 @@ fn Obligations(points: Vec<ContactPoint>, ends: bool, reload: Callback<()>) -> A
                                 <td>{p.leader.name}</td>
                                 <td>{p.unit.name}</td>
                                 <td>{p.since} {p.until.map(|u| format!(" — {u}"))}</td>
-                                <td data-testid="done">{p.done}</td>
-                                <td data-testid="due">{p.due}</td>
-                                <td data-testid="missed" class:warn={p.missed > 0}>{p.missed}</td>
+                                <PeriodCells done=p.done due=p.due missed=p.missed/>
                                 {(ends && open).then(|| view! { <td><EndPairing id=p.id reload/></td> })}
                             </tr>
                             }
@@ -181,6 +179,16 @@ fn Obligations(points: Vec<ContactPoint>, ends: bool, reload: Callback<()>) -> A
         </div>
     }
     .into_any()
+}
+
+/// A pairing's periods (or a leader's, summed): done, due, and missed (marked when any).
+#[component]
+pub(crate) fn PeriodCells(done: u32, due: u32, missed: u32) -> impl IntoView {
+    view! {
+        <td class="num" data-testid="done">{done}</td>
+        <td class="num" data-testid="due">{due}</td>
+        <td class="num" data-testid="missed" class:warn={missed > 0}>{missed}</td>
+    }
 }
 
 /// Ends a pairing on a day (today by default): it owes nothing after.
