@@ -259,7 +259,7 @@ struct Queue {
     draining: bool,
     /// Kept while no writer runs, so the next one need not read the head first.
     tail: Tail,
-    /// Told of each arrival, for a writer gathering its next batch.
+    /// Told when as many as `expected` are waiting, for a writer gathering its next batch.
     arrived: Arc<tokio::sync::Notify>,
     /// How many the last batch held: as many are likely on their way again.
     expected: usize,
@@ -302,7 +302,11 @@ impl IntakeWriter {
             let mut queues = self.lock();
             let queue = queues.entry(tenant).or_default();
             queue.waiting.push((item, reply));
-            queue.arrived.notify_one();
+            // The writer gathering waits for this many (or its deadline): an earlier wake-up
+            // would only find the batch short and put it back to sleep.
+            if queue.waiting.len() >= queue.expected.max(1) {
+                queue.arrived.notify_one();
+            }
             !std::mem::replace(&mut queue.draining, true)
         };
         if start {
