@@ -393,7 +393,7 @@ async fn intake_at(
     for round in bodies[20..].chunks(per_round) {
         let since = Utc::now();
         let count = round.len();
-        let took = post_all(&url, &bench.token, round.to_vec(), clients).await?;
+        let took = post_all(&url, &bench.token, round, clients).await?;
         let api_rate = count as f64 / took;
         let mut line = format!(
             "  API {api_rate:.0} demands/s ({:.1} ms each on average)",
@@ -445,7 +445,7 @@ fn median(values: &mut [f64]) -> f64 {
 async fn post_all(
     url: &str,
     token: &str,
-    bodies: Vec<serde_json::Value>,
+    bodies: &[serde_json::Value],
     clients: usize,
 ) -> anyhow::Result<f64> {
     let bodies: Arc<Vec<String>> = Arc::new(bodies.iter().map(|b| b.to_string()).collect());

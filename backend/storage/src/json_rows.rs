@@ -36,23 +36,24 @@ where
         .iter()
         .map(|c| format!("\"{}\":", c.as_str()))
         .collect();
-    let mut json = String::with_capacity(rows.len() * 96 * columns.len().max(1));
-    json.push('[');
+    let mut json = Vec::with_capacity(rows.len() * 96 * columns.len().max(1));
+    json.push(b'[');
     for (i, row) in rows.iter().enumerate() {
-        json.push_str(if i == 0 { "{" } else { ",{" });
+        json.extend_from_slice(if i == 0 { b"{" } else { b",{" });
         for (j, (column, key)) in columns.iter().zip(&keys).enumerate() {
             if j > 0 {
-                json.push(',');
+                json.push(b',');
             }
-            json.push_str(key);
+            json.extend_from_slice(key.as_bytes());
             match row.get(*column) {
                 ActiveValue::Set(v) | ActiveValue::Unchanged(v) => write_json(&mut json, v)?,
                 ActiveValue::NotSet => return Err(custom("rows setting different columns")),
             }
         }
-        json.push('}');
+        json.push(b'}');
     }
-    json.push(']');
+    json.push(b']');
+    let json = String::from_utf8(json).map_err(|e| custom(&e.to_string()))?;
     let table = A::Entity::default().table_name().to_owned();
     let names = columns
         .iter()
@@ -73,62 +74,50 @@ where
 }
 
 /// Appends `value` as JSON, in the form PostgreSQL reads back into its column's type.
-fn write_json(out: &mut String, value: Value) -> Result<()> {
-    let null = |out: &mut String| out.push_str("null");
-    match value {
-        Value::Bool(v) => match v {
-            Some(b) => out.push_str(if b { "true" } else { "false" }),
-            None => null(out),
-        },
-        Value::SmallInt(v) => write_number(out, v),
-        Value::Int(v) => write_number(out, v),
-        Value::BigInt(v) => write_number(out, v),
-        Value::String(v) => match v {
-            Some(s) => write_str(out, &s),
-            None => null(out),
-        },
-        Value::Uuid(v) => match v {
-            Some(u) => {
-                out.push('"');
-                out.push_str(
-                    u.hyphenated()
-                        .encode_lower(&mut uuid::Uuid::encode_buffer()),
-                );
-                out.push('"');
-            }
-            None => null(out),
-        },
-        Value::Json(v) => match v {
-            Some(j) => {
-                let text = serde_json::to_string(&*j).map_err(|e| custom(&e.to_string()))?;
-                out.push_str(&text);
-            }
-            None => null(out),
-        },
+fn write_json(out: &mut Vec<u8>, value: Value) -> Result<()> {
+    use std::io::Write;
+    let encoded = match value {
+        Value::Bool(Some(b)) => serde_json::to_writer(&mut *out, &b),
+        Value::SmallInt(Some(n)) => serde_json::to_writer(&mut *out, &n),
+        Value::Int(Some(n)) => serde_json::to_writer(&mut *out, &n),
+        Value::BigInt(Some(n)) => serde_json::to_writer(&mut *out, &n),
+        Value::String(Some(s)) => serde_json::to_writer(&mut *out, &s),
+        Value::Json(Some(j)) => serde_json::to_writer(&mut *out, &*j),
+        Value::Uuid(Some(u)) => {
+            let mut buffer = uuid::Uuid::encode_buffer();
+            serde_json::to_writer(&mut *out, u.hyphenated().encode_lower(&mut buffer))
+        }
         // Microseconds, cut as the binary protocol cuts them, so a row reads back the same
         // whichever way it was written (an event's hash covers its time).
-        Value::ChronoDateTimeUtc(v) => match v {
-            Some(t) => write_time(out, t),
-            None => null(out),
-        },
-        Value::Bytes(v) => match v {
-            Some(b) => {
-                out.push_str("\"\\\\x");
-                out.push_str(&hex::encode(b));
-                out.push('"');
-            }
-            None => null(out),
-        },
+        Value::ChronoDateTimeUtc(Some(t)) => {
+            write_time(out, t);
+            Ok(())
+        }
+        Value::Bytes(Some(b)) => {
+            out.extend_from_slice(b"\"\\\\x");
+            out.extend_from_slice(hex::encode(b).as_bytes());
+            out.push(b'"');
+            Ok(())
+        }
+        Value::Bool(None)
+        | Value::SmallInt(None)
+        | Value::Int(None)
+        | Value::BigInt(None)
+        | Value::String(None)
+        | Value::Json(None)
+        | Value::Uuid(None)
+        | Value::ChronoDateTimeUtc(None)
+        | Value::Bytes(None) => out.write_all(b"null").map_err(serde_json::Error::io),
         other => return Err(custom(&format!("no JSON form for {other:?}"))),
-    }
-    Ok(())
+    };
+    encoded.map_err(|e| custom(&e.to_string()))
 }
 
 /// `t` as `"2025-11-24T16:00:00.123456Z"`: whole microseconds (what `%.6f` prints; written by
 /// hand, as parsing the format string for every value showed in the writer's profile).
-fn write_time(out: &mut String, t: chrono::DateTime<chrono::Utc>) {
+fn write_time(out: &mut Vec<u8>, t: chrono::DateTime<chrono::Utc>) {
     use chrono::{Datelike, Timelike};
-    use std::fmt::Write;
+    use std::io::Write;
     let plain = (0..=9999).contains(&t.year()) && t.nanosecond() < 1_000_000_000;
     let _ = if plain {
         write!(
@@ -147,43 +136,6 @@ fn write_time(out: &mut String, t: chrono::DateTime<chrono::Utc>) {
     };
 }
 
-fn write_number(out: &mut String, n: Option<impl std::fmt::Display>) {
-    use std::fmt::Write;
-    match n {
-        Some(n) => {
-            let _ = write!(out, "{n}");
-        }
-        None => out.push_str("null"),
-    }
-}
-
-/// A JSON string: quotes, backslashes and control characters escaped (RFC 8259 §7).
-fn write_str(out: &mut String, s: &str) {
-    use std::fmt::Write;
-    out.push('"');
-    let mut plain = 0;
-    for (i, c) in s.char_indices() {
-        let escaped = match c {
-            '"' => "\\\"",
-            '\\' => "\\\\",
-            '\n' => "\\n",
-            '\r' => "\\r",
-            '\t' => "\\t",
-            c if c < ' ' => "",
-            _ => continue,
-        };
-        out.push_str(&s[plain..i]);
-        if escaped.is_empty() {
-            let _ = write!(out, "\\u{:04x}", c as u32);
-        } else {
-            out.push_str(escaped);
-        }
-        plain = i + c.len_utf8();
-    }
-    out.push_str(&s[plain..]);
-    out.push('"');
-}
-
 fn custom(message: &str) -> StorageError {
     StorageError::Db(sea_orm::DbErr::Custom(message.to_owned()))
 }
@@ -194,9 +146,9 @@ mod tests {
     use chrono::TimeZone;
 
     fn json(value: Value) -> serde_json::Value {
-        let mut out = String::new();
+        let mut out = Vec::new();
         write_json(&mut out, value).expect("a JSON form");
-        serde_json::from_str(&out).expect("valid JSON")
+        serde_json::from_slice(&out).expect("valid JSON")
     }
 
     #[test]
@@ -224,7 +176,7 @@ mod tests {
             serde_json::json!("\\x00ff")
         );
         assert_eq!(json(Value::Uuid(None)), serde_json::Value::Null);
-        assert!(write_json(&mut String::new(), Value::Float(Some(1.0))).is_err());
+        assert!(write_json(&mut Vec::new(), Value::Float(Some(1.0))).is_err());
     }
 
     #[test]
