@@ -3,7 +3,8 @@
 //! receipt page, and the hash chain catching a row edited behind the application's back.
 mod common;
 
-use common::{Session, TestServer, city, demand_total, intake, person, unit_id};
+use common::cutting_proxy::{Cut, CuttingProxy};
+use common::{Session, TestServer, city, demand_total, intake, person, unit_id, uses_postgres};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
@@ -584,6 +585,57 @@ async fn two_processes_recording_and_handling_at_once_keep_one_unbroken_chain() 
     assert_eq!(verdict["intact"], true, "{verdict}");
     assert_eq!(verdict["checked"], 34);
     assert_eq!(verdict["head_seq"], 34);
+}
+
+/// Intake batches through a connection that loses one batch (`cut`): every demand is answered
+/// 201 and written exactly once, on an unbroken chain.
+async fn lost_batch_is_written_once(cut: Cut) {
+    if !uses_postgres() {
+        eprintln!(
+            "skipping: intake's own connections (lanes) exist on PostgreSQL only (set MINQING_TEST_DATABASE_URL)"
+        );
+        return;
+    }
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let here = person(&server, &c.t, "recorder", "recorder", &c.community).await;
+    let proxy = CuttingProxy::start(&server.config.database_url, cut).await;
+    let there = here.on(&server.another_process_on(&proxy.url).await);
+    // The first batch the other process writes is cut; some of these are in it.
+    proxy.arm();
+    let posts = (0..6).map(|i| {
+        let mut body = intake(&c.community, ["urgent", "hard"][i % 2]);
+        body["title"] = json!(format!("断线时提交的诉求 {i}"));
+        let there = &there;
+        async move { there.post("/api/v1/demands", &body).await }
+    });
+    let answers = futures::future::join_all(posts).await;
+    assert_eq!(proxy.cuts(), 1, "the proxy cut no batch");
+    let mut ids = std::collections::HashSet::new();
+    for (status, d) in &answers {
+        assert_eq!(*status, StatusCode::CREATED, "{d}");
+        assert!(ids.insert(d["id"].as_str().unwrap().to_owned()));
+    }
+    assert_eq!(demand_total(&c.t.admin).await, 6);
+    let (_, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["checked"], 6);
+    // And the process goes on writing on a fresh connection.
+    let (status, d) = there
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    assert_eq!(demand_total(&c.t.admin).await, 7);
+}
+
+#[tokio::test]
+async fn a_batch_committed_whose_answer_was_lost_is_not_written_again() {
+    lost_batch_is_written_once(Cut::AnswerAfterCommit).await;
+}
+
+#[tokio::test]
+async fn a_batch_lost_on_its_way_to_the_database_is_written_once() {
+    lost_batch_is_written_once(Cut::BatchBeforeSent).await;
 }
 
 #[tokio::test]

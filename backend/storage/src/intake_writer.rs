@@ -18,7 +18,12 @@
 //! nothing: the statement raises its refusal, so all of it is rolled back, and the batch is
 //! hashed again onto the head as read; after a few misses it is written the locking way.
 //!
-//! If a batch fails, its demands are written again one by one, so one bad demand fails alone.
+//! If the database refuses a batch, its demands are written again one by one, so one bad demand
+//! fails alone. If the connection fails instead, whether the batch committed is unknown: the
+//! writer takes the head's lock and looks for the head the batch would have left. Found, the
+//! batch committed and is answered as written; not found, it is written the locking way (a
+//! statement still running behind the lock then finds the head moved and writes nothing).
+//! Nothing is written twice for a lost answer.
 //!
 //! A demand decided from cached settings, grants and units (intake's fast path, no database
 //! work before the commit) carries the settings version it was decided under; the batch reads
@@ -377,23 +382,23 @@ async fn write_batch(
     mut lane: Option<&mut Lane>,
 ) {
     let (items, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let answer = |reply: Reply, written: bool| {
+        let _ = reply.send(if written {
+            Ok(())
+        } else {
+            Err(StorageError::Stale)
+        });
+    };
     match write_together(storage, tenant, &items, &tail, lane.as_deref_mut()).await {
         Ok(written) => {
             for (reply, written) in replies.into_iter().zip(written) {
-                let _ = reply.send(if written {
-                    Ok(())
-                } else {
-                    Err(StorageError::Stale)
-                });
-            }
-        }
-        Err(e) if items.len() == 1 => {
-            if let Some(reply) = replies.into_iter().next() {
-                let _ = reply.send(Err(e));
+                answer(reply, written);
             }
         }
         // Which one failed is unknown: each is tried alone, and answered with its own result.
-        Err(_) => {
+        // Only after the database refused the batch, so that surely nothing of it was written;
+        // after a failed connection, trying again could write a demand twice.
+        Err(e) if items.len() > 1 && refused_by_database(&e) => {
             for (item, reply) in items.iter().zip(replies) {
                 let alone = write_together(
                     storage,
@@ -403,15 +408,50 @@ async fn write_batch(
                     lane.as_deref_mut(),
                 )
                 .await;
-                let _ = reply.send(alone.and_then(|written| {
-                    if written[0] {
-                        Ok(())
-                    } else {
-                        Err(StorageError::Stale)
+                match alone {
+                    Ok(written) => answer(reply, written[0]),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
                     }
-                }));
+                }
             }
         }
+        Err(e) => {
+            let message = e.to_string();
+            let mut replies = replies.into_iter();
+            if let Some(first) = replies.next() {
+                let _ = first.send(Err(e));
+            }
+            for reply in replies {
+                let _ = reply.send(Err(StorageError::Db(sea_orm::DbErr::Custom(
+                    message.clone(),
+                ))));
+            }
+        }
+    }
+}
+
+/// Whether `err` is the database's own refusal (or a rule of ours), which rolled everything
+/// back, rather than a failed connection, after which what was committed is unknown.
+fn refused_by_database(err: &StorageError) -> bool {
+    match err {
+        StorageError::Db(db) => database_said(db),
+        _ => true,
+    }
+}
+
+/// Whether the database answered with this error (so the statement is rolled back).
+fn database_said(err: &sea_orm::DbErr) -> bool {
+    sqlx_error(err).is_some_and(|e| matches!(e, sea_orm::sqlx::Error::Database(_)))
+}
+
+fn sqlx_error(err: &sea_orm::DbErr) -> Option<&sea_orm::sqlx::Error> {
+    use sea_orm::{DbErr, RuntimeErr};
+    match err {
+        DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e)) => {
+            Some(&**e)
+        }
+        _ => None,
     }
 }
 
@@ -426,18 +466,57 @@ async fn write_together(
     tail: &Tail,
     lane: Option<&mut Lane>,
 ) -> Result<Vec<bool>> {
-    if let Some(lane) = lane
-        && let Some(written) = lane.write(tenant, items, tail).await?
-    {
-        return Ok(written);
+    let mut unsure = None;
+    if let Some(lane) = lane {
+        match lane.write(tenant, items, tail).await {
+            Ok(LaneOutcome::Written(written)) => return Ok(written),
+            Ok(LaneOutcome::GaveUp) => {}
+            Ok(LaneOutcome::Unsure { head, current }) => {
+                tracing::warn!(
+                    %tenant,
+                    seq = head.seq,
+                    "intake lane lost its connection during a batch; settling it"
+                );
+                unsure = Some((head, current));
+            }
+            // The lane failed before its statement went out: written the locking way instead.
+            Err(StorageError::Db(e)) if !database_said(&e) => {}
+            Err(e) => return Err(e),
+        }
     }
     let scope = storage.write(tenant, Audit::system()).await?;
+    if let Some((head, current)) = &unsure {
+        // The answer to a statement was lost: it may have committed, or its session may
+        // still be running it. Found under the head's lock, it committed: not written again.
+        if scope.holds_head(head).await? {
+            return Ok(current.clone());
+        }
+    }
     let (current, writing) = scope.current_of(items, None).await?;
+    if unsure.is_some() && writing.is_empty() {
+        // Nothing here would move the head, so a statement still running could commit once
+        // the lock is released: its demands are not answered "decide again" (which would
+        // write them a second time) but failed, for their callers to retry.
+        return Err(StorageError::Db(sea_orm::DbErr::Custom(
+            "an intake batch's connection failed and its settings changed since".into(),
+        )));
+    }
     if !writing.is_empty() {
         scope.write_intakes(&writing).await?;
         scope.commit().await?;
     }
     Ok(current)
+}
+
+/// How a batch on a lane ended.
+enum LaneOutcome {
+    /// Committed; which items were written.
+    Written(Vec<bool>),
+    /// Its guesses at the head all missed: to be written the locking way.
+    GaveUp,
+    /// The connection failed before the statement's answer came: whether it committed is
+    /// unknown. Had it, the chain's head would be `head`, and `current` the items written.
+    Unsure { head: Head, current: Vec<bool> },
 }
 
 /// Connections to PostgreSQL held by the intake writers alone ("lanes"), each bound for its
@@ -523,12 +602,7 @@ enum Refusal {
 }
 
 fn refusal(err: &sea_orm::DbErr) -> Option<Refusal> {
-    use sea_orm::{DbErr, RuntimeErr};
-    let (DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))) = err
-    else {
-        return None;
-    };
-    let sea_orm::sqlx::Error::Database(e) = &**e else {
+    let Some(sea_orm::sqlx::Error::Database(e)) = sqlx_error(err) else {
         return None;
     };
     if e.code().as_deref() != Some(minqing_migrations::m20261203_000013_refusals::REFUSAL) {
@@ -572,7 +646,7 @@ impl Lane {
         tenant: TenantId,
         items: &[PreparedIntake],
         tail: &Tail,
-    ) -> Result<Option<Vec<bool>>> {
+    ) -> Result<LaneOutcome> {
         // Versions only grow: the newest an item was decided under is the one to expect.
         let mut version = items.iter().filter_map(|i| i.decided_at).max();
         let outcome = async {
@@ -580,7 +654,7 @@ impl Lane {
             for _ in 0..GUESSES {
                 let (current, writing) = current_at(items, version);
                 if writing.is_empty() {
-                    return Ok(Some(current));
+                    return Ok(LaneOutcome::Written(current));
                 }
                 let mut tail = tail.lock().await;
                 let guess = match tail.take() {
@@ -591,7 +665,7 @@ impl Lane {
                 match self.db.execute_raw(statement.statement).await {
                     Ok(_) => {
                         *tail = Some(statement.head);
-                        return Ok(Some(current));
+                        return Ok(LaneOutcome::Written(current));
                     }
                     Err(e) => match refusal(&e) {
                         // Nothing of it was written; the tail is left unknown.
@@ -602,11 +676,21 @@ impl Lane {
                         Some(Refusal::KeyInUse) => {
                             return Err(StorageError::conflict("idempotency_key_in_use"));
                         }
-                        None => return Err(e.into()),
+                        None if database_said(&e) => {
+                            return Err(e.into());
+                        }
+                        // The tail stays unknown, and the session is bound again (below).
+                        None => {
+                            self.bound = None;
+                            return Ok(LaneOutcome::Unsure {
+                                head: statement.head,
+                                current,
+                            });
+                        }
                     },
                 }
             }
-            Ok(None)
+            Ok(LaneOutcome::GaveUp)
         }
         .await;
         if matches!(outcome, Err(StorageError::Db(_))) {

@@ -8,7 +8,8 @@ use minqing_domain::ledger::{
 };
 use sea_orm::{
     ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Serialize;
@@ -262,6 +263,24 @@ impl TenantScope {
             },
             events,
         )
+    }
+
+    /// Takes the chain head's lock (held to commit), then says whether the chain holds the
+    /// event `head` names: `head.seq` with `head.hash`. A hash covers everything before it,
+    /// so found, the write that would leave that head has committed; with the lock held, none
+    /// still running can move the head from under the answer.
+    pub(crate) async fn holds_head(&self, head: &Head) -> Result<bool> {
+        ledger_head::Entity::find_by_id(self.tenant.0)
+            .lock_exclusive()
+            .one(&self.tx)
+            .await?;
+        let found = demand_event::Entity::find()
+            .filter(demand_event::Column::TenantId.eq(self.tenant.0))
+            .filter(demand_event::Column::Seq.eq(head.seq))
+            .filter(demand_event::Column::Hash.eq(head.hash.as_str()))
+            .count(&self.tx)
+            .await?;
+        Ok(found > 0)
     }
 
     /// The head's hash set to the last appended event's.

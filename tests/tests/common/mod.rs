@@ -7,6 +7,8 @@
 //! parallel on one database.
 #![allow(dead_code)]
 
+pub mod cutting_proxy;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -68,7 +70,17 @@ impl TestServer {
     /// A second server process on the same database (and Redis): its base URL. It runs until
     /// the test ends.
     pub async fn another_process(&self) -> String {
-        let server = Server::build(&self.config)
+        self.another_process_on(&self.config.database_url).await
+    }
+
+    /// A second server process reaching the same database at `database_url` (through a
+    /// proxy, say): its base URL.
+    pub async fn another_process_on(&self, database_url: &str) -> String {
+        let config = Config {
+            database_url: database_url.to_owned(),
+            ..self.config.clone()
+        };
+        let server = Server::build(&config)
             .await
             .expect("a second server starts");
         let addr = server.local_addr();

@@ -1,0 +1,137 @@
+//! A TCP proxy in front of PostgreSQL that loses one intake batch's answer, the way a dropped
+//! network link would: the batch reaches the database, its answer never reaches the server.
+//! Everything else passes through untouched.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the cut loses.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Cut {
+    /// The batch is delivered and committed; its answer is dropped, then the connection.
+    AnswerAfterCommit,
+    /// The batch never reaches the database; the connection is dropped.
+    BatchBeforeSent,
+}
+
+/// The text every intake batch statement begins with (`intake_writer::one_statement`).
+const BATCH: &[u8] = b"WITH s0 AS (UPDATE ledger_heads";
+/// PostgreSQL's ReadyForQuery: sent once the statement's transaction has ended.
+const READY: [u8; 5] = [b'Z', 0, 0, 0, 5];
+
+struct State {
+    upstream: String,
+    cut: Cut,
+    armed: AtomicBool,
+    cuts: AtomicUsize,
+}
+
+pub struct CuttingProxy {
+    /// The database URL to give the server: the real one, through the proxy.
+    pub url: String,
+    state: Arc<State>,
+}
+
+impl CuttingProxy {
+    /// A proxy for `database_url` that cuts the first intake batch it sees once armed.
+    pub async fn start(database_url: &str, cut: Cut) -> Self {
+        let mut url = reqwest::Url::parse(database_url).expect("a database URL");
+        let upstream = format!(
+            "{}:{}",
+            url.host_str().expect("a database host"),
+            url.port().unwrap_or(5432)
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        url.set_host(Some("127.0.0.1")).expect("a host");
+        url.set_port(Some(port)).expect("a port");
+        let state = Arc::new(State {
+            upstream,
+            cut,
+            armed: AtomicBool::new(false),
+            cuts: AtomicUsize::new(0),
+        });
+        let serving = state.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                tokio::spawn(pipe(client, serving.clone()));
+            }
+        });
+        Self {
+            url: url.to_string(),
+            state,
+        }
+    }
+
+    /// The next intake batch on a new connection (whose statement text is sent) is cut.
+    pub fn arm(&self) {
+        self.state.armed.store(true, Ordering::SeqCst);
+    }
+
+    /// How many batches were cut.
+    pub fn cuts(&self) -> usize {
+        self.state.cuts.load(Ordering::SeqCst)
+    }
+}
+
+async fn pipe(client: TcpStream, state: Arc<State>) {
+    let Ok(upstream) = TcpStream::connect(&state.upstream).await else {
+        return;
+    };
+    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_db, mut to_db) = upstream.into_split();
+    let cutting = Arc::new(AtomicBool::new(false));
+    let dropped = Arc::new(tokio::sync::Notify::new());
+    let up = {
+        let (state, cutting, dropped) = (state.clone(), cutting.clone(), dropped.clone());
+        async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                let n = match from_client.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let chunk = &buf[..n];
+                if chunk.windows(BATCH.len()).any(|w| w == BATCH)
+                    && state.armed.swap(false, Ordering::SeqCst)
+                {
+                    state.cuts.fetch_add(1, Ordering::SeqCst);
+                    cutting.store(true, Ordering::SeqCst);
+                    if state.cut == Cut::BatchBeforeSent {
+                        dropped.notify_one();
+                        break;
+                    }
+                }
+                if to_db.write_all(chunk).await.is_err() {
+                    break;
+                }
+            }
+        }
+    };
+    let down = async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = tokio::select! {
+                read = from_db.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                },
+                _ = dropped.notified() => break,
+            };
+            let chunk = &buf[..n];
+            if cutting.load(Ordering::SeqCst) {
+                // Swallowed until the transaction has ended, then the server's side is closed.
+                if chunk.windows(READY.len()).any(|w| w == READY) {
+                    break;
+                }
+                continue;
+            }
+            if to_client.write_all(chunk).await.is_err() {
+                break;
+            }
+        }
+    };
+    tokio::join!(up, down);
+}
