@@ -609,8 +609,15 @@ async fn lost_batch_is_written_once(cut: Cut) {
         let there = &there;
         async move { there.post("/api/v1/demands", &body).await }
     });
-    let answers = futures::future::join_all(posts).await;
+    let answers = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        futures::future::join_all(posts),
+    )
+    .await
+    .expect("every demand is answered");
     assert_eq!(proxy.cuts(), 1, "the proxy cut no batch");
+    // The cut batch reached the database or it did not, as the case says.
+    assert_eq!(proxy.committed(), cut == Cut::AnswerAfterCommit);
     let mut ids = std::collections::HashSet::new();
     for (status, d) in &answers {
         assert_eq!(*status, StatusCode::CREATED, "{d}");

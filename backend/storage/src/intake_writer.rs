@@ -19,11 +19,12 @@
 //! hashed again onto the head as read; after a few misses it is written the locking way.
 //!
 //! If the database refuses a batch, its demands are written again one by one, so one bad demand
-//! fails alone. If the connection fails instead, whether the batch committed is unknown: the
-//! writer takes the head's lock and looks for the head the batch would have left. Found, the
-//! batch committed and is answered as written; not found, it is written the locking way (a
-//! statement still running behind the lock then finds the head moved and writes nothing).
-//! Nothing is written twice for a lost answer.
+//! fails alone. If the connection fails instead, whether the batch committed is unknown, and
+//! the batch is *settled*: the lane's server session is ended (waiting until it is gone), so
+//! the outcome is final; then, under the head's lock, the writer looks for the event the batch
+//! would have left at the head. Found, it committed and is answered as written; not found, it
+//! is written the locking way. If settling fails, its demands are answered with the error and
+//! not tried again. A lost answer never writes a demand twice.
 //!
 //! A demand decided from cached settings, grants and units (intake's fast path, no database
 //! work before the commit) carries the settings version it was decided under; the batch reads
@@ -440,9 +441,16 @@ fn refused_by_database(err: &StorageError) -> bool {
     }
 }
 
-/// Whether the database answered with this error (so the statement is rolled back).
+/// Whether the database answered with this error, rolling the statement back. PostgreSQL's
+/// FATAL and PANIC (the session ended, maybe after the commit) leave that unknown.
 fn database_said(err: &sea_orm::DbErr) -> bool {
-    sqlx_error(err).is_some_and(|e| matches!(e, sea_orm::sqlx::Error::Database(_)))
+    use sea_orm::sqlx::postgres::{PgDatabaseError, PgSeverity};
+    match sqlx_error(err) {
+        Some(sea_orm::sqlx::Error::Database(e)) => e
+            .try_downcast_ref::<PgDatabaseError>()
+            .is_none_or(|pg| matches!(pg.severity(), PgSeverity::Error)),
+        _ => false,
+    }
 }
 
 fn sqlx_error(err: &sea_orm::DbErr) -> Option<&sea_orm::sqlx::Error> {
@@ -466,18 +474,28 @@ async fn write_together(
     tail: &Tail,
     lane: Option<&mut Lane>,
 ) -> Result<Vec<bool>> {
-    let mut unsure = None;
     if let Some(lane) = lane {
         match lane.write(tenant, items, tail).await {
             Ok(LaneOutcome::Written(written)) => return Ok(written),
             Ok(LaneOutcome::GaveUp) => {}
-            Ok(LaneOutcome::Unsure { head, current }) => {
+            Ok(LaneOutcome::Unsure {
+                head,
+                current,
+                session,
+            }) => {
                 tracing::warn!(
                     %tenant,
                     seq = head.seq,
                     "intake lane lost its connection during a batch; settling it"
                 );
-                unsure = Some((head, current));
+                // Whatever fails while settling, the batch is not tried again demand by demand.
+                return settle(storage, tenant, items, &head, current, session)
+                    .await
+                    .map_err(|e| {
+                        StorageError::Db(sea_orm::DbErr::Custom(format!(
+                            "an intake batch lost its connection and could not be settled: {e}"
+                        )))
+                    });
             }
             // The lane failed before its statement went out: written the locking way instead.
             Err(StorageError::Db(e)) if !database_said(&e) => {}
@@ -485,27 +503,63 @@ async fn write_together(
         }
     }
     let scope = storage.write(tenant, Audit::system()).await?;
-    if let Some((head, current)) = &unsure {
-        // The answer to a statement was lost: it may have committed, or its session may
-        // still be running it. Found under the head's lock, it committed: not written again.
-        if scope.holds_head(head).await? {
-            return Ok(current.clone());
-        }
-    }
+    write_locked(scope, items).await
+}
+
+/// Writes the still-current `items` in `scope`, taking the head's lock; says which were.
+async fn write_locked(scope: TenantScope, items: &[PreparedIntake]) -> Result<Vec<bool>> {
     let (current, writing) = scope.current_of(items, None).await?;
-    if unsure.is_some() && writing.is_empty() {
-        // Nothing here would move the head, so a statement still running could commit once
-        // the lock is released: its demands are not answered "decide again" (which would
-        // write them a second time) but failed, for their callers to retry.
-        return Err(StorageError::Db(sea_orm::DbErr::Custom(
-            "an intake batch's connection failed and its settings changed since".into(),
-        )));
-    }
     if !writing.is_empty() {
         scope.write_intakes(&writing).await?;
         scope.commit().await?;
     }
     Ok(current)
+}
+
+/// A batch whose statement's answer was lost: it may have committed, or its server session may
+/// still be running it. The session is ended first (waiting until it is gone), so its outcome
+/// is final; then, under the head's lock, the event the batch would have left at the head says
+/// which: found, it committed (`current` was written); not found, it is written now.
+async fn settle(
+    storage: &crate::Storage,
+    tenant: TenantId,
+    items: &[PreparedIntake],
+    head: &Head,
+    current: Vec<bool>,
+    session: Option<Session>,
+) -> Result<Vec<bool>> {
+    let session = session.ok_or_else(|| custom("the lane's session is unknown"))?;
+    end_session(storage, &session).await?;
+    let scope = storage.write(tenant, Audit::system()).await?;
+    if scope.holds_head(head).await? {
+        return Ok(current);
+    }
+    write_locked(scope, items).await
+}
+
+/// Ends the server session `session` if it still runs, and waits until it has.
+async fn end_session(storage: &crate::Storage, session: &Session) -> Result<()> {
+    let ended = storage
+        .db()
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT bool_and(pg_terminate_backend(pid, 10000)) AS ended FROM pg_stat_activity \
+             WHERE pid = $1 AND (extract(epoch FROM backend_start) * 1000000)::bigint = $2",
+            [session.pid.into(), session.started.into()],
+        ))
+        .await?
+        .map(|row| row.try_get::<Option<bool>>("", "ended"))
+        .transpose()?
+        .flatten();
+    // No row (`None`): the session is gone already.
+    match ended {
+        None | Some(true) => Ok(()),
+        Some(false) => Err(custom("the lane's session did not end")),
+    }
+}
+
+fn custom(message: &str) -> StorageError {
+    StorageError::Db(sea_orm::DbErr::Custom(message.to_owned()))
 }
 
 /// How a batch on a lane ended.
@@ -516,7 +570,11 @@ enum LaneOutcome {
     GaveUp,
     /// The connection failed before the statement's answer came: whether it committed is
     /// unknown. Had it, the chain's head would be `head`, and `current` the items written.
-    Unsure { head: Head, current: Vec<bool> },
+    Unsure {
+        head: Head,
+        current: Vec<bool>,
+        session: Option<Session>,
+    },
 }
 
 /// Connections to PostgreSQL held by the intake writers alone ("lanes"), each bound for its
@@ -536,6 +594,17 @@ pub(crate) struct Lane {
     db: DatabaseConnection,
     /// The tenant this session is bound to (`None`: not known, bind before writing).
     bound: Option<TenantId>,
+    /// The server session it was bound in, to end it if its connection is lost mid-batch.
+    session: Option<Session>,
+}
+
+/// A PostgreSQL server session: its process id and start time (together they name one session;
+/// a pid alone may be reused).
+#[derive(Clone, Debug)]
+struct Session {
+    pid: i32,
+    /// Microseconds since the epoch.
+    started: i64,
 }
 
 impl Lanes {
@@ -579,6 +648,7 @@ impl Lanes {
             None => Lane {
                 db: sea_orm::Database::connect(self.options.clone()).await?,
                 bound: None,
+                session: None,
             },
         };
         Ok((lane, permit))
@@ -623,24 +693,33 @@ impl Lane {
             return Ok(());
         }
         self.bound = None;
-        self.db
-            .execute_raw(Statement::from_sql_and_values(
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
                 // Its statements keep their text batch after batch: one plan serves them all.
                 "SELECT set_config($1, $2, false), \
-                 set_config('plan_cache_mode', 'force_generic_plan', false)",
+                 set_config('plan_cache_mode', 'force_generic_plan', false), \
+                 pg_backend_pid() AS pid, \
+                 (SELECT (extract(epoch FROM backend_start) * 1000000)::bigint \
+                  FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS started",
                 [
                     minqing_migrations::rls::TENANT_SETTING.into(),
                     tenant.0.to_string().into(),
                 ],
             ))
-            .await?;
+            .await?
+            .ok_or(StorageError::NotFound)?;
+        self.session = Some(Session {
+            pid: row.try_get("", "pid")?,
+            started: row.try_get("", "started")?,
+        });
         self.bound = Some(tenant);
         Ok(())
     }
 
     /// Writes the still-current `items` in one statement hashed onto the head `tail` guesses
-    /// (read when unknown or missed); which were written, or `None` after `GUESSES` misses.
+    /// (read when unknown or missed); which were written, or `GaveUp` after `GUESSES` misses.
     async fn write(
         &mut self,
         tenant: TenantId,
@@ -685,6 +764,7 @@ impl Lane {
                             return Ok(LaneOutcome::Unsure {
                                 head: statement.head,
                                 current,
+                                session: self.session.take(),
                             });
                         }
                     },

@@ -10,7 +10,8 @@ use tokio::net::{TcpListener, TcpStream};
 /// What the cut loses.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Cut {
-    /// The batch is delivered and committed; its answer is dropped, then the connection.
+    /// The batch is prepared and executed; from its CommandComplete on, its answer is dropped,
+    /// and once the database says the transaction has ended (ReadyForQuery), the connection.
     AnswerAfterCommit,
     /// The batch never reaches the database; the connection is dropped.
     BatchBeforeSent,
@@ -18,14 +19,14 @@ pub enum Cut {
 
 /// The text every intake batch statement begins with (`intake_writer::one_statement`).
 const BATCH: &[u8] = b"WITH s0 AS (UPDATE ledger_heads";
-/// PostgreSQL's ReadyForQuery: sent once the statement's transaction has ended.
-const READY: [u8; 5] = [b'Z', 0, 0, 0, 5];
 
 struct State {
     upstream: String,
     cut: Cut,
     armed: AtomicBool,
     cuts: AtomicUsize,
+    /// The cut batch's statement completed and its transaction ended without an error.
+    committed: AtomicBool,
 }
 
 pub struct CuttingProxy {
@@ -52,6 +53,7 @@ impl CuttingProxy {
             cut,
             armed: AtomicBool::new(false),
             cuts: AtomicUsize::new(0),
+            committed: AtomicBool::new(false),
         });
         let serving = state.clone();
         tokio::spawn(async move {
@@ -73,6 +75,11 @@ impl CuttingProxy {
     /// How many batches were cut.
     pub fn cuts(&self) -> usize {
         self.state.cuts.load(Ordering::SeqCst)
+    }
+
+    /// Whether the database committed the cut batch (its answer the server never saw).
+    pub fn committed(&self) -> bool {
+        self.state.committed.load(Ordering::SeqCst)
     }
 }
 
@@ -112,6 +119,11 @@ async fn pipe(client: TcpStream, state: Arc<State>) {
     };
     let down = async move {
         let mut buf = vec![0u8; 64 * 1024];
+        // Once cutting, the answer is read message by message (tag, then a length that counts
+        // itself): the prepare's answer passes, the execution's is swallowed from its
+        // CommandComplete on.
+        let mut pending: Vec<u8> = Vec::new();
+        let (mut completed, mut failed) = (false, false);
         loop {
             let n = tokio::select! {
                 read = from_db.read(&mut buf) => match read {
@@ -120,15 +132,37 @@ async fn pipe(client: TcpStream, state: Arc<State>) {
                 },
                 _ = dropped.notified() => break,
             };
-            let chunk = &buf[..n];
-            if cutting.load(Ordering::SeqCst) {
-                // Swallowed until the transaction has ended, then the server's side is closed.
-                if chunk.windows(READY.len()).any(|w| w == READY) {
+            if !cutting.load(Ordering::SeqCst) {
+                if to_client.write_all(&buf[..n]).await.is_err() {
                     break;
                 }
                 continue;
             }
-            if to_client.write_all(chunk).await.is_err() {
+            pending.extend_from_slice(&buf[..n]);
+            let mut done = false;
+            while pending.len() >= 5 {
+                let len = u32::from_be_bytes([pending[1], pending[2], pending[3], pending[4]]);
+                let whole = 1 + len as usize;
+                if pending.len() < whole {
+                    break;
+                }
+                let message: Vec<u8> = pending.drain(..whole).collect();
+                match message[0] {
+                    b'C' => completed = true,
+                    b'E' => failed = true,
+                    b'Z' if completed => {
+                        state.committed.store(!failed, Ordering::SeqCst);
+                        done = true;
+                        break;
+                    }
+                    _ => {}
+                }
+                if !completed && to_client.write_all(&message).await.is_err() {
+                    done = true;
+                    break;
+                }
+            }
+            if done {
                 break;
             }
         }
