@@ -40,6 +40,11 @@ impl StorageError {
     pub fn field(name: &str, code: &'static str) -> Self {
         StorageError::Domain(DomainError::field(name, code))
     }
+
+    /// A failure of ours or the database's that no caller can act on (logged, answered 500).
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        StorageError::Db(DbErr::Custom(message.into()))
+    }
 }
 
 /// Turns a unique-constraint violation into the domain conflict it means, with no racy

@@ -321,7 +321,7 @@ impl IntakeWriter {
         }
         answer
             .await
-            .map_err(|_| StorageError::Db(sea_orm::DbErr::Custom("intake writer stopped".into())))?
+            .map_err(|_| StorageError::internal("intake writer stopped"))?
     }
 
     /// Writes the tenant's queue batch by batch until it is empty.
@@ -424,9 +424,7 @@ async fn write_batch(
                 let _ = first.send(Err(e));
             }
             for reply in replies {
-                let _ = reply.send(Err(StorageError::Db(sea_orm::DbErr::Custom(
-                    message.clone(),
-                ))));
+                let _ = reply.send(Err(StorageError::internal(message.clone())));
             }
         }
     }
@@ -492,9 +490,9 @@ async fn write_together(
                 return settle(storage, tenant, items, &head, current, session)
                     .await
                     .map_err(|e| {
-                        StorageError::Db(sea_orm::DbErr::Custom(format!(
+                        StorageError::internal(format!(
                             "an intake batch lost its connection and could not be settled: {e}"
-                        )))
+                        ))
                     });
             }
             // The lane failed before its statement went out: written the locking way instead.
@@ -528,7 +526,7 @@ async fn settle(
     current: Vec<bool>,
     session: Option<Session>,
 ) -> Result<Vec<bool>> {
-    let session = session.ok_or_else(|| custom("the lane's session is unknown"))?;
+    let session = session.ok_or_else(|| StorageError::internal("the lane's session is unknown"))?;
     end_session(storage, &session).await?;
     let scope = storage.write(tenant, Audit::system()).await?;
     if scope.holds_head(head).await? {
@@ -548,18 +546,13 @@ async fn end_session(storage: &crate::Storage, session: &Session) -> Result<()> 
             [session.pid.into(), session.started.into()],
         ))
         .await?
-        .map(|row| row.try_get::<Option<bool>>("", "ended"))
-        .transpose()?
-        .flatten();
-    // No row (`None`): the session is gone already.
+        .ok_or(StorageError::NotFound)?
+        .try_get::<Option<bool>>("", "ended")?;
+    // `None`: no such session (an aggregate over no rows), it is gone already.
     match ended {
         None | Some(true) => Ok(()),
-        Some(false) => Err(custom("the lane's session did not end")),
+        Some(false) => Err(StorageError::internal("the lane's session did not end")),
     }
-}
-
-fn custom(message: &str) -> StorageError {
-    StorageError::Db(sea_orm::DbErr::Custom(message.to_owned()))
 }
 
 /// How a batch on a lane ended.
@@ -600,7 +593,6 @@ pub(crate) struct Lane {
 
 /// A PostgreSQL server session: its process id and start time (together they name one session;
 /// a pid alone may be reused).
-#[derive(Clone, Debug)]
 struct Session {
     pid: i32,
     /// Microseconds since the epoch.
@@ -631,10 +623,11 @@ impl Lanes {
 
     /// A lane for `tenant`: one already bound to it if any is idle.
     async fn take(&self, tenant: TenantId) -> Result<(Lane, tokio::sync::SemaphorePermit<'_>)> {
-        let permit =
-            self.open.acquire().await.map_err(|_| {
-                StorageError::Db(sea_orm::DbErr::Custom("intake lanes closed".into()))
-            })?;
+        let permit = self
+            .open
+            .acquire()
+            .await
+            .map_err(|_| StorageError::internal("intake lanes closed"))?;
         let idle = {
             let mut idle = self.idle();
             let at = idle

@@ -28,7 +28,7 @@ where
         Some(first) => <A::Entity as EntityTrait>::Column::iter()
             .filter(|c| !first.is_not_set(*c))
             .collect(),
-        None => return Err(custom("no rows to insert")),
+        None => return Err(StorageError::internal("no rows to insert")),
     };
     // Written straight into the parameter's text: this runs in the intake writer, between one
     // batch and the next, so its time is the tenant's time.
@@ -47,13 +47,15 @@ where
             json.extend_from_slice(key.as_bytes());
             match row.get(*column) {
                 ActiveValue::Set(v) | ActiveValue::Unchanged(v) => write_json(&mut json, v)?,
-                ActiveValue::NotSet => return Err(custom("rows setting different columns")),
+                ActiveValue::NotSet => {
+                    return Err(StorageError::internal("rows setting different columns"));
+                }
             }
         }
         json.push(b'}');
     }
     json.push(b']');
-    let json = String::from_utf8(json).map_err(|e| custom(&e.to_string()))?;
+    let json = String::from_utf8(json).map_err(|e| StorageError::internal(e.to_string()))?;
     let table = A::Entity::default().table_name().to_owned();
     let names = columns
         .iter()
@@ -108,9 +110,13 @@ fn write_json(out: &mut Vec<u8>, value: Value) -> Result<()> {
         | Value::Uuid(None)
         | Value::ChronoDateTimeUtc(None)
         | Value::Bytes(None) => out.write_all(b"null").map_err(serde_json::Error::io),
-        other => return Err(custom(&format!("no JSON form for {other:?}"))),
+        other => {
+            return Err(StorageError::internal(format!(
+                "no JSON form for {other:?}"
+            )));
+        }
     };
-    encoded.map_err(|e| custom(&e.to_string()))
+    encoded.map_err(|e| StorageError::internal(e.to_string()))
 }
 
 /// `t` as `"2025-11-24T16:00:00.123456Z"`: whole microseconds (what `%.6f` prints; written by
@@ -134,10 +140,6 @@ fn write_time(out: &mut Vec<u8>, t: chrono::DateTime<chrono::Utc>) {
     } else {
         write!(out, "\"{}\"", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
     };
-}
-
-fn custom(message: &str) -> StorageError {
-    StorageError::Db(sea_orm::DbErr::Custom(message.to_owned()))
 }
 
 #[cfg(test)]

@@ -90,9 +90,8 @@ async fn pipe(client: TcpStream, state: Arc<State>) {
     let (mut from_client, mut to_client) = client.into_split();
     let (mut from_db, mut to_db) = upstream.into_split();
     let cutting = Arc::new(AtomicBool::new(false));
-    let dropped = Arc::new(tokio::sync::Notify::new());
     let up = {
-        let (state, cutting, dropped) = (state.clone(), cutting.clone(), dropped.clone());
+        let (state, cutting) = (state.clone(), cutting.clone());
         async move {
             let mut buf = vec![0u8; 64 * 1024];
             loop {
@@ -106,8 +105,8 @@ async fn pipe(client: TcpStream, state: Arc<State>) {
                 {
                     state.cuts.fetch_add(1, Ordering::SeqCst);
                     cutting.store(true, Ordering::SeqCst);
+                    // Leaving drops the database's side: the session ends, and so does `down`.
                     if state.cut == Cut::BatchBeforeSent {
-                        dropped.notify_one();
                         break;
                     }
                 }
@@ -124,13 +123,10 @@ async fn pipe(client: TcpStream, state: Arc<State>) {
         // CommandComplete on.
         let mut pending: Vec<u8> = Vec::new();
         let (mut completed, mut failed) = (false, false);
-        loop {
-            let n = tokio::select! {
-                read = from_db.read(&mut buf) => match read {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                },
-                _ = dropped.notified() => break,
+        'reading: loop {
+            let n = match from_db.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
             };
             if !cutting.load(Ordering::SeqCst) {
                 if to_client.write_all(&buf[..n]).await.is_err() {
@@ -139,7 +135,6 @@ async fn pipe(client: TcpStream, state: Arc<State>) {
                 continue;
             }
             pending.extend_from_slice(&buf[..n]);
-            let mut done = false;
             while pending.len() >= 5 {
                 let len = u32::from_be_bytes([pending[1], pending[2], pending[3], pending[4]]);
                 let whole = 1 + len as usize;
@@ -152,18 +147,13 @@ async fn pipe(client: TcpStream, state: Arc<State>) {
                     b'E' => failed = true,
                     b'Z' if completed => {
                         state.committed.store(!failed, Ordering::SeqCst);
-                        done = true;
-                        break;
+                        break 'reading;
                     }
                     _ => {}
                 }
                 if !completed && to_client.write_all(&message).await.is_err() {
-                    done = true;
-                    break;
+                    break 'reading;
                 }
-            }
-            if done {
-                break;
             }
         }
     };
