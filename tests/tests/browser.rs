@@ -74,6 +74,17 @@ async fn a_demand_is_recorded_worked_to_a_close_and_followed_by_its_receipt_code
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_resident_raises_a_demand_online_and_follows_it_by_the_receipt() {
+    let Some((browser, _site, server)) = with_portal(true).await else {
+        return;
+    };
+    in_browser(&browser, |driver| async move {
+        public_form_scenario(&driver, &server).await
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_overdue_demand_is_warned_taken_to_account_and_the_calendar_is_shown() {
     // No demo tenant: the sweeper visits only the tenants the harness made (`common::city`).
     let Some((browser, _site, server)) = with_portal(false).await else {
@@ -1012,6 +1023,110 @@ async fn demand_scenario(driver: &WebDriver, base: &str, password: &str) -> Resu
 }
 
 /// Opens the action's form, types its text if any, and confirms.
+/// No login: walk down from 南昌市 to 锦联社区居委会 one select per tier, describe the matter,
+/// submit, and follow the receipt code to the progress page, which names the street that
+/// handles it and shows no personal data.
+async fn public_form_scenario(driver: &WebDriver, server: &common::TestServer) -> Result<()> {
+    let base = &server.base_url;
+    driver
+        .goto(format!("{base}/public/nanchang/report"))
+        .await?;
+    wait_hydrated(driver).await?;
+    for (depth, name) in ["南昌市", "青云谱区", "徐家坊街道", "锦联社区居委会"]
+        .into_iter()
+        .enumerate()
+    {
+        let option = wait_for(
+            driver,
+            &format!("[data-testid=unit-level-{depth}] option:not([value=''])"),
+        )
+        .await?;
+        drop(option);
+        let select = driver
+            .find(By::Css(format!("[data-testid=unit-level-{depth}]")))
+            .await?;
+        thirtyfour::components::SelectElement::new(&select)
+            .await?
+            .select_by_exact_text(name)
+            .await?;
+    }
+    // The community has no level below it: no fifth select appears.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    if driver
+        .find(By::Css("[data-testid=unit-level-4]"))
+        .await
+        .is_ok()
+    {
+        return Err("a level below the community was offered".into());
+    }
+    wait_for(
+        driver,
+        "[data-testid=public-category] option[value=sanitation]",
+    )
+    .await?;
+    let category = driver
+        .find(By::Css("[data-testid=public-category]"))
+        .await?;
+    thirtyfour::components::SelectElement::new(&category)
+        .await?
+        .select_by_value("sanitation")
+        .await?;
+    let form = driver.find(By::Css("[data-testid=public-form]")).await?;
+    for (name, value) in [
+        ("title", "垃圾桶满溢无人清运"),
+        ("resident_name", "李先生"),
+        ("phone", "13987654321"),
+    ] {
+        form.find(By::Css(format!("input[name={name}]")))
+            .await?
+            .send_keys(value)
+            .await?;
+    }
+    form.find(By::Css("textarea[name=description]"))
+        .await?
+        .send_keys("小区东门垃圾桶三天没有清运")
+        .await?;
+    // A double tap records one demand (one key per form).
+    let submit = driver.find(By::Css("[data-testid=public-submit]")).await?;
+    driver
+        .action_chain()
+        .double_click_element(&submit)
+        .perform()
+        .await?;
+    let code = wait_for(
+        driver,
+        "[data-testid=public-form-done] [data-testid=receipt-code]",
+    )
+    .await?
+    .text()
+    .await?;
+    let code = code.trim().to_owned();
+    if code.len() != 14 {
+        return Err(format!("the receipt code reads {code:?}").into());
+    }
+    click(driver, "[data-testid=follow-receipt]").await?;
+    wait_until_text(
+        driver,
+        "[data-testid=receipt-page] [data-testid=receipt-code]",
+        &code,
+    )
+    .await?;
+    wait_until_text(driver, "[data-testid=receipt-status]", "已受理登记").await?;
+    wait_until_text(driver, "[data-testid=receipt-handler]", "徐家坊街道").await?;
+    for secret in ["13987654321", "139****4321", "李先生"] {
+        assert_no_text(driver, secret).await?;
+    }
+    let admin = server
+        .login("nanchang", "admin", &server.admin_password)
+        .await;
+    let (_, online) = admin.get("/api/v1/demands?channel=online").await;
+    let recorded = online["items"].as_array().map_or(0, Vec::len);
+    if recorded != 1 {
+        return Err(format!("{recorded} online demands recorded, not 1: {online}").into());
+    }
+    Ok(())
+}
+
 async fn act(driver: &WebDriver, action: &str, text: Option<&str>) -> Result<()> {
     wait_for(driver, &format!("[data-testid=action-{action}]"))
         .await?

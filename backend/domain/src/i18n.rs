@@ -71,6 +71,10 @@ pub fn message(code: &str, lang: Lang) -> String {
             "租户、用户名或密码不正确。",
             "Tenant, username or password is incorrect.",
         ),
+        "submission_throttled" => (
+            "提交过于频繁，请一小时后再试，或到社区工作室、拨打热线反映。",
+            "Too many submissions from here; try again in an hour, or raise it at the community workroom or on the hotline.",
+        ),
         "login_throttled" => (
             "登录失败次数过多，请15分钟后再试。",
             "Too many failed logins; try again in 15 minutes.",

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, Modify, OpenApi, ToResponse, ToSchema};
 use crate::error::ErrorResponse;
 use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
-    notifications, operations_log, platform, public, tenant, units,
+    notifications, operations_log, platform, public, public_form, tenant, units,
 };
 use crate::routes::{api_keys, budgets, councils, households, open311, visits};
 
@@ -124,6 +124,9 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         api_keys::create_api_key,
         api_keys::revoke_api_key,
         public::demand_by_receipt,
+        public_form::public_units,
+        public_form::public_categories,
+        public_form::submit_demand,
         public::visits_of_unit,
         public::unit_feed,
         public::leader_feed,

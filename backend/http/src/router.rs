@@ -15,7 +15,7 @@ use crate::localize::localize;
 use crate::openapi;
 use crate::routes::{
     accountability, accounts, attachments, auth, demand_settings, demands, health, ledger,
-    notifications, operations_log, platform, public, tenant, units,
+    notifications, operations_log, platform, public, public_form, tenant, units,
 };
 use crate::routes::{api_keys, budgets, councils, households, open311, visits};
 use crate::state::AppState;
@@ -219,6 +219,17 @@ fn table() -> Vec<ApiRoute> {
             M::GET,
             "/public/{tenant}/demands/{code}",
             public::demand_by_receipt,
+        ),
+        route(M::GET, "/public/{tenant}/units", public_form::public_units),
+        route(
+            M::GET,
+            "/public/{tenant}/categories",
+            public_form::public_categories,
+        ),
+        route(
+            M::POST,
+            "/public/{tenant}/demands",
+            public_form::submit_demand,
         ),
         route(
             M::GET,

@@ -20,4 +20,6 @@ pub struct HttpConfig {
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
     pub login_limits: minqing_storage::throttle::LoginLimits,
+    /// Online-form submissions per client address and hour.
+    pub public_demands_per_hour: i64,
 }

@@ -31,6 +31,8 @@ pub struct Config {
     pub sessions: SessionConfig,
     /// `MINQING_LOGIN_FAILURES_PER_ACCOUNT` (5) and `…_PER_ADDRESS` (30) per 15 minutes.
     pub login_limits: LoginLimits,
+    /// `MINQING_PUBLIC_DEMANDS_PER_HOUR` (20): online-form submissions per client address.
+    pub public_demands_per_hour: i64,
     /// `MINQING_DATA_KEY`: 32 bytes (64 hex digits or base64) sealing residents' personal
     /// data. Unset: a key generated once into `<data dir>/data.key`.
     pub data_key: Option<String>,
@@ -99,6 +101,7 @@ impl Config {
                 per_account: env_u64("MINQING_LOGIN_FAILURES_PER_ACCOUNT", 5)? as i64,
                 per_address: env_u64("MINQING_LOGIN_FAILURES_PER_ADDRESS", 30)? as i64,
             },
+            public_demands_per_hour: env_u64("MINQING_PUBLIC_DEMANDS_PER_HOUR", 20)? as i64,
             data_key: env("MINQING_DATA_KEY"),
             sweep_every: Duration::from_secs(env_u64("MINQING_SWEEP_SECONDS", 60)?),
             deliver_every: Duration::from_secs(env_u64("MINQING_DELIVERY_SECONDS", 5)?),

@@ -50,6 +50,7 @@ impl Server {
             config: HttpConfig {
                 secure_cookies: config.secure_cookies,
                 login_limits: config.login_limits,
+                public_demands_per_hour: config.public_demands_per_hour,
             },
             sealer: sealer.clone(),
             clock: clock.clone(),

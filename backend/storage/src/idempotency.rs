@@ -1,5 +1,7 @@
 //! Idempotency keys: a retried create returns the first answer instead of creating twice.
 //! Scoped to tenant and account, kept 24 hours, written in the same transaction as the creation.
+//! Requests with no account (the public form's) keep theirs under the nil id: such a key is a
+//! random value the resident's browser made, and the request's fingerprint must match as well.
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
@@ -26,6 +28,11 @@ impl TenantScope {
     }
 }
 
+/// Whose keys a request's are: its account's, or the public form's (no account).
+fn owner(audit: &crate::Audit) -> uuid::Uuid {
+    audit.actor_id.map_or(uuid::Uuid::nil(), |a| a.0)
+}
+
 /// A fingerprint of what was asked, so the same key with another request is caught.
 pub fn request_hash(method: &str, path: &str, body: &[u8]) -> String {
     let mut h = Sha256::new();
@@ -41,12 +48,10 @@ impl Idempotency<'_> {
     /// The stored answer for `key`, if the same request was made within 24 hours; a different
     /// request under the same key is a validation error.
     pub async fn replay(&self, key: &str, request_hash: &str) -> Result<Option<StoredResponse>> {
-        let Some(account) = self.scope.audit.actor_id else {
-            return Ok(None);
-        };
+        let account = owner(&self.scope.audit);
         let found = idempotency_key::Entity::find()
             .filter(idempotency_key::Column::TenantId.eq(self.scope.tenant.0))
-            .filter(idempotency_key::Column::AccountId.eq(account.0))
+            .filter(idempotency_key::Column::AccountId.eq(account))
             .filter(idempotency_key::Column::Key.eq(key))
             .filter(idempotency_key::Column::CreatedAt.gt(crate::now() - KEEP))
             .one(&self.scope.tx)
@@ -82,20 +87,18 @@ impl Idempotency<'_> {
         request_hash: &str,
         response: &StoredResponse,
     ) -> Result<()> {
-        let Some(account) = actor.actor_id else {
-            return Ok(());
-        };
+        let account = owner(actor);
         // An expired entry under the same key gives way to the new one.
         idempotency_key::Entity::delete_many()
             .filter(idempotency_key::Column::TenantId.eq(self.scope.tenant.0))
-            .filter(idempotency_key::Column::AccountId.eq(account.0))
+            .filter(idempotency_key::Column::AccountId.eq(account))
             .filter(idempotency_key::Column::Key.eq(key))
             .filter(idempotency_key::Column::CreatedAt.lte(crate::now() - KEEP))
             .exec(&self.scope.tx)
             .await?;
         idempotency_key::Entity::insert(idempotency_key::ActiveModel {
             tenant_id: Set(self.scope.tenant.0),
-            account_id: Set(account.0),
+            account_id: Set(account),
             key: Set(key.to_owned()),
             request_hash: Set(request_hash.to_owned()),
             status: Set(response.status as i32),

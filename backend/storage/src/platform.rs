@@ -43,6 +43,13 @@ impl From<tenant::Model> for TenantView {
     }
 }
 
+impl TenantView {
+    /// The tenant's time zone (China's, should the stored name not parse).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+    }
+}
+
 pub struct NewTenant {
     pub slug: TenantSlug,
     pub kind: TenantKind,

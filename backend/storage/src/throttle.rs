@@ -1,4 +1,5 @@
-//! Login throttling: failures counted per account and per client address over a window.
+//! Throttling: login failures counted per account and per client address over a window, and
+//! the public form's submissions per client address and hour.
 use std::time::Duration;
 
 use crate::cache::{Cache, global_key};
@@ -69,4 +70,19 @@ pub async fn record_failure(
 /// A successful login clears the account's count (not the address's).
 pub async fn record_success(cache: &Cache, tenant_slug: &str, username: &str) -> Result<()> {
     cache.del(&[account_key(tenant_slug, username)]).await
+}
+
+/// The public form's window: submissions are counted per client address and hour.
+pub const SUBMISSION_WINDOW: Duration = Duration::from_secs(60 * 60);
+
+/// Counts one submission of the public form from `address` to `tenant`; false once the
+/// address has made more than `per_hour` within the window.
+pub async fn public_submission_allowed(
+    cache: &Cache,
+    per_hour: i64,
+    tenant: minqing_domain::TenantId,
+    address: &str,
+) -> Result<bool> {
+    let key = global_key(&["public-form", &tenant.0.to_string(), address]);
+    Ok(cache.incr(&key, SUBMISSION_WINDOW).await? <= per_hour)
 }

@@ -16,9 +16,9 @@ use crate::components::Loading;
 use crate::i18n::{Text, initial_lang, set_lang, tr};
 use crate::pages::{
     AccountsPage, CasePage, CasesPage, ChangePasswordForm, DemandPage, DemandSettingsPage,
-    ImportPage, IntakePage, LedgerPage, LoginPage, PublicVisitsPage, ReceiptLookupPage,
-    ReceiptPage, SettingsPage, TenantsPage, UnitDetailPanel, UnitsPage, UnitsPlaceholder,
-    VisitCalendarPage, WarningsPage,
+    ImportPage, IntakePage, LedgerPage, LoginPage, PublicFormPage, PublicVisitsPage,
+    ReceiptLookupPage, ReceiptPage, SettingsPage, TenantsPage, UnitDetailPanel, UnitsPage,
+    UnitsPlaceholder, VisitCalendarPage, WarningsPage,
 };
 use crate::state::{Portal, Session, use_portal};
 
@@ -69,6 +69,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 // The resident's pages: outside the signed-in layout, so nothing sends them to
                 // the login page.
+                <Route path=path!("/public/:tenant/report") view=PublicFormPage/>
                 <Route path=path!("/public/:tenant/receipt") view=ReceiptLookupPage/>
                 <Route path=path!("/public/:tenant/receipt/:code") view=ReceiptPage/>
                 <Route path=path!("/public/:tenant/units/:id/visits") view=PublicVisitsPage/>

@@ -570,6 +570,15 @@ texts! {
 
     // Demands: the resident's receipt page.
     ReceiptLookupTitle => "诉求办理进度查询", "Follow your demand";
+    PublicFormTitle => "网上反映诉求", "Raise a demand online";
+    PublicFormIntro => "您反映的诉求将按急、愁、难、盼分级交由相应单位办理，并在时限内答复。提交后请记下回执编号，凭编号查询办理进度。", "Your demand goes to the unit that must handle it, by how pressing it is, and is answered within the deadline. Keep the receipt code you get: it lets you follow the progress.";
+    WhereYouLive => "所在社区（村）", "Your community or village";
+    ChooseOne => "请选择…", "Choose…";
+    PickCommunityBelow => "请继续选择，直到社区或村。", "Keep choosing until you reach your community or village.";
+    PublicSubmitted => "已收到您的诉求。请记下回执编号：", "Your demand has been received. Keep this receipt code:";
+    FollowProgress => "查看办理进度", "Follow its progress";
+    PublicPhoneHint => "选填。留下电话可收到办理进展通知；号码加密保存，不会公开。", "Optional. Leave a phone number to hear of progress; it is stored encrypted and never shown publicly.";
+    SubmitDemand => "提交诉求", "Submit";
     ReceiptLookupHelp => "请输入登记时获得的回执编号（12 位，短横线可省略）。", "Enter the receipt code you were given (12 characters; dashes optional).";
     LookUp => "查询", "Look up";
     Progress => "办理进度", "Progress";

@@ -494,6 +494,31 @@ impl LedgerEvent {
 }
 
 /// `POST /demands` (intake).
+/// A unit offered on the residents' online form.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PublicUnit {
+    pub id: UnitId,
+    pub name: String,
+    #[serde(default)]
+    pub has_children: bool,
+}
+
+/// What the online form sends (`POST /public/{tenant}/demands`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicIntakeRequest {
+    pub origin_unit: UnitId,
+    pub grade: Grade,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct IntakeRequest {
     pub origin_unit: UnitId,

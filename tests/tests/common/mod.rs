@@ -32,6 +32,8 @@ pub struct Options {
     /// Login throttling; generous by default so tests never trip it by accident.
     pub login_limits: Option<LoginLimits>,
     pub sessions: Option<SessionConfig>,
+    /// Online-form submissions per address and hour; generous by default.
+    pub public_demands_per_hour: Option<i64>,
 }
 
 pub struct TestServer {
@@ -111,6 +113,7 @@ impl TestServer {
                 per_account: 1000,
                 per_address: 100_000,
             }),
+            public_demands_per_hour: options.public_demands_per_hour.unwrap_or(10_000),
             data_key: None,
             // Tests run the sweeper and the dispatcher themselves, after moving the clock.
             sweep_every: Duration::ZERO,

@@ -16,6 +16,7 @@ pub mod open311;
 pub mod operations_log;
 pub mod platform;
 pub mod public;
+pub mod public_form;
 pub mod tenant;
 pub mod units;
 pub mod visits;

@@ -259,13 +259,6 @@ async fn key_of(
     found.ok_or_else(|| Open311Error::forbidden("api_key is invalid or has been revoked."))
 }
 
-fn zone(tenant: &TenantView) -> Tz {
-    tenant
-        .time_zone
-        .parse()
-        .unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 fn local(at: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
     at.with_timezone(&tz).fixed_offset()
 }
@@ -711,7 +704,7 @@ pub async fn create_request(
         assign: Reach::Nothing,
         reveal: Reach::Nothing,
     };
-    let tz = zone(&tenant);
+    let tz = tenant.zone();
     let ctx = DemandContext {
         access: &access,
         settings: &settings,
@@ -906,7 +899,7 @@ pub async fn list_requests(
         status: p.get("status"),
     };
     let tenant = jurisdiction(&state, q.jurisdiction_id.as_deref()).await?;
-    let tz = zone(&tenant);
+    let tz = tenant.zone();
     if let Some(raw) = q.service_request_id.as_deref() {
         let asked = list_of(Some(raw));
         if asked.len() > MAX_CODES {
@@ -993,7 +986,7 @@ pub async fn get_request(
     if found.is_empty() {
         return Err(missing());
     }
-    let tz = zone(&tenant);
+    let tz = tenant.zone();
     Ok(axum::Json(
         found
             .into_iter()

@@ -9,6 +9,7 @@ use minqing_domain::demand::parse_receipt_code;
 use minqing_domain::tenant::{TenantKind, TenantStatus};
 use minqing_storage::TenantScope;
 use minqing_storage::demands::PublicDemandView;
+use minqing_storage::platform::TenantView;
 use minqing_storage::visits::{PublicOf, PublicVisit};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -44,15 +45,20 @@ pub async fn demand_by_receipt(
     Ok(axum::Json(scope.demands().public_view(&code).await?))
 }
 
-/// A read scope on the active, non-platform tenant `slug` names; 404 for anything else.
-async fn public_scope(state: &AppState, slug: &str) -> ApiResult<TenantScope> {
-    let tenant = state
+/// The active, non-platform tenant `slug` names; 404 for anything else.
+pub(crate) async fn public_tenant(state: &AppState, slug: &str) -> ApiResult<TenantView> {
+    state
         .storage
         .platform()
         .find_by_slug(&slug.to_ascii_lowercase())
         .await?
         .filter(|t| t.kind != TenantKind::Platform && t.status == TenantStatus::Active)
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ApiError::not_found)
+}
+
+/// A read scope on the tenant [`public_tenant`] finds.
+async fn public_scope(state: &AppState, slug: &str) -> ApiResult<TenantScope> {
+    let tenant = public_tenant(state, slug).await?;
     Ok(state.storage.read(tenant.id).await?)
 }
 

@@ -16,7 +16,7 @@ use crate::time::{DEFAULT_ZONE, format_opt, format_time};
 
 /// The frame of the public pages: the name and the language switch, no account, no navigation.
 #[component]
-fn PublicFrame(children: Children) -> impl IntoView {
+pub(crate) fn PublicFrame(children: Children) -> impl IntoView {
     view! {
         <div class="layout public">
             <header class="topbar">
@@ -34,7 +34,7 @@ fn PublicFrame(children: Children) -> impl IntoView {
     }
 }
 
-fn tenant_param() -> Memo<String> {
+pub(crate) fn tenant_param() -> Memo<String> {
     let params = use_params_map();
     Memo::new(move |_| {
         params
