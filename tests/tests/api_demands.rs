@@ -3,6 +3,7 @@
 //! receipt page, and the hash chain catching a row edited behind the application's back.
 mod common;
 
+use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc, Weekday};
 use common::cutting_proxy::{Cut, CuttingProxy};
 use common::{Session, TestServer, city, demand_total, intake, person, unit_id, uses_postgres};
 use reqwest::StatusCode;
@@ -18,6 +19,24 @@ async fn ok(s: &Session, id: &str, action: &str, body: Value) -> Value {
     let (status, answer) = act(s, id, action, body).await;
     assert_eq!(status, StatusCode::OK, "{action}: {answer}");
     answer
+}
+
+/// Records a demand as `s`; the answer.
+async fn record(s: &Session, body: &Value) -> Value {
+    let (status, d) = s.post("/api/v1/demands", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    d
+}
+
+/// A demand's events as the API lists them.
+async fn events_of(s: &Session, id: &str) -> Vec<Value> {
+    let (status, events) = s.get(&format!("/api/v1/demands/{id}/events")).await;
+    assert_eq!(status, StatusCode::OK, "{events}");
+    events.as_array().expect("a list").clone()
+}
+
+fn kinds(events: &[Value]) -> Vec<&str> {
+    events.iter().map(|e| e["kind"].as_str().unwrap()).collect()
 }
 
 #[tokio::test]
@@ -401,6 +420,213 @@ async fn escalation_climbs_a_tier_and_each_role_sees_only_its_subtree() {
 }
 
 #[tokio::test]
+async fn a_duplicate_merged_into_another_keeps_its_history_and_points_to_the_survivor() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let survivor = record(&cadre, &intake(&c.community, "urgent")).await;
+    let survivor = survivor["id"].as_str().unwrap().to_owned();
+    let mut again = intake(&c.community, "urgent");
+    again["title"] = json!("楼道灯又坏了");
+    let duplicate = record(&cadre, &again).await;
+    let duplicate = duplicate["id"].as_str().unwrap().to_owned();
+    ok(&cadre, &survivor, "accept", json!({})).await;
+
+    let merged = ok(
+        &cadre,
+        &duplicate,
+        "merge",
+        json!({"into": survivor, "reason": "同一楼道，同一盏灯"}),
+    )
+    .await;
+    assert_eq!(merged["status"], "merged");
+    assert_eq!(merged["merged_into"], survivor.as_str());
+    assert_eq!(merged["actions"], json!([]));
+    let (_, seen) = cadre.get(&format!("/api/v1/demands/{duplicate}")).await;
+    assert_eq!(seen["status"], "merged");
+    assert_eq!(seen["merged_into"], survivor.as_str());
+    // The duplicate keeps its own history, ending with the merge…
+    let history = events_of(&cadre, &duplicate).await;
+    assert_eq!(kinds(&history), ["received", "merged"]);
+    assert_eq!(history[1]["data"]["survivor"], survivor.as_str());
+    assert_eq!(history[1]["data"]["reason"], "同一楼道，同一盏灯");
+    assert_eq!(history[1]["actor_username"], "east-cadre");
+    // …and the survivor's timeline shows what it absorbed; its own course is unchanged.
+    let timeline = events_of(&cadre, &survivor).await;
+    assert_eq!(kinds(&timeline), ["received", "accepted", "absorbed"]);
+    assert_eq!(timeline[2]["data"]["duplicate"], duplicate.as_str());
+    let (_, kept) = cadre.get(&format!("/api/v1/demands/{survivor}")).await;
+    assert_eq!(kept["status"], "accepted");
+    assert!(kept["merged_into"].is_null());
+
+    // Refusals: into itself, into a merged or a rejected demand, into one the caller cannot
+    // see, and a merged demand merged again.
+    let other = record(&cadre, &intake(&c.community, "urgent")).await;
+    let other = other["id"].as_str().unwrap().to_owned();
+    let rejected = record(&cadre, &intake(&c.community, "urgent")).await;
+    let rejected = rejected["id"].as_str().unwrap().to_owned();
+    ok(
+        &cadre,
+        &rejected,
+        "reject",
+        json!({"reason": "非本辖区事项"}),
+    )
+    .await;
+    let west = unit_id(&c.t.admin, "990101002001").await;
+    let hidden = record(&c.t.admin, &intake(&west, "urgent")).await;
+    let hidden = hidden["id"].as_str().unwrap().to_owned();
+    let demands = [&survivor, &duplicate, &other, &rejected];
+    let mut before = Vec::new();
+    for id in demands {
+        before.push(cadre.get(&format!("/api/v1/demands/{id}")).await.1);
+        before.push(json!(events_of(&cadre, id).await));
+    }
+    let (_, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
+    let checked = verdict["checked"].clone();
+
+    let (status, answer) = act(&cadre, &other, "merge", json!({"into": other})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["field_codes"]["into"], "merge_into_itself");
+    for closed in [&duplicate, &rejected] {
+        let (status, answer) = act(&cadre, &other, "merge", json!({"into": closed})).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+        assert_eq!(answer["error"]["code"], "survivor_not_open");
+    }
+    let (status, answer) = act(&cadre, &other, "merge", json!({"into": hidden})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["field_codes"]["into"], "unknown_demand");
+    let (status, answer) = act(&cadre, &duplicate, "merge", json!({"into": other})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["error"]["code"], "illegal_transition");
+
+    let mut after = Vec::new();
+    for id in demands {
+        after.push(cadre.get(&format!("/api/v1/demands/{id}")).await.1);
+        after.push(json!(events_of(&cadre, id).await));
+    }
+    assert_eq!(after, before);
+    let (_, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["checked"], checked);
+}
+
+#[tokio::test]
+async fn a_rejection_tells_the_resident_why_and_needs_a_reason() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let d = record(&cadre, &intake(&c.community, "urgent")).await;
+    let id = d["id"].as_str().unwrap();
+    let receipt = d["receipt_code"].as_str().unwrap();
+
+    // No reason, an empty or a null one: refused, and nothing is recorded.
+    let (status, answer) = act(&cadre, id, "reject", json!({})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["code"], "validation_failed");
+    for reason in [json!(""), json!(null)] {
+        let (status, answer) = act(&cadre, id, "reject", json!({"reason": reason})).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{reason}: {answer}"
+        );
+        assert_eq!(answer["error"]["code"], "validation_failed");
+    }
+    assert_eq!(kinds(&events_of(&cadre, id).await), ["received"]);
+
+    let reason = "属于物业合同约定事项，已告知居民联系物业公司";
+    let rejected = ok(&cadre, id, "reject", json!({"reason": reason})).await;
+    assert_eq!(rejected["status"], "rejected");
+    assert_eq!(rejected["actions"], json!([]));
+    let timeline = events_of(&cadre, id).await;
+    assert_eq!(kinds(&timeline), ["received", "rejected"]);
+    assert_eq!(timeline[1]["data"]["reason"], reason);
+    assert_eq!(timeline[1]["actor_username"], "east-cadre");
+    // Rejected is final.
+    let (status, answer) = act(&cadre, id, "reject", json!({"reason": "再次"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["error"]["code"], "illegal_transition");
+
+    // The resident reads the outcome and its reason by receipt code, and nothing personal.
+    let r = server
+        .client()
+        .get(server.url(&format!("/api/v1/public/{}/demands/{receipt}", c.t.slug)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let public: Value = r.json().await.unwrap();
+    assert_eq!(public["status"], "rejected");
+    let steps = public["progress"].as_array().unwrap();
+    assert_eq!(kinds(steps), ["received", "rejected"]);
+    assert_eq!(steps[1]["text"], reason);
+    let text = public.to_string();
+    for secret in ["王阿姨", "13812345678", "****", "002X", "east-cadre"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_reassignment_outside_the_callers_subtree_is_refused_and_changes_nothing() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let other_district = unit_id(&c.t.admin, "990102000000").await;
+    let west = unit_id(&c.t.admin, "990101002000").await;
+    let leader = person(&server, &c.t, "district-leader", "leader", &c.district).await;
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let d = record(&cadre, &intake(&c.community, "urgent")).await;
+    let id = d["id"].as_str().unwrap();
+    let (_, before) = leader.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(before["handling_unit"]["id"], c.east.as_str());
+    assert!(
+        before["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("reassign")),
+        "{before}"
+    );
+
+    // The district's leader may not hand it to the other district, up to the city, or to a
+    // unit that does not exist: to them, none of these is a unit they can name.
+    for unit in [
+        other_district,
+        c.city.clone(),
+        uuid::Uuid::new_v4().to_string(),
+    ] {
+        let (status, answer) = act(
+            &leader,
+            id,
+            "reassign",
+            json!({"unit": unit, "reason": "转交"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{unit}: {answer}");
+        assert_eq!(answer["error"]["field_codes"]["unit"], "unknown_unit");
+    }
+    // A cadre hands nothing over, even within the street's district.
+    let (status, answer) = act(&cadre, id, "reassign", json!({"unit": west})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+
+    let (_, after) = leader.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(after, before);
+    assert_eq!(kinds(&events_of(&leader, id).await), ["received"]);
+
+    // Within the district it goes through.
+    let moved = ok(
+        &leader,
+        id,
+        "reassign",
+        json!({"unit": west, "reason": "西街道负责该片区"}),
+    )
+    .await;
+    assert_eq!(moved["handling_unit"]["id"], west.as_str());
+    assert_eq!(
+        kinds(&events_of(&leader, id).await),
+        ["received", "reassigned"]
+    );
+}
+
+#[tokio::test]
 async fn a_retried_submission_never_makes_a_second_demand() {
     let server = TestServer::start().await;
     let c = city(&server).await;
@@ -453,19 +679,27 @@ async fn an_idempotency_key_kept_past_its_day_gives_way_to_a_new_demand() {
     assert_eq!(demand_total(&c.t.admin).await, 2);
 }
 
-/// Runs one statement with one value (`$1`) on the tenant's data directly in the database.
-async fn as_tenant(server: &TestServer, tenant: &str, sql: &str, value: sea_orm::Value) {
+/// A transaction on the tenant's data directly in the database, and its backend.
+async fn tenant_tx(server: &TestServer, tenant: &str) -> (sea_orm::DatabaseTransaction, DbBackend) {
     let db = Database::connect(&server.config.database_url)
         .await
         .unwrap();
     let backend = db.get_database_backend();
     let tx = db.begin().await.unwrap();
-    let sql = if backend == DbBackend::Postgres {
+    if backend == DbBackend::Postgres {
         tx.execute_unprepared(&format!(
             "SELECT set_config('minqing.tenant_id', '{tenant}', true)"
         ))
         .await
         .unwrap();
+    }
+    (tx, backend)
+}
+
+/// Runs one statement with one value (`$1`) on the tenant's data directly in the database.
+async fn as_tenant(server: &TestServer, tenant: &str, sql: &str, value: sea_orm::Value) {
+    let (tx, backend) = tenant_tx(server, tenant).await;
+    let sql = if backend == DbBackend::Postgres {
         sql.to_owned()
     } else {
         sql.replace("$1", "?")
@@ -476,6 +710,148 @@ async fn as_tenant(server: &TestServer, tenant: &str, sql: &str, value: sea_orm:
         .unwrap();
     assert!(changed.rows_affected() > 0, "{sql} changed nothing");
     tx.commit().await.unwrap();
+}
+
+/// `sql` with its `$1`, `$2`… placeholders as the backend writes them.
+fn placeholders(sql: &str, backend: DbBackend) -> String {
+    if backend == DbBackend::Postgres {
+        sql.to_owned()
+    } else {
+        (1..=9)
+            .rev()
+            .fold(sql.to_owned(), |sql, n| sql.replace(&format!("${n}"), "?"))
+    }
+}
+
+/// The rows one query reads from the tenant's data directly in the database.
+async fn tenant_rows(
+    server: &TestServer,
+    tenant: &str,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Vec<sea_orm::QueryResult> {
+    let (tx, backend) = tenant_tx(server, tenant).await;
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(sql, backend),
+            values,
+        ))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    rows
+}
+
+/// Runs one statement on the tenant's data directly in the database and answers the database's
+/// refusal (the test fails if it is not refused).
+async fn refused(server: &TestServer, tenant: &str, sql: &str, value: sea_orm::Value) -> String {
+    let (tx, backend) = tenant_tx(server, tenant).await;
+    let answer = tx
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            placeholders(sql, backend),
+            [value],
+        ))
+        .await;
+    tx.rollback().await.unwrap();
+    match answer {
+        Ok(done) => panic!("{sql} went through ({} rows)", done.rows_affected()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// A demand's events as stored: (seq, kind, data, hash), in order.
+async fn stored_events(
+    server: &TestServer,
+    tenant: &str,
+    demand: uuid::Uuid,
+) -> Vec<(i64, String, String, String)> {
+    tenant_rows(
+        server,
+        tenant,
+        "SELECT seq, kind, data, hash FROM demand_events WHERE demand_id = $1 ORDER BY seq",
+        vec![demand.into()],
+    )
+    .await
+    .iter()
+    .map(|r| {
+        (
+            r.try_get("", "seq").unwrap(),
+            r.try_get("", "kind").unwrap(),
+            r.try_get("", "data").unwrap(),
+            r.try_get("", "hash").unwrap(),
+        )
+    })
+    .collect()
+}
+
+/// The yardstick of `minqing bench intake`: its plain-SQL baseline writes, for each demand it
+/// copies, every row intake wrote (the demand, its event, its outbox messages), or the demand
+/// rows alone for the two stricter ones.
+#[tokio::test]
+async fn the_plain_insert_baseline_writes_the_rows_intake_wrote() {
+    if !uses_postgres() {
+        eprintln!(
+            "skipping: the plain-insert baseline runs on PostgreSQL only (set MINQING_TEST_DATABASE_URL)"
+        );
+        return;
+    }
+    use minqing_storage::bench_load::PlainTable;
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    // Cadres hear of each new demand: one outbox message each.
+    let (status, body) = admin
+        .post(
+            "/api/v1/tenant/notification-channels",
+            &json!({"kind": "webhook", "name": "cadres", "url": "http://127.0.0.1:9/hook",
+                    "secret": "a-webhook-secret-of-some-length", "audience": "cadres"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let since = server.clock.now();
+    for grade in ["urgent", "worrying", "hard"] {
+        let (status, body) = admin
+            .post("/api/v1/demands", &intake(&c.community, grade))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (tx, _) = tenant_tx(&server, &c.t.id).await;
+    let count = |table: &str| {
+        let sql = format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = current_setting('minqing.tenant_id')::uuid"
+        );
+        let tx = &tx;
+        async move {
+            let row = tx
+                .query_one_raw(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap() as u64
+        }
+    };
+    let (demands, events, outbox) = (
+        count("demands").await,
+        count("demand_events").await,
+        count("outbox").await,
+    );
+    assert_eq!((demands, events, outbox), (3, 3, 3));
+
+    let tenant = c.t.id.parse().unwrap();
+    for (like, rows) in [
+        (PlainTable::AllRows, demands + events + outbox),
+        (PlainTable::Indexed, demands),
+        (PlainTable::Bare, demands),
+    ] {
+        let run = server
+            .storage
+            .plain_insert_baseline(tenant, since, 2, like)
+            .await
+            .unwrap();
+        assert_eq!((run.demands, run.rows), (3, rows), "{like:?}");
+    }
 }
 
 #[tokio::test]
@@ -818,6 +1194,78 @@ async fn the_list_filters_and_pages_newest_first() {
     }
 }
 
+#[tokio::test]
+async fn the_list_selects_by_category_channel_and_the_days_received() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    // Day 0 starts at 10:00 in Shanghai (02:00 UTC), so the days below are the tenant's days.
+    let start = (server.clock.now() + Duration::days(2))
+        .date_naive()
+        .and_hms_opt(2, 0, 0)
+        .unwrap()
+        .and_utc();
+    server.clock.advance(start - server.clock.now());
+    let day = |n: u64| (start.date_naive() + Days::new(n)).to_string();
+    let file = |category: &str, channel: &str, title: &str| {
+        let mut body = intake(&c.community, "urgent");
+        body["category"] = json!(category);
+        body["channel"] = json!(channel);
+        body["title"] = json!(title);
+        async move { record(admin, &body).await }
+    };
+    file("daily_life", "walk_in", "A").await;
+    file("sanitation", "hotline", "B").await;
+    server.clock.advance(Duration::days(2));
+    file("daily_life", "online", "C").await;
+    server.clock.advance(Duration::days(2));
+    file("elder_care", "hotline", "D").await;
+    // 00:30 on day 5 in Shanghai, still day 4 in UTC: it counts on the tenant's day 5.
+    server
+        .clock
+        .advance(Duration::hours(14) + Duration::minutes(30));
+    file("other", "walk_in", "E").await;
+
+    for (query, titles) in [
+        ("category=daily_life".to_owned(), vec!["C", "A"]),
+        ("category=sanitation".to_owned(), vec!["B"]),
+        ("category=housing".to_owned(), vec![]),
+        ("channel=hotline".to_owned(), vec!["D", "B"]),
+        ("channel=online".to_owned(), vec!["C"]),
+        ("channel=walk_in".to_owned(), vec!["E", "A"]),
+        ("channel=visit".to_owned(), vec![]),
+        (format!("from={}", day(2)), vec!["E", "D", "C"]),
+        (format!("to={}", day(0)), vec!["B", "A"]),
+        (format!("from={}&to={}", day(2), day(2)), vec!["C"]),
+        (format!("from={}&to={}", day(1), day(3)), vec!["C"]),
+        (format!("from={}&to={}", day(1), day(1)), vec![]),
+        (
+            format!("from={}&to={}", day(0), day(4)),
+            vec!["D", "C", "B", "A"],
+        ),
+        (format!("from={}", day(5)), vec!["E"]),
+        (format!("category=daily_life&from={}", day(1)), vec!["C"]),
+        (format!("channel=hotline&to={}", day(3)), vec!["B"]),
+    ] {
+        let (status, list) = admin.get(&format!("/api/v1/demands?{query}")).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {list}");
+        let got: Vec<_> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["title"].as_str().unwrap())
+            .collect();
+        assert_eq!(got, titles, "{query}");
+    }
+    let (status, body) = admin
+        .get(&format!("/api/v1/demands?from={}&to={}", day(4), day(0)))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["from"], "from_after_to");
+    let (status, body) = admin.get("/api/v1/demands?channel=fax").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
 /// Edits one ledger row directly in the database, as someone with the database's keys could.
 async fn tamper(server: &TestServer, tenant: &str, seq: i64) {
     let db = Database::connect(&server.config.database_url)
@@ -902,6 +1350,84 @@ async fn the_hash_chain_names_a_row_edited_behind_the_applications_back() {
 }
 
 #[tokio::test]
+async fn the_database_refuses_to_change_or_delete_the_ledger() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let d = record(admin, &intake(&c.community, "urgent")).await;
+    let id = d["id"].as_str().unwrap();
+    ok(admin, id, "accept", json!({})).await;
+    ok(admin, id, "reply", json!({"text": "已安排电工"})).await;
+    let demand: uuid::Uuid = id.parse().unwrap();
+    let before = stored_events(&server, &c.t.id, demand).await;
+    assert_eq!(before.len(), 3, "the statements below reach real rows");
+
+    // Straight at the database, bound to the tenant as the application binds: each refused.
+    for sql in [
+        "UPDATE demand_events SET data = replace(data, '已安排电工', '无需处理') WHERE demand_id = $1",
+        "UPDATE demand_events SET hash = 'forged' WHERE demand_id = $1",
+        "DELETE FROM demand_events WHERE demand_id = $1",
+    ] {
+        let refusal = refused(&server, &c.t.id, sql, demand.into()).await;
+        assert!(
+            refusal.contains("demand_events is append-only"),
+            "{sql}: {refusal}"
+        );
+    }
+    let refusal = refused(
+        &server,
+        &c.t.id,
+        "DELETE FROM demands WHERE id = $1",
+        demand.into(),
+    )
+    .await;
+    assert!(
+        refusal.contains("demands are never deleted") || refusal.contains("demands is append-only"),
+        "{refusal}"
+    );
+
+    assert_eq!(stored_events(&server, &c.t.id, demand).await, before);
+    let (status, seen) = admin.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(seen["status"], "in_progress");
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["checked"], 3);
+}
+
+#[tokio::test]
+async fn the_shell_fails_and_names_the_first_tampered_event() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let d = record(admin, &intake(&c.community, "urgent")).await;
+    let id = d["id"].as_str().unwrap();
+    ok(admin, id, "accept", json!({})).await;
+    ok(admin, id, "resolve", json!({"text": "已更换灯泡"})).await;
+    ok(admin, id, "give-feedback", json!({"text": "回访"})).await;
+    let (config, slug) = (&server.config, c.t.slug.as_str());
+    let verify = || async move {
+        let mut out = Vec::new();
+        let intact = minqing_server::ledger::verify_to(config, Some(slug), &mut out)
+            .await
+            .unwrap();
+        (intact, String::from_utf8(out).unwrap())
+    };
+    let (intact, said) = verify().await;
+    assert!(intact, "{said}");
+    assert_eq!(said, format!("{}: intact (4 events, head 4)\n", c.t.slug));
+
+    tamper(&server, &c.t.id, 3).await;
+    // Not intact is what `minqing ledger verify` exits 1 on.
+    let (intact, said) = verify().await;
+    assert!(!intact, "{said}");
+    assert!(
+        said.starts_with(&format!("{}: BROKEN at event 3 (Tampered)", c.t.slug)),
+        "{said}"
+    );
+}
+
+#[tokio::test]
 async fn an_sm3_and_sm4_tenant_chains_and_seals_with_the_state_algorithms() {
     let server = TestServer::start().await;
     let c = city(&server).await;
@@ -946,6 +1472,32 @@ async fn an_sm3_and_sm4_tenant_chains_and_seals_with_the_state_algorithms() {
             .await;
         assert_eq!(status, StatusCode::OK, "{full}");
         assert_eq!(full["phone"], "13812345678");
+    }
+    // At rest, in the demand's row and in its ledger event, each is sealed with the cipher
+    // its tenant chose when it was recorded, and neither holds the numbers in the clear.
+    for (demand, tag) in [(&d, "v1:aes256_gcm:"), (&e, "v1:sm4_gcm:")] {
+        let id: uuid::Uuid = demand["id"].as_str().unwrap().parse().unwrap();
+        let rows = tenant_rows(
+            &server,
+            &c.t.id,
+            "SELECT state FROM demands WHERE id = $1",
+            vec![id.into()],
+        )
+        .await;
+        let row: String = rows[0].try_get("", "state").unwrap();
+        let state: Value = serde_json::from_str(&row).unwrap();
+        let sealed = state["intake"]["phone_sealed"].as_str().unwrap();
+        assert!(sealed.starts_with(tag), "{sealed}");
+        let id_sealed = state["intake"]["id_number_sealed"].as_str().unwrap();
+        assert!(id_sealed.starts_with(tag), "{id_sealed}");
+        let events = stored_events(&server, &c.t.id, id).await;
+        let received: Value = serde_json::from_str(&events[0].2).unwrap();
+        assert_eq!(received["intake"]["phone_sealed"], sealed);
+        for stored in [&row, &events[0].2] {
+            for plain in ["13812345678", "138 1234 5678", "11010519491231002X"] {
+                assert!(!stored.contains(plain), "{plain} at rest: {stored}");
+            }
+        }
     }
     let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
     assert_eq!(verdict["intact"], true, "{verdict}");
@@ -1005,6 +1557,63 @@ async fn the_calendar_ships_with_the_official_schedule_and_a_year_can_be_loaded(
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn a_weekday_made_a_holiday_moves_the_deadline_of_demands_recorded_after() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    // A Monday in March two years on, 10:00 in Shanghai; that year's calendar starts empty.
+    let year = server.clock.now().year() + 2;
+    let monday = (1..=7)
+        .map(|d| NaiveDate::from_ymd_opt(year, 3, d).unwrap())
+        .find(|d| d.weekday() == Weekday::Mon)
+        .unwrap();
+    let day = |n: u64| monday + Days::new(n);
+    server
+        .clock
+        .advance(monday.and_hms_opt(2, 0, 0).unwrap().and_utc() - server.clock.now());
+    // The end of a day in Shanghai: the midnight after it, 16:00 UTC.
+    let end_of = |d: NaiveDate| d.and_hms_opt(16, 0, 0).unwrap().and_utc();
+    let due = |d: &Value| -> DateTime<Utc> {
+        d["reply_due_at"]
+            .as_str()
+            .expect("a reply deadline")
+            .parse()
+            .unwrap()
+    };
+    let set_year = |entries: Value| async move {
+        let (status, body) = admin
+            .put(
+                &format!("/api/v1/tenant/calendar/{year}"),
+                &json!({ "entries": entries }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    };
+    set_year(json!([])).await;
+
+    // The street's 5 working days from a Monday: Tuesday to the next Monday.
+    let first = record(admin, &intake(&c.community, "urgent")).await;
+    assert_eq!(due(&first), end_of(day(7)));
+    // Wednesday becomes a holiday: a demand recorded now is due a working day later.
+    let holiday = json!({"date": day(2).to_string(), "kind": "holiday", "name": "地方节日"});
+    set_year(json!([holiday])).await;
+    let second = record(admin, &intake(&c.community, "urgent")).await;
+    assert_eq!(due(&second), end_of(day(8)));
+    // And a Saturday made a working day (调休) brings it back to Monday.
+    set_year(json!([holiday, {"date": day(5).to_string(), "kind": "workday", "name": "调休上班"}]))
+        .await;
+    let third = record(admin, &intake(&c.community, "urgent")).await;
+    assert_eq!(due(&third), end_of(day(7)));
+    // Deadlines already set keep their dates.
+    for (d, on) in [(&first, day(7)), (&second, day(8))] {
+        let (_, now) = admin
+            .get(&format!("/api/v1/demands/{}", d["id"].as_str().unwrap()))
+            .await;
+        assert_eq!(due(&now), end_of(on));
+    }
 }
 
 #[tokio::test]

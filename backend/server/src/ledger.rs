@@ -7,6 +7,15 @@ use crate::config::Config;
 
 /// Verifies one tenant (by slug) or every tenant; prints one line each.
 pub async fn verify(config: &Config, tenant: Option<&str>) -> anyhow::Result<bool> {
+    verify_to(config, tenant, &mut std::io::stdout()).await
+}
+
+/// [`verify`], writing its lines to `out`.
+pub async fn verify_to(
+    config: &Config,
+    tenant: Option<&str>,
+    out: &mut (dyn std::io::Write + Send),
+) -> anyhow::Result<bool> {
     let storage = crate::startup::open_storage(config, false).await?.0;
     let tenants: Vec<TenantView> = match tenant {
         Some(slug) => vec![
@@ -21,7 +30,7 @@ pub async fn verify(config: &Config, tenant: Option<&str>) -> anyhow::Result<boo
     let mut intact = true;
     for t in tenants {
         let report = storage.read(t.id).await?.verify_ledger().await?;
-        println!("{}", line(&t.slug, &report));
+        writeln!(out, "{}", line(&t.slug, &report))?;
         intact &= report.intact;
     }
     Ok(intact)

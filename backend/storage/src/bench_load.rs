@@ -112,23 +112,48 @@ impl TenantScope {
     }
 }
 
-/// The table the plain-insert baseline writes into.
+/// What the plain-insert baseline writes, and where.
 #[derive(Clone, Copy, Debug)]
 pub enum PlainTable {
-    /// `demands`' columns and defaults only: no index to maintain, no constraint to check.
+    /// Each demand's row into a copy of `demands` with its columns and defaults only: no
+    /// index to maintain, no constraint to check.
     Bare,
-    /// `demands`' columns, defaults, checks and every index (`LIKE … INCLUDING ALL`; foreign
-    /// keys are not copied): what storing the same rows in a table indexed as the ledger's is.
+    /// Each demand's row into a copy of `demands` with its defaults, checks and every index
+    /// (`LIKE … INCLUDING ALL`; foreign keys are not copied).
     Indexed,
+    /// Every row an intake wrote — the demand, its event, its outbox messages — into copies of
+    /// `demands`, `demand_events` and `outbox` with every index, one autocommitted statement
+    /// per demand: the same rows, stored as the product stores them, without the API.
+    AllRows,
 }
 
 impl PlainTable {
     fn including(self) -> &'static str {
         match self {
             Self::Bare => "INCLUDING DEFAULTS",
-            Self::Indexed => "INCLUDING ALL",
+            Self::Indexed | Self::AllRows => "INCLUDING ALL",
         }
     }
+
+    /// The tables copied, each with its time column (what was there before the run is what
+    /// was written before that time); the first is `demands`, the others hang off a demand by
+    /// `demand_id`.
+    fn tables(self) -> &'static [(&'static str, &'static str)] {
+        const DEMANDS: (&str, &str) = ("demands", "received_at");
+        match self {
+            Self::Bare | Self::Indexed => &[DEMANDS],
+            Self::AllRows => &[DEMANDS, ("demand_events", "at"), ("outbox", "created_at")],
+        }
+    }
+}
+
+/// What one plain-insert baseline wrote, and how long it took.
+#[derive(Debug)]
+pub struct PlainRun {
+    pub demands: usize,
+    /// Rows written in all (demands and, for `AllRows`, their events and outbox messages).
+    pub rows: u64,
+    pub seconds: f64,
 }
 
 impl Storage {
@@ -142,54 +167,101 @@ impl Storage {
         Ok(())
     }
 
-    /// The plain-insert baseline for intake: copies the tenant's demand rows received at or
-    /// after `since` into a fresh table shaped as `like` says and holding what `demands` held
-    /// before `since`, one autocommitted INSERT per row from `clients` concurrent connections,
-    /// and answers (rows, seconds).
+    /// The plain-insert baseline for intake: copies the tenant's demands received at or after
+    /// `since` (with their events and outbox messages, for `AllRows`) into fresh tables shaped
+    /// as `like` says and holding what the originals held before `since`, one autocommitted
+    /// statement per demand from `clients` concurrent connections.
     pub async fn plain_insert_baseline(
         &self,
         tenant: Uuid,
         since: DateTime<Utc>,
         clients: usize,
         like: PlainTable,
-    ) -> Result<(usize, f64)> {
+    ) -> Result<PlainRun> {
         if self.backend() != DbBackend::Postgres {
             return Err(not_postgres());
         }
-        let scope = self.read(minqing_domain::TenantId(tenant)).await?;
-        let rows = scope
+        let tables = like.tables();
+        // Each demand as its row, then the rows of each other table that belong to it.
+        let mut columns = vec!["row_to_json(d)::text".to_owned()];
+        columns.extend(tables[1..].iter().map(|(table, _)| {
+            format!(
+                "(SELECT coalesce(json_agg(x), '[]'::json) FROM {table} x \
+                 WHERE x.tenant_id = d.tenant_id AND x.demand_id = d.id)::text"
+            )
+        }));
+        // Read the rows and make the copies in one transaction bound to the tenant, so that
+        // row-level security (for a role it binds) shows the tenant's rows to copy.
+        let scope = self
+            .write(minqing_domain::TenantId(tenant), crate::Audit::system())
+            .await?;
+        let found = scope
             .tx
             .query_all_raw(Statement::from_sql_and_values(
                 DbBackend::Postgres,
-                "SELECT row_to_json(d)::text FROM demands d WHERE tenant_id = $1 AND received_at >= $2",
+                format!(
+                    "SELECT {} FROM demands d WHERE tenant_id = $1 AND received_at >= $2",
+                    columns.join(", ")
+                ),
                 [tenant.into(), since.into()],
             ))
             .await?;
-        drop(scope);
-        let rows: Vec<String> = rows
-            .into_iter()
-            .filter_map(|r| r.try_get_by_index::<String>(0).ok())
-            .collect();
+        let rows = found
+            .iter()
+            .map(|r| {
+                (0..tables.len())
+                    .map(|i| r.try_get_by_index::<String>(i))
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            })
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let stem = format!("bench_plain_{}", Uuid::now_v7().simple());
+        let copies: Vec<String> = (0..tables.len()).map(|i| format!("{stem}_{i}")).collect();
+        let mut before = 0;
+        for ((table, time), copy) in tables.iter().zip(&copies) {
+            scope
+                .tx
+                .execute_unprepared(&format!(
+                    "CREATE TABLE {copy} (LIKE {table} {})",
+                    like.including()
+                ))
+                .await?;
+            // As large as the original was when the API wrote into it: an index grows slower
+            // to insert into as it grows.
+            before += scope
+                .tx
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    format!("INSERT INTO {copy} SELECT * FROM {table} WHERE {time} < $1"),
+                    [since.into()],
+                ))
+                .await?
+                .rows_affected();
+        }
+        scope.commit().await?;
         let db = self.db().clone();
-        let table = format!("bench_plain_{}", Uuid::now_v7().simple());
-        db.execute_unprepared(&format!(
-            "CREATE TABLE {table} (LIKE demands {})",
-            like.including()
-        ))
-        .await?;
-        // As large as `demands` was when the API wrote into it: an index grows slower to
-        // insert into as it grows.
-        db.execute_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            format!("INSERT INTO {table} SELECT * FROM demands WHERE received_at < $1"),
-            [since.into()],
-        ))
-        .await?;
-        let insert = format!(
-            "INSERT INTO {table} SELECT * FROM json_populate_record(NULL::{table}, $1::json)"
+        let demand = format!(
+            "INSERT INTO {0} SELECT * FROM json_populate_record(NULL::{0}, $1::json)",
+            copies[0]
         );
+        let insert = if copies.len() == 1 {
+            demand
+        } else {
+            let others: Vec<String> = copies[1..]
+                .iter()
+                .enumerate()
+                .map(|(i, copy)| {
+                    format!(
+                        "r{i} AS (INSERT INTO {copy} \
+                         SELECT * FROM json_populate_recordset(NULL::{copy}, ${}::json))",
+                        i + 2
+                    )
+                })
+                .collect();
+            format!("WITH {} {demand}", others.join(", "))
+        };
         let started = std::time::Instant::now();
-        let queue = std::sync::Arc::new(std::sync::Mutex::new(rows.clone()));
+        let count = rows.len();
+        let queue = std::sync::Arc::new(std::sync::Mutex::new(rows));
         let mut tasks = Vec::new();
         for _ in 0..clients.max(1) {
             let (db, queue, insert) = (db.clone(), queue.clone(), insert.clone());
@@ -201,7 +273,7 @@ impl Storage {
                     db.execute_raw(Statement::from_sql_and_values(
                         DbBackend::Postgres,
                         &insert,
-                        [row.into()],
+                        row.into_iter().map(Into::into),
                     ))
                     .await?;
                 }
@@ -212,8 +284,24 @@ impl Storage {
                 .map_err(|e| StorageError::Db(sea_orm::DbErr::Custom(e.to_string())))??;
         }
         let seconds = started.elapsed().as_secs_f64();
-        db.execute_unprepared(&format!("DROP TABLE {table}"))
+        let counts: Vec<String> = copies
+            .iter()
+            .map(|c| format!("(SELECT count(*) FROM {c})"))
+            .collect();
+        let after: i64 = db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                format!("SELECT ({})::bigint", counts.join(" + ")),
+            ))
+            .await?
+            .ok_or(StorageError::NotFound)?
+            .try_get_by_index(0)?;
+        db.execute_unprepared(&format!("DROP TABLE {}", copies.join(", ")))
             .await?;
-        Ok((rows.len(), seconds))
+        Ok(PlainRun {
+            demands: count,
+            rows: after as u64 - before,
+            seconds,
+        })
     }
 }

@@ -111,7 +111,7 @@ pub struct PublicDemandView {
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub satisfaction: Option<Satisfaction>,
-    /// The steps so far (kind and time; replies with their text).
+    /// The steps so far (kind and time; replies with their text, a rejection with its reason).
     pub progress: Vec<PublicStep>,
 }
 
@@ -1175,14 +1175,15 @@ impl Demands<'_> {
                 )
             })
             .map(|e| PublicStep {
+                // What the unit told the resident: its replies, and why it did not take the
+                // demand up (不予受理 owes the resident its reason).
                 text: match e.kind.as_str() {
-                    "replied" | "resolved" | "feedback_given" => e
-                        .data
-                        .get("text")
-                        .and_then(|t| t.as_str())
-                        .map(str::to_owned),
+                    "replied" | "resolved" | "feedback_given" => e.data.get("text"),
+                    "rejected" => e.data.get("reason"),
                     _ => None,
-                },
+                }
+                .and_then(|t| t.as_str())
+                .map(str::to_owned),
                 kind: e.kind,
                 at: e.at,
             })
