@@ -22,7 +22,7 @@ use crate::state::AppState;
 
 /// Follow a demand by its receipt code.
 ///
-/// Its status, handling unit, deadline and steps (with the text of progress replies) — never
+/// Its status, handling unit, deadline and steps (with the text of progress replies and a rejection's reason) — never
 /// the resident's name, phone or ID number. No login. The code may be typed in any case, with
 /// or without dashes.
 #[utoipa::path(
