@@ -18,6 +18,7 @@ mod m20261203_000010_visits;
 mod m20261203_000011_households;
 mod m20261203_000012_interviews;
 pub mod m20261203_000013_refusals;
+pub mod m20261204_000014_no_truncate;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_households::Migration),
             Box::new(m20261203_000012_interviews::Migration),
             Box::new(m20261203_000013_refusals::Migration),
+            Box::new(m20261204_000014_no_truncate::Migration),
         ]
     }
 }

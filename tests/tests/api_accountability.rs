@@ -57,6 +57,21 @@ async fn an_ignored_demand_is_warned_marked_overdue_and_taken_to_account_once() 
     assert_eq!(warnings["items"].as_array().unwrap().len(), 1);
     assert_eq!(warnings["items"][0]["level"], "approaching");
     assert_eq!(warnings["items"][0]["unit_id"], c.east.as_str());
+    // The street has no leader of its own: the warning names the district's, whom it answers to.
+    let leaders = |w: &Value| -> Vec<String> {
+        w["items"][0]["leaders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(leaders(&warnings), ["district-leader"]);
+
+    // Once the street has a leader, its warnings name that leader instead.
+    person(&server, &c.t, "street-leader", "leader", &c.east).await;
+    let (_, warnings) = cadre.get("/api/v1/accountability/warnings").await;
+    assert_eq!(leaders(&warnings), ["street-leader"]);
 
     // Past it: marked overdue, once.
     move_to(&server, due + Duration::minutes(1));
@@ -195,6 +210,158 @@ async fn concurrent_sweeps_do_no_double_work() {
         .collect();
     assert_eq!(reasons.len(), 2, "{cases}");
     assert!(reasons.iter().all(|r| *r == "repeated_overdue"));
+}
+
+/// Two server processes (each its own `Server`: its own pool, caches and sweeper) on one
+/// PostgreSQL database sweep the same demands at the same moment, as two replicas do every
+/// `MINQING_SWEEP_SECONDS`: each step happens once — one warning, one overdue mark, one
+/// escalation where the tier's rule says so, one accountability case per demand — whichever
+/// process took it, and the chain holds.
+#[tokio::test]
+async fn two_server_processes_sweeping_at_once_do_each_step_once() {
+    if !common::uses_postgres() {
+        eprintln!(
+            "skipping: several server processes share a PostgreSQL database only (set MINQING_TEST_DATABASE_URL)"
+        );
+        return;
+    }
+    let server = TestServer::start().await;
+    let second = minqing_server::Server::build(&server.config)
+        .await
+        .expect("a second server starts");
+    let processes = [server.storage.clone(), second.storage.clone()];
+
+    // One tenant whose streets hand overdue demands up by rule, one whose streets keep them.
+    let escalating = city(&server).await;
+    let (_, mut rules) = escalating.t.admin.get("/api/v1/tenant/demand-rules").await;
+    for rule in rules["deadlines"].as_array_mut().unwrap() {
+        if rule["tier"] == "street" {
+            rule["auto_escalate"] = json!(true);
+        }
+    }
+    let (status, body) = escalating
+        .t
+        .admin
+        .put("/api/v1/tenant/demand-rules", &rules)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let keeping = city(&server).await;
+    let mut demands = Vec::new();
+    let mut dues = Vec::new();
+    for (c, escalates) in [(&escalating, true), (&keeping, false)] {
+        for _ in 0..6 {
+            let (status, d) =
+                c.t.admin
+                    .post("/api/v1/demands", &intake(&c.community, "urgent"))
+                    .await;
+            assert_eq!(status, StatusCode::CREATED, "{d}");
+            dues.push(time(&d["reply_due_at"]));
+            demands.push((c, d["id"].as_str().unwrap().to_owned(), escalates));
+        }
+    }
+    let tenants: Vec<minqing_domain::TenantId> = [&escalating, &keeping]
+        .iter()
+        .map(|c| minqing_domain::TenantId(c.t.id.parse().unwrap()))
+        .collect();
+    let (first_due, last_due) = (*dues.iter().min().unwrap(), *dues.iter().max().unwrap());
+    assert!(last_due - first_due < Duration::hours(1));
+
+    // Both processes, twice each, all at once; what each did adds up to each step once.
+    let sweep_all = || async {
+        let now = server.clock.now();
+        let passes = futures::future::join_all(
+            processes
+                .iter()
+                .chain(processes.iter())
+                .map(|storage| storage.sweep(now, Some(&tenants))),
+        )
+        .await;
+        let mut total = (0, 0, 0, 0);
+        for pass in passes {
+            let done = pass.expect("the sweep runs");
+            total.0 += done.warned;
+            total.1 += done.overdue;
+            total.2 += done.escalated;
+            total.3 += done.cases;
+        }
+        total
+    };
+    let kinds_of = || async {
+        let mut all = Vec::new();
+        for (c, id, escalates) in &demands {
+            all.push((events(&c.t.admin, id).await, *escalates));
+        }
+        all
+    };
+
+    // The day before the deadlines: one warning each.
+    move_to(&server, last_due - Duration::hours(3));
+    assert_eq!(sweep_all().await, (12, 0, 0, 0));
+    for (kinds, _) in kinds_of().await {
+        assert_eq!(kinds, ["received", "warned"]);
+    }
+    // Five days past them: overdue once, a case once, and handed up once where the rule says.
+    move_to(&server, last_due + Duration::days(5) + Duration::minutes(2));
+    assert_eq!(sweep_all().await, (0, 12, 6, 12));
+    for (kinds, escalates) in kinds_of().await {
+        let mut expected = vec![
+            "received",
+            "warned",
+            "went_overdue",
+            "accountability_raised",
+        ];
+        if escalates {
+            expected.push("escalated");
+        }
+        assert_eq!(kinds, expected);
+    }
+    // Sweeping again at once finds nothing left to do.
+    assert_eq!(sweep_all().await, (0, 0, 0, 0));
+
+    for (c, escalates) in [(&escalating, true), (&keeping, false)] {
+        let admin = &c.t.admin;
+        let mine: Vec<&str> = demands
+            .iter()
+            .filter(|(d, _, _)| std::ptr::eq(*d, c))
+            .map(|(_, id, _)| id.as_str())
+            .collect();
+        let (_, warnings) = admin.get("/api/v1/accountability/warnings?limit=500").await;
+        let (_, cases) = admin.get("/api/v1/accountability/cases?limit=500").await;
+        for id in &mine {
+            let of = |list: &Value, level: Option<&str>| {
+                list["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|w| w["demand_id"] == *id && level.is_none_or(|l| w["level"] == l))
+                    .count()
+            };
+            assert_eq!(of(&warnings, Some("approaching")), 1, "{warnings}");
+            assert_eq!(of(&warnings, Some("overdue")), 1, "{warnings}");
+            assert_eq!(of(&cases, None), 1, "{cases}");
+            let (_, d) = admin.get(&format!("/api/v1/demands/{id}")).await;
+            let tier = if escalates { "county" } else { "street" };
+            assert_eq!(d["handling_tier"], tier, "{d}");
+        }
+        assert_eq!(
+            warnings["items"].as_array().unwrap().len(),
+            12,
+            "{warnings}"
+        );
+        assert_eq!(cases["items"].as_array().unwrap().len(), 6, "{cases}");
+        assert!(
+            cases["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["reason"] == "serious_overdue"),
+            "{cases}"
+        );
+        let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+        assert_eq!(verdict["intact"], true, "{verdict}");
+        let events = if escalates { 5 } else { 4 };
+        assert_eq!(verdict["checked"], 6 * events, "{verdict}");
+    }
 }
 
 #[tokio::test]
@@ -355,6 +522,23 @@ async fn notifications_reach_each_audience_signed_and_survive_a_channel_that_is_
     assert_eq!(progress["attempts"], 2);
     assert!(progress["delivered_at"].is_string());
 
+    // A warning reaches the cadres' channel addressed to the handling unit and its leader.
+    person(&server, &c.t, "street-leader", "leader", &c.east).await;
+    let (_, late) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    server.deliver().await;
+    move_to(&server, time(&late["reply_due_at"]) - Duration::hours(3));
+    server.sweep().await;
+    assert_eq!(server.deliver().await.delivered, 1);
+    let warned = cadres.bodies().pop().unwrap();
+    assert_eq!(warned["topic"], "demand.warning");
+    assert_eq!(warned["demand"]["receipt_code"], late["receipt_code"]);
+    assert_eq!(warned["demand"]["handling_unit_name"], "东街道");
+    assert_eq!(warned["leaders"].as_array().unwrap().len(), 1, "{warned}");
+    assert_eq!(warned["leaders"][0]["name"], "street-leader");
+    let sent_before = cadres.bodies().len();
+
     // A disabled channel gets nothing new.
     let (_, channels) = admin.get("/api/v1/tenant/notification-channels").await;
     let hook = channels
@@ -377,7 +561,7 @@ async fn notifications_reach_each_audience_signed_and_survive_a_channel_that_is_
         .post("/api/v1/demands", &intake(&c.community, "urgent"))
         .await;
     server.deliver().await;
-    assert_eq!(cadres.bodies().len(), 1);
+    assert_eq!(cadres.bodies().len(), sent_before);
 }
 
 #[tokio::test]

@@ -459,8 +459,9 @@ async fn a_duplicate_merged_into_another_keeps_its_history_and_points_to_the_sur
     assert_eq!(kept["status"], "accepted");
     assert!(kept["merged_into"].is_null());
 
-    // Refusals: into itself, into a merged or a rejected demand, into one the caller cannot
-    // see, and a merged demand merged again.
+    // Refusals: into itself, into a merged, a rejected or a closed demand (nothing more happens
+    // there, so a duplicate merged in would never be handled), into one the caller cannot see,
+    // and a merged demand merged again.
     let other = record(&cadre, &intake(&c.community, "urgent")).await;
     let other = other["id"].as_str().unwrap().to_owned();
     let rejected = record(&cadre, &intake(&c.community, "urgent")).await;
@@ -472,10 +473,23 @@ async fn a_duplicate_merged_into_another_keeps_its_history_and_points_to_the_sur
         json!({"reason": "非本辖区事项"}),
     )
     .await;
+    let closed = record(&cadre, &intake(&c.community, "urgent")).await;
+    let closed = closed["id"].as_str().unwrap().to_owned();
+    ok(&cadre, &closed, "accept", json!({})).await;
+    ok(&cadre, &closed, "resolve", json!({"text": "已更换灯泡"})).await;
+    ok(&cadre, &closed, "give-feedback", json!({"text": "回访"})).await;
+    let rated = ok(
+        &cadre,
+        &closed,
+        "rate",
+        json!({"satisfaction": "satisfied"}),
+    )
+    .await;
+    assert_eq!(rated["status"], "closed");
     let west = unit_id(&c.t.admin, "990101002001").await;
     let hidden = record(&c.t.admin, &intake(&west, "urgent")).await;
     let hidden = hidden["id"].as_str().unwrap().to_owned();
-    let demands = [&survivor, &duplicate, &other, &rejected];
+    let demands = [&survivor, &duplicate, &other, &rejected, &closed];
     let mut before = Vec::new();
     for id in demands {
         before.push(cadre.get(&format!("/api/v1/demands/{id}")).await.1);
@@ -487,10 +501,16 @@ async fn a_duplicate_merged_into_another_keeps_its_history_and_points_to_the_sur
     let (status, answer) = act(&cadre, &other, "merge", json!({"into": other})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert_eq!(answer["error"]["field_codes"]["into"], "merge_into_itself");
-    for closed in [&duplicate, &rejected] {
-        let (status, answer) = act(&cadre, &other, "merge", json!({"into": closed})).await;
+    for done in [&duplicate, &rejected, &closed] {
+        let (status, answer) = act(&cadre, &other, "merge", json!({"into": done})).await;
         assert_eq!(status, StatusCode::CONFLICT, "{answer}");
         assert_eq!(answer["error"]["code"], "survivor_not_open");
+        // The message names what happened and what to do instead.
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("已关闭") && message.contains("仍在办理"),
+            "{message}"
+        );
     }
     let (status, answer) = act(&cadre, &other, "merge", json!({"into": hidden})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
@@ -1393,6 +1413,129 @@ async fn the_database_refuses_to_change_or_delete_the_ledger() {
     let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
     assert_eq!(verdict["intact"], true, "{verdict}");
     assert_eq!(verdict["checked"], 3);
+}
+
+/// Every append-only table: the ledger, the demands, the operations log and the money tables.
+const APPEND_ONLY: [&str; 6] = [
+    "operations_log",
+    "demand_events",
+    "demands",
+    "budget_lines",
+    "expenditures",
+    "expenditure_vouchers",
+];
+
+/// Runs `TRUNCATE table CASCADE` bound to the tenant, in a transaction that is rolled back
+/// whatever happens, and answers the database's refusal (the test fails if it went through).
+/// Other tests share the database: the statement waits at most briefly for its lock and is
+/// tried again, so it never holds up, nor deadlocks with, their transactions.
+async fn truncation_refused(server: &TestServer, tenant: &str, table: &str) -> String {
+    for _ in 0..200 {
+        let (tx, _) = tenant_tx(server, tenant).await;
+        tx.execute_unprepared("SET LOCAL lock_timeout = '100ms'")
+            .await
+            .unwrap();
+        let answer = tx
+            .execute_unprepared(&format!("TRUNCATE TABLE {table} CASCADE"))
+            .await;
+        tx.rollback().await.unwrap();
+        match answer {
+            Ok(_) => panic!("TRUNCATE {table} went through"),
+            Err(e) if e.to_string().contains("lock timeout") => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => return e.to_string(),
+        }
+    }
+    panic!("TRUNCATE {table} never got its lock");
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_truncate_an_append_only_table() {
+    if !uses_postgres() {
+        eprintln!(
+            "skipping: SQLite has no TRUNCATE (set MINQING_TEST_DATABASE_URL to run this on PostgreSQL)"
+        );
+        return;
+    }
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let d = record(admin, &intake(&c.community, "urgent")).await;
+    let id = d["id"].as_str().unwrap();
+    ok(admin, id, "accept", json!({})).await;
+    // Money too: an allocation, spending on the demand, and its voucher.
+    let (status, body) = admin
+        .post(
+            &format!("/api/v1/units/{}/budget/lines", c.east),
+            &json!({"fiscal_year": 2026, "item": "民情家访工作经费", "amount": "10000"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, spent) = admin
+        .post(
+            &format!("/api/v1/units/{}/budget/expenditures", c.east),
+            &json!({
+                "spent_on": "2026-03-15",
+                "payee": "某五金店",
+                "purpose": "更换楼道灯",
+                "amount": "80",
+                "demand_id": id,
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{spent}");
+    let voucher = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let (status, body) = admin
+        .upload(
+            &format!(
+                "/api/v1/expenditures/{}/vouchers",
+                spent["id"].as_str().unwrap()
+            ),
+            "发票.pdf",
+            voucher,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let counts = || async {
+        let mut counts = Vec::new();
+        for table in APPEND_ONLY {
+            let rows = tenant_rows(
+                &server,
+                &c.t.id,
+                &format!("SELECT count(*) AS n FROM {table}"),
+                vec![],
+            )
+            .await;
+            let n: i64 = rows[0].try_get("", "n").unwrap();
+            counts.push((table, n));
+        }
+        counts
+    };
+    let before = counts().await;
+    assert!(
+        before.iter().all(|(_, n)| *n > 0),
+        "the tenant has rows in each table: {before:?}"
+    );
+
+    // TRUNCATE fires no row trigger and row-level security does not bind it: refused all the
+    // same, by the table's own trigger (CASCADE, or the foreign keys would refuse it first).
+    for table in APPEND_ONLY {
+        let refusal = truncation_refused(&server, &c.t.id, table).await;
+        assert!(
+            refusal.contains(&format!("{table} is append-only")),
+            "TRUNCATE {table}: {refusal}"
+        );
+    }
+
+    assert_eq!(counts().await, before);
+    let (status, seen) = admin.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{seen}");
+    assert_eq!(seen["status"], "accepted");
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["checked"], 2);
 }
 
 #[tokio::test]

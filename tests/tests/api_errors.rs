@@ -2,7 +2,7 @@
 //! language — never a 500 — and changes nothing.
 mod common;
 
-use common::{ADMIN_PASSWORD, TestServer};
+use common::{ADMIN_PASSWORD, TestServer, city, intake};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -303,4 +303,101 @@ async fn health_and_readiness_answer() {
         .await
         .unwrap();
     assert!(!r.headers()["x-request-id"].is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_required_field_is_named_as_required_like_a_blank_one() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let required = |body: &serde_json::Value, field: &str| {
+        assert_eq!(
+            body["error"]["code"], "validation_failed",
+            "{field}: {body}"
+        );
+        let codes = body["error"]["field_codes"].as_object().unwrap();
+        assert_eq!(codes.len(), 1, "{field}: {body}");
+        assert_eq!(codes[field], "required", "{field}: {body}");
+        assert_eq!(body["error"]["fields"][field], "必填。", "{body}");
+    };
+
+    let (_, units_before) = admin.get("/api/v1/units?limit=500").await;
+
+    // A typed body (`ApiJson`): left out, or blank, the same answer naming the field.
+    for body in [
+        json!({"parent_id": c.city}),
+        json!({"parent_id": c.city, "name": " "}),
+    ] {
+        let (status, answer) = admin.post("/api/v1/units", &body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {answer}");
+        required(&answer, "name");
+    }
+    // Nested: the path to it.
+    let (status, answer) = admin
+        .post(
+            "/api/v1/accounts",
+            &json!({"username": "no-role", "grants": [{"unit_id": c.east}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    required(&answer, "grants[0].role");
+    // An action on a demand: a rejection without its reason, as an empty object or no body at
+    // all, like a blank reason.
+    let (status, d) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{d}");
+    let reject = format!("/api/v1/demands/{}/reject", d["id"].as_str().unwrap());
+    for request in [
+        admin.request(Method::POST, &reject).json(&json!({})),
+        admin.request(Method::POST, &reject),
+        admin
+            .request(Method::POST, &reject)
+            .json(&json!({"reason": "  "})),
+    ] {
+        let (status, answer) = admin.send_raw(request).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        required(&answer, "reason");
+    }
+    // In English too.
+    let (_, answer) = admin
+        .send_raw(
+            admin
+                .request(Method::POST, &reject)
+                .header("accept-language", "en")
+                .json(&json!({})),
+        )
+        .await;
+    assert_eq!(answer["error"]["fields"]["reason"], "Required.", "{answer}");
+    // Other decoding errors keep their code: a wrong type, an unknown field.
+    let (status, answer) = admin
+        .post("/api/v1/units", &json!({"parent_id": c.city, "name": 42}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["code"], "invalid_body", "{answer}");
+    assert_eq!(
+        answer["error"]["field_codes"],
+        json!({"name": "invalid_body"})
+    );
+    let (status, answer) = admin
+        .post(
+            "/api/v1/units",
+            &json!({"parent_id": c.city, "name": "甲区", "colour": "red"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert_eq!(answer["error"]["code"], "invalid_body", "{answer}");
+
+    // Nothing was written: no unit, no account, the demand only received.
+    let (_, units_after) = admin.get("/api/v1/units?limit=500").await;
+    assert_eq!(units_after, units_before);
+    let (_, accounts) = admin.get("/api/v1/accounts").await;
+    assert!(!accounts.to_string().contains("no-role"), "{accounts}");
+    let (_, events) = admin
+        .get(&format!(
+            "/api/v1/demands/{}/events",
+            d["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(events.as_array().unwrap().len(), 1, "{events}");
 }

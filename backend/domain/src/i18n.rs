@@ -409,8 +409,8 @@ pub fn message(code: &str, lang: Lang) -> String {
             "No such demand, or it is not visible to you.",
         ),
         "survivor_not_open" => (
-            "目标诉求已被合并或不予受理，不能再合并进去。",
-            "The target demand was merged or rejected; nothing can be merged into it.",
+            "目标诉求已关闭、已被合并或不予受理，不会再办理，不能合并进去。请合并到仍在办理的诉求，或单独办理本诉求。",
+            "The target demand is closed, merged or rejected and will not be handled again, so nothing can be merged into it. Merge into a demand still being handled, or handle this one on its own.",
         ),
         "invalid_member_category" => (
             "理事类别无效：应为主要领导、单位代表、群众代表、退休人员、人大代表、政协委员或党代表。",

@@ -309,6 +309,9 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> ApiR
             if inner.is_syntax() || inner.is_eof() {
                 return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"));
             }
+            if let Some(missing) = missing_field(&e) {
+                return Err(missing);
+            }
             let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
             let path = e.path().to_string();
             let field = if path == "." { "body".to_owned() } else { path };
@@ -316,6 +319,25 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> ApiR
             Err(err)
         }
     }
+}
+
+/// A required field the body left out, as a 422 naming it (its path: `grants[0].role` for a
+/// nested one) with `required` — the code a blank value gets — rather than `invalid_body` on
+/// the object that lacks it. `None` for any other decoding error.
+pub fn missing_field(e: &serde_path_to_error::Error<serde_json::Error>) -> Option<ApiError> {
+    // serde words it `missing field `name`` (serde_json may add the position after it).
+    let message = e.inner().to_string();
+    let name = message.strip_prefix("missing field `")?.split_once('`')?.0;
+    if name.is_empty() {
+        return None;
+    }
+    let path = e.path().to_string();
+    let field = if path == "." {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    };
+    Some(ApiError::field(&field, "required"))
 }
 
 /// A JSON body, parsed with [`parse_json`].

@@ -34,6 +34,8 @@ pub struct WarningView {
     pub level: String,
     pub due_at: DateTime<Utc>,
     pub raised_at: DateTime<Utc>,
+    /// The leaders the warned unit answers to (see `Accounts::leaders_of`), as they are now.
+    pub leaders: Vec<crate::accounts::LeaderRef>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -220,11 +222,19 @@ impl Accountability<'_> {
             .await?;
         let (rows, next) = page(rows, limit, |w| encode_cursor(w.raised_at, w.id));
         let titles = self.titles(rows.iter().map(|w| w.demand_id)).await?;
+        let mut leaders = std::collections::HashMap::new();
+        for w in &rows {
+            if let std::collections::hash_map::Entry::Vacant(entry) = leaders.entry(w.unit_id) {
+                let path = UnitPath::from_stored(w.unit_path.clone());
+                entry.insert(self.scope.accounts().leaders_of(&path).await?);
+            }
+        }
         let views = rows
             .into_iter()
             .map(|w| {
                 let (receipt_code, title) = titles.get(&w.demand_id).cloned().unwrap_or_default();
                 WarningView {
+                    leaders: leaders.get(&w.unit_id).cloned().unwrap_or_default(),
                     id: w.id,
                     demand_id: w.demand_id,
                     receipt_code,

@@ -25,6 +25,14 @@ pub struct GrantView {
     pub unit_path: Option<UnitPath>,
 }
 
+/// A leader a unit answers to, as warnings and their notifications name them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeaderRef {
+    pub id: AccountId,
+    pub name: String,
+}
+
 /// Who is asking, as one request resolves it.
 #[derive(Debug, Clone)]
 pub struct ResolvedCaller {
@@ -123,6 +131,47 @@ impl Accounts<'_> {
                 disabled: a.disabled,
                 must_change_password: a.must_change_password,
             }))
+    }
+
+    /// The leaders the unit at `path` answers to: the enabled accounts holding a leader grant
+    /// on the unit itself or, where it has none, on its nearest ancestor that has one; none
+    /// when no unit on the path has a leader.
+    pub async fn leaders_of(&self, path: &UnitPath) -> Result<Vec<LeaderRef>> {
+        let ids: Vec<Uuid> = path.ids().into_iter().map(|u| u.0).collect();
+        let grants = grant::Entity::find()
+            .filter(grant::Column::TenantId.eq(self.scope.tenant.0))
+            .filter(grant::Column::Role.eq(Role::Leader.as_str()))
+            .filter(grant::Column::UnitId.is_in(ids.clone()))
+            .all(&self.scope.tx)
+            .await?;
+        let accounts: Vec<Uuid> = grants.iter().map(|g| g.account_id).collect();
+        let enabled: std::collections::HashMap<Uuid, String> = account::Entity::find()
+            .filter(self.tenant_filter())
+            .filter(account::Column::Id.is_in(accounts))
+            .filter(account::Column::Disabled.eq(false))
+            .all(&self.scope.tx)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a.display_name))
+            .collect();
+        for unit in ids.iter().rev() {
+            let mut leaders: Vec<LeaderRef> = grants
+                .iter()
+                .filter(|g| g.unit_id == Some(*unit))
+                .filter_map(|g| {
+                    enabled.get(&g.account_id).map(|name| LeaderRef {
+                        id: AccountId(g.account_id),
+                        name: name.clone(),
+                    })
+                })
+                .collect();
+            if !leaders.is_empty() {
+                leaders.sort_by(|a, b| a.name.cmp(&b.name));
+                leaders.dedup();
+                return Ok(leaders);
+            }
+        }
+        Ok(Vec::new())
     }
 
     pub async fn password_hash(&self, id: AccountId) -> Result<String> {

@@ -13,7 +13,7 @@ use minqing_domain::demand::attachment::{MAX_ATTACHMENT_BYTES, clean_file_name, 
 use minqing_domain::demand::deadline::assign;
 use minqing_domain::demand::intake::{ValidIntake, optional_text, required_text};
 use minqing_domain::demand::lifecycle::{
-    Action, DeadlineKind, DemandEvent, DemandState, Intake, Status, allowed, apply,
+    Action, DeadlineKind, DemandEvent, DemandState, Intake, Status, allowed, apply, check_survivor,
 };
 use minqing_domain::demand::routing::{ChainLink, escalation_target, handling_unit};
 use minqing_domain::demand::sweep::{SweepStep, due_steps, next_due, next_look, open_deadlines};
@@ -505,9 +505,7 @@ impl Demands<'_> {
                     .load_visible(into, ctx.access)
                     .await
                     .map_err(|_| StorageError::field("into", "unknown_demand"))?;
-                if matches!(other.state.status, Status::Merged | Status::Rejected) {
-                    return Err(StorageError::conflict("survivor_not_open"));
-                }
+                check_survivor(other.state.status).map_err(StorageError::conflict)?;
                 survivor = Some(other);
                 DemandEvent::Merged {
                     survivor: into,
@@ -649,10 +647,23 @@ impl Demands<'_> {
 
     /// Queues the notification an event calls for (`notice`).
     async fn notify(&self, id: Uuid, state: &DemandState, event: &DemandEvent) -> Result<()> {
-        match notice(self.tenant(), id, state, event) {
-            Some(n) => self.scope.notifications().enqueue(&n).await,
-            None => Ok(()),
+        let Some(mut n) = notice(self.tenant(), id, state, event) else {
+            return Ok(());
+        };
+        // A warning, an overdue and an escalation are addressed to the handling unit and its
+        // leaders, by name, so a channel can reach the people who must answer for it.
+        if matches!(
+            event,
+            DemandEvent::Warned { .. }
+                | DemandEvent::WentOverdue { .. }
+                | DemandEvent::Escalated { .. }
+        ) {
+            let unit = self.scope.units().get(state.assignment.unit).await?;
+            let leaders = self.scope.accounts().leaders_of(&unit.path).await?;
+            n.payload["demand"]["handling_unit_name"] = unit.name.into();
+            n.payload["leaders"] = serde_json::to_value(leaders).unwrap_or_default();
         }
+        self.scope.notifications().enqueue(&n).await
     }
 
     /// Demands the sweeper must look at by `now`, oldest first.

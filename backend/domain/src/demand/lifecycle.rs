@@ -168,6 +168,18 @@ pub fn check(
     Ok(to)
 }
 
+/// Whether a duplicate may be merged into a demand in `status` (its survivor): a
+/// `survivor_not_open` conflict when nothing more happens to it — closed, rejected, or itself
+/// merged away — since a duplicate merged there would never be handled. A demand still owed
+/// work, or awaiting its feedback and rating (which may reopen it), takes it in.
+pub fn check_survivor(status: Status) -> Result<(), &'static str> {
+    if status.is_final() {
+        Err("survivor_not_open")
+    } else {
+        Ok(())
+    }
+}
+
 /// The actions legal in a status (for the portal's buttons and the 409 message).
 pub fn allowed(from: Status) -> Vec<Action> {
     Action::ALL
@@ -639,6 +651,48 @@ mod tests {
         );
         assert!(allowed(Status::Closed).is_empty());
         assert_eq!(allowed(Status::Resolved), vec![Action::GiveFeedback]);
+    }
+
+    #[test]
+    fn a_duplicate_is_merged_only_into_a_demand_that_will_still_be_handled() {
+        // Closed, rejected or merged away: nothing more happens there, so nothing goes in.
+        for status in [Status::Closed, Status::Rejected, Status::Merged] {
+            assert_eq!(
+                check_survivor(status),
+                Err("survivor_not_open"),
+                "{status:?}"
+            );
+        }
+        for status in [
+            Status::Received,
+            Status::Accepted,
+            Status::InProgress,
+            Status::Resolved,
+            Status::FeedbackGiven,
+        ] {
+            assert_eq!(check_survivor(status), Ok(()), "{status:?}");
+        }
+        // Every status is one or the other: refused exactly where nothing more happens.
+        for status in Status::ALL {
+            assert_eq!(
+                check_survivor(status).is_err(),
+                status.is_final(),
+                "{status:?}"
+            );
+        }
+        // A demand closed through a satisfied rating is one such.
+        let closed = run(&[
+            received(),
+            DemandEvent::Accepted { note: None },
+            DemandEvent::Resolved { text: "x".into() },
+            DemandEvent::FeedbackGiven { text: "y".into() },
+            DemandEvent::Rated {
+                satisfaction: Satisfaction::Satisfied,
+                comment: None,
+            },
+        ])
+        .unwrap();
+        assert_eq!(check_survivor(closed.status), Err("survivor_not_open"));
     }
 
     #[test]

@@ -25,7 +25,8 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult};
 use crate::export::{ExportFormat, SpreadsheetFile, spreadsheet};
 use crate::extract::{
-    ApiPath, ApiQuery, Caller, IntakeCaller, RawBody, SessionCaller, page_limit, parse_json,
+    ApiPath, ApiQuery, Caller, IntakeCaller, RawBody, SessionCaller, missing_field, page_limit,
+    parse_json,
 };
 use crate::idempotency::{Idempotency, IdempotentJson};
 use crate::openapi::{
@@ -601,8 +602,10 @@ pub async fn act_on_demand(
     fields.insert("action".into(), action.as_str().into());
     let command: Command = serde_path_to_error::deserialize(serde_json::Value::Object(fields))
         .map_err(|e| {
-            let path = e.path().to_string();
-            ApiError::field(if path == "." { "body" } else { &path }, "invalid_body")
+            missing_field(&e).unwrap_or_else(|| {
+                let path = e.path().to_string();
+                ApiError::field(if path == "." { "body" } else { &path }, "invalid_body")
+            })
         })?;
     let access = readable(&caller)?;
     let scope = caller.write(&state).await?;
