@@ -68,7 +68,7 @@ async fn a_demand_is_recorded_worked_to_a_close_and_followed_by_its_receipt_code
     };
 
     in_browser(&browser, |driver| async move {
-        demand_scenario(&driver, &server.base_url, &server.admin_password).await
+        demand_scenario(&driver, &server).await
     })
     .await;
 }
@@ -100,6 +100,8 @@ async fn an_overdue_demand_is_warned_taken_to_account_and_the_calendar_is_shown(
     )
     .await;
     let city = common::city(&server).await;
+    // 东街道's leader, whom its warnings name.
+    common::person(&server, &city.t, "east-leader", "leader", &city.east).await;
     // Two urgent demands from 东一社区 (handled by 东街道), recorded through the API for speed:
     // the first is taken through its case in the browser, the second's case moves on behind
     // the page's back.
@@ -172,6 +174,8 @@ async fn a_whole_tenant_admin_keeps_the_demand_settings() {
     .await;
 }
 
+/// 节假日日历: one day of 2026 edited (调休上班 → 节假日, renamed) and saved is kept when the
+/// page is loaded afresh, and the API reads it so.
 /// 诉求规则: 国密 SM3 and a 3-day street reply deadline are saved, the rest sent back as read.
 /// 诉求类别: one added, then retired. 通知渠道: one added; a demand's message to it fails, and
 /// the deliveries show the attempt and its error; then it is disabled. 接口密钥: one issued for
@@ -185,6 +189,51 @@ async fn settings_scenario(
     let api = &city.t.admin;
     log_in_as(driver, base, &city.t.slug, "admin", common::ADMIN_PASSWORD).await?;
     let (_, before) = api.get("/api/v1/tenant/demand-rules").await;
+
+    driver
+        .goto(format!("{base}/settings/demands?tab=calendar&year=2026"))
+        .await?;
+    wait_hydrated(driver).await?;
+    let day = "[data-testid=calendar-row][data-date='2026-02-14']";
+    let kind = wait_for(
+        driver,
+        &format!("{day}[data-kind=workday] select[name=kind]"),
+    )
+    .await?;
+    thirtyfour::components::SelectElement::new(&kind)
+        .await?
+        .select_by_value("holiday")
+        .await?;
+    set_input(
+        driver,
+        &format!("{day} input[name=name]"),
+        "春节（延长休假）",
+    )
+    .await?;
+    wait_for(driver, "[data-testid=calendar-dirty]").await?;
+    click(driver, "[data-testid=calendar-save]").await?;
+    wait_for(driver, "[data-testid=calendar-saved]").await?;
+    driver.refresh().await?;
+    wait_hydrated(driver).await?;
+    wait_for(driver, &format!("{day}[data-kind=holiday]")).await?;
+    let name = driver
+        .execute(
+            "return document.querySelector(arguments[0]).value;",
+            vec![serde_json::json!(format!("{day} input[name=name]"))],
+        )
+        .await?;
+    if name.json().as_str() != Some("春节（延长休假）") {
+        return Err(format!("the edited day is named {:?} after a reload", name.json()).into());
+    }
+    let (_, year) = api.get("/api/v1/tenant/calendar?year=2026").await;
+    let kept = year
+        .as_array()
+        .and_then(|days| days.iter().find(|d| d["date"] == "2026-02-14"))
+        .cloned()
+        .unwrap_or_default();
+    if kept["kind"] != "holiday" || kept["name"] != "春节（延长休假）" {
+        return Err(format!("the API reads 2026-02-14 as {kept}").into());
+    }
 
     click(driver, "[data-testid=nav-demand-settings]").await?;
     click(driver, "[data-testid=tab-rules]").await?;
@@ -446,6 +495,12 @@ async fn accountability_scenario(
         driver,
         &format!("{row} [data-testid=warning-unit]"),
         "东街道",
+    )
+    .await?;
+    wait_until_text(
+        driver,
+        &format!("{row} [data-testid=warning-leaders]"),
+        "east-leader",
     )
     .await?;
     let link = wait_for(driver, &format!("{row} [data-testid=warning-demand]")).await?;
@@ -765,11 +820,24 @@ async fn click(driver: &WebDriver, css: &str) -> Result<()> {
 const PHONE: &str = "139 0791 2468";
 const REPLY: &str = "已联系物业，明天更换灯泡";
 
+/// A 1×1 PNG: the smallest photo a cadre could file.
+const PNG: [u8; 70] = [
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x64, 0x60, 0xf8, 0x5f,
+    0x0f, 0x00, 0x02, 0x87, 0x01, 0x80, 0xeb, 0x47, 0xba, 0x92, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
 /// Record a demand at 洪城路社区居委会 through the intake form, read its receipt code, open it,
+/// file a photo with it (a file that only claims to be one refused in the server's words),
 /// accept → reply → resolve → give feedback → rate 满意 (closed, no actions left), find it in
-/// the ledger filtered by the URL; then, signed out, follow it on the public receipt page.
-async fn demand_scenario(driver: &WebDriver, base: &str, password: &str) -> Result<()> {
-    log_in(driver, base, password).await?;
+/// the ledger filtered by the URL and download that 台账 as CSV and XLSX; filter the ledger to
+/// 青云谱区's subtree, which leaves out a demand of 东湖区, and escalate that one, then reassign
+/// it, by hand; then, signed out, follow the first on the public receipt page.
+async fn demand_scenario(driver: &WebDriver, server: &common::TestServer) -> Result<()> {
+    let base = server.base_url.as_str();
+    log_in(driver, base, &server.admin_password).await?;
 
     // Intake, from the navigation.
     wait_until_text(driver, "[data-testid=nav-intake]", "诉求登记").await?;
@@ -898,6 +966,74 @@ async fn demand_scenario(driver: &WebDriver, base: &str, password: &str) -> Resu
         return Err(format!("received at {shown:?}, expected about {}", near(0)).into());
     }
 
+    // Attachments: none yet. A text file named like a photo is refused by its content, the
+    // server's words beside the form; a real photo is filed, listed, and downloads as sent.
+    wait_for(driver, "[data-testid=no-attachments]").await?;
+    let files = tempfile::tempdir()?;
+    let fake = files.path().join("假照片.png");
+    std::fs::write(&fake, "这不是一张图片")?;
+    let upload = wait_for(driver, "[data-testid=attachment-upload]").await?;
+    let input = upload.find(By::Css("input[type=file]")).await?;
+    input.send_keys(fake.to_string_lossy()).await?;
+    upload
+        .find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let refused = minqing_domain::i18n::message(
+        "unsupported_attachment_type",
+        minqing_domain::i18n::Lang::Zh,
+    );
+    wait_until_text(
+        driver,
+        "[data-testid=attachment-upload] [data-testid=error-file]",
+        &refused,
+    )
+    .await?;
+    wait_for(driver, "[data-testid=no-attachments]").await?;
+    let photo = files.path().join("楼道灯.png");
+    std::fs::write(&photo, PNG)?;
+    driver
+        .execute(
+            "document.querySelector('[data-testid=attachment-upload] input[type=file]').value = '';",
+            Vec::new(),
+        )
+        .await?;
+    input.send_keys(photo.to_string_lossy()).await?;
+    upload
+        .find(By::Css("button[type=submit]"))
+        .await?
+        .click()
+        .await?;
+    let filed =
+        "[data-testid=attachment][data-media-type='image/png'] [data-testid=attachment-link]";
+    wait_until_text(driver, filed, "楼道灯.png").await?;
+    wait_gone(
+        driver,
+        "[data-testid=attachment-upload] [data-testid=import-errors]",
+    )
+    .await?;
+    let href = wait_for(driver, filed)
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    let (status, bytes) = admin_download(driver, &href).await?;
+    if status != 200 || bytes != PNG {
+        return Err(format!(
+            "the photo downloads as {status} ({} bytes, not the {} sent)",
+            bytes.len(),
+            PNG.len()
+        )
+        .into());
+    }
+    wait_until_text(
+        driver,
+        "[data-testid=event][data-kind=attachment_added] .event-text",
+        "楼道灯.png",
+    )
+    .await?;
+
     for (action, text, status) in [
         ("accept", None, "已接收"),
         ("reply", Some(REPLY), "办理中"),
@@ -932,11 +1068,12 @@ async fn demand_scenario(driver: &WebDriver, base: &str, password: &str) -> Resu
         return Err(format!("{} action controls remain on a closed demand", left.len()).into());
     }
     // The timeline shows every step, each in words, the reply's text with it.
-    let kinds = wait_for_count(driver, "[data-testid=timeline] [data-testid=event]", 6).await?;
+    let kinds = wait_for_count(driver, "[data-testid=timeline] [data-testid=event]", 7).await?;
     assert_eq!(
         kinds,
         [
             "received",
+            "attachment_added",
             "accepted",
             "replied",
             "resolved",
@@ -969,6 +1106,137 @@ async fn demand_scenario(driver: &WebDriver, base: &str, password: &str) -> Resu
     assert_eq!(chip.attr("aria-pressed").await?.as_deref(), Some("true"));
     wait_until_text(driver, "[data-testid=status-chip-closed] .count", "1").await?;
     wait_until_text(driver, "[data-testid=status-chip-all] .count", "1").await?;
+
+    // The 台账 of what the list shows: the links carry its filter, and the file has the
+    // Chinese header and the demand's row (CSV and XLSX alike).
+    let link = |format: &'static str| async move {
+        let href = wait_for(
+            driver,
+            &format!("[data-testid=ledger-export] a[data-format={format}]"),
+        )
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+        if !href.starts_with("/api/v1/demands/export?") || !href.contains("status=closed") {
+            return Err(format!("the ledger exports {href:?}").into());
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(href)
+    };
+    let (status, file) = admin_download(driver, &link("csv").await?).await?;
+    let csv = String::from_utf8_lossy(&file);
+    let row = csv
+        .lines()
+        .find(|l| l.contains(&code))
+        .unwrap_or_default()
+        .to_owned();
+    if status != 200 || !csv.contains("序号") || !row.contains("楼道灯坏了") {
+        return Err(format!("the ledger's CSV answered {status}: {csv}").into());
+    }
+    let (status, file) = admin_download(driver, &link("xlsx").await?).await?;
+    let cells = xlsx_cells(&file);
+    if status != 200
+        || !cells.iter().any(|c| c == "序号")
+        || !cells.iter().any(|c| c == &code)
+        || !cells.iter().any(|c| c.contains("楼道灯坏了"))
+    {
+        return Err(format!("the ledger's XLSX answered {status}: {cells:?}").into());
+    }
+
+    // A second demand, raised in 东湖区 (recorded through the API for speed): the whole
+    // ledger lists both, 青云谱区's subtree only the first, and the address keeps the subtree.
+    let admin = server
+        .login("nanchang", "admin", &server.admin_password)
+        .await;
+    let minxiang = common::unit_id(&admin, "360102002001").await;
+    let (status, other) = admin
+        .post(
+            "/api/v1/demands",
+            &serde_json::json!({
+                "origin_unit": minxiang,
+                "channel": "hotline",
+                "grade": "urgent",
+                "category": "daily_life",
+                "title": "巷口路灯不亮",
+                "description": "民巷口路灯坏了一周，夜里看不清路",
+            }),
+        )
+        .await;
+    if status != reqwest::StatusCode::CREATED {
+        return Err(format!("the second demand answered {status}: {other}").into());
+    }
+    let other_code = other["receipt_code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let ours = format!("[data-testid=ledger-row][data-receipt='{code}']");
+    let theirs = format!("[data-testid=ledger-row][data-receipt='{other_code}']");
+    driver.goto(format!("{base}/demands")).await?;
+    wait_hydrated(driver).await?;
+    wait_for(driver, &theirs).await?;
+    wait_for(driver, &ours).await?;
+    open_details(driver, "filters").await?;
+    wait_for(driver, "[data-testid=filters] [data-testid=within-search]")
+        .await?
+        .send_keys("青云谱区")
+        .await?;
+    click(
+        driver,
+        "[data-testid=filters] [data-testid=picker-option][data-name='青云谱区']",
+    )
+    .await?;
+    wait_gone(driver, &theirs).await?;
+    wait_for(driver, &ours).await?;
+    let url = driver.current_url().await?;
+    if !url.query().unwrap_or_default().contains("within=") {
+        return Err(format!("the subtree is not in the address: {url}").into());
+    }
+    let export = wait_for(driver, "[data-testid=ledger-export] a[data-format=csv]")
+        .await?
+        .attr("href")
+        .await?
+        .unwrap_or_default();
+    if !export.contains("within=") {
+        return Err(format!("the subtree's export is {export:?}").into());
+    }
+    // Loaded afresh, the filter names its unit and still leaves 东湖区's demand out.
+    driver.refresh().await?;
+    wait_hydrated(driver).await?;
+    wait_until_contains(driver, "[data-testid=within-filter] .chip", "青云谱区").await?;
+    wait_for(driver, &ours).await?;
+    wait_gone(driver, &theirs).await?;
+    click(driver, "[data-testid=within-filter] .chip-remove").await?;
+    wait_for(driver, &theirs).await?;
+
+    // By hand, on its page: escalated to 东湖区, then handed to 百花洲街道.
+    click(driver, &format!("{theirs} .receipt-link")).await?;
+    wait_until_text(driver, "[data-testid=demand-receipt]", &other_code).await?;
+    wait_until_text(driver, "[data-testid=demand-handler]", "滕王阁街道").await?;
+    act(driver, "escalate", Some("涉及多个部门，需区里协调")).await?;
+    wait_until_text(driver, "[data-testid=demand-handler]", "东湖区").await?;
+    wait_for(driver, "[data-testid=event][data-kind=escalated]").await?;
+    click(driver, "[data-testid=action-reassign]").await?;
+    let form = wait_for(driver, "[data-testid=action-form][data-action=reassign]").await?;
+    form.find(By::Css("[data-testid=unit-picker-search]"))
+        .await?
+        .send_keys("百花洲")
+        .await?;
+    click(
+        driver,
+        "[data-testid=action-form] [data-testid=picker-option][data-name='百花洲街道']",
+    )
+    .await?;
+    form.find(By::Css("[data-testid=action-submit]"))
+        .await?
+        .click()
+        .await?;
+    wait_until_text(driver, "[data-testid=demand-handler]", "百花洲街道").await?;
+    wait_until_text(
+        driver,
+        "[data-testid=event][data-kind=reassigned] .event-unit",
+        "百花洲街道",
+    )
+    .await?;
 
     // Signed out, with no cookie left: the resident's page by tenant and code.
     driver
@@ -2470,4 +2738,21 @@ async fn admin_download(driver: &WebDriver, path: &str) -> Result<(u16, Vec<u8>)
         })
         .unwrap_or_default();
     Ok((status, bytes))
+}
+
+/// Every cell of an XLSX file's sheets, as text (nothing for a file that is not one).
+fn xlsx_cells(bytes: &[u8]) -> Vec<String> {
+    use calamine::Reader;
+    let Ok(mut book) = calamine::open_workbook_from_rs::<calamine::Xlsx<_>, _>(
+        std::io::Cursor::new(bytes.to_vec()),
+    ) else {
+        return Vec::new();
+    };
+    let mut cells = Vec::new();
+    for name in book.sheet_names() {
+        if let Ok(range) = book.worksheet_range(&name) {
+            cells.extend(range.cells().map(|(_, _, cell)| cell.to_string()));
+        }
+    }
+    cells
 }

@@ -302,6 +302,43 @@ pub fn UnitPicker(
     .into_any()
 }
 
+/// The unit filter: a unit picker showing the URL's unit (its name looked up), reporting picks.
+#[component]
+pub fn WithinFilter(
+    within: Memo<Option<UnitId>>,
+    set: Callback<Option<UnitId>>,
+    names: UnitNames,
+) -> AnyView {
+    let selected = RwSignal::new(None::<(UnitId, String)>);
+    Effect::new(move |_| match within.get() {
+        None => {
+            if selected.with_untracked(Option::is_some) {
+                selected.set(None);
+            }
+        }
+        Some(id) => {
+            names.want([id]);
+            let shown = Some((id, names.get(id).unwrap_or_default()));
+            if selected.get_untracked() != shown {
+                selected.set(shown);
+            }
+        }
+    });
+    let on_change = Callback::new(move |choice: Option<(UnitId, String)>| {
+        if let Some((id, name)) = &choice {
+            names.remember(*id, name.clone());
+        }
+        set.run(choice.map(|(id, _)| id));
+    });
+    view! {
+        <div class="field within-filter" data-testid="within-filter">
+            <span class="label">{tr(Text::WithinUnit)}</span>
+            <UnitPicker selected on_change placeholder=Text::PickUnit testid="within-search"/>
+        </div>
+    }
+    .into_any()
+}
+
 /// Unit names looked up by id (`GET /units/{id}`), each at most once per page, for lists that
 /// carry only ids (warnings, cases). Unknown until its answer arrives; a unit that cannot be
 /// read stays unnamed.

@@ -135,6 +135,7 @@ texts! {
     ContactPoints => "联系点（领导联系社区/村）", "Contact points";
     NoContactPoints => "尚未设置联系点。", "No contact points yet.";
     Leader => "领导", "Leader";
+    AnswerableLeaders => "责任领导", "Leaders answerable";
     PairLeader => "设置联系点（领导联系本社区/村）", "Pair a leader with this community";
     Community => "社区 / 村", "Community";
     Since => "起始日期", "Since";
@@ -253,6 +254,7 @@ texts! {
     ImportHelp => "上传 CSV（UTF-8 或 GB18030/GBK）或 XLSX 文件，列为 code,parent_code,level,name。有任何错误行时不会导入任何数据。", "Upload a CSV (UTF-8 or GB18030/GBK) or XLSX file with the columns code,parent_code,level,name. A file with any bad row imports nothing.";
     File => "文件", "File";
     Upload => "上传并导入", "Upload and import";
+    UploadFile => "上传", "Upload";
     Uploading => "正在上传…", "Uploading…";
     Processing => "上传完成，正在导入…", "Uploaded; importing…";
     ChooseFileFirst => "请先选择文件。", "Choose a file first.";
@@ -390,6 +392,10 @@ texts! {
     Escalations => "上报次数", "Escalations";
     Reopenings => "重新办理次数", "Reopenings";
     MergedInto => "已合并至", "Merged into";
+    Attachments => "附件", "Attachments";
+    NoAttachments => "暂无附件。", "No attachments yet.";
+    AttachFile => "上传附件", "Attach a file";
+    AttachmentHint => "图片（JPEG、PNG、GIF、WebP）或 PDF，不超过 10 MB；文件的哈希值记入台账。", "An image (JPEG, PNG, GIF, WebP) or a PDF of at most 10 MB; its hash goes into the ledger.";
     RevealContact => "查看完整联系方式", "Show full contact details";
     RevealNote => "每次查看都会记入台账（查看人和时间）。", "Every view is recorded in the ledger (who and when).";
     System => "系统", "System";
@@ -434,6 +440,7 @@ texts! {
     EvWentOverdue => "超过期限", "Went overdue";
     EvPersonalDataViewed => "查看了完整联系方式", "Viewed the contact details";
     EvAccountabilityRaised => "启动问责", "Accountability case opened";
+    EvAttachmentAdded => "上传附件", "Attachment filed";
 
     // Accountability: warnings.
     WarningsTitle => "预警看板", "Warnings and overdue";
@@ -659,6 +666,7 @@ pub fn event_text(kind: &str) -> Option<Text> {
         "went_overdue" => Text::EvWentOverdue,
         "personal_data_viewed" => Text::EvPersonalDataViewed,
         "accountability_raised" => Text::EvAccountabilityRaised,
+        "attachment_added" => Text::EvAttachmentAdded,
         _ => return None,
     })
 }

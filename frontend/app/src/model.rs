@@ -493,6 +493,18 @@ impl LedgerEvent {
     }
 }
 
+/// A photo or document filed with a demand (`GET /demands/{id}/attachments`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub file_name: String,
+    #[serde(default)]
+    pub media_type: String,
+    /// Bytes.
+    pub size: i64,
+    pub uploaded_at: DateTime<Utc>,
+}
+
 /// `POST /demands` (intake).
 /// A unit offered on the residents' online form.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -598,6 +610,16 @@ pub struct Warning {
     pub level: String,
     pub due_at: DateTime<Utc>,
     pub raised_at: DateTime<Utc>,
+    /// The leaders the warned unit answers to.
+    #[serde(default)]
+    pub leaders: Vec<LeaderName>,
+}
+
+/// A leader named on a warning.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct LeaderName {
+    pub id: Uuid,
+    pub name: String,
 }
 
 /// An accountability case (问责, `GET /accountability/cases[/{id}]`).

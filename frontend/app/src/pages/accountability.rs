@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::api::{Api, ApiError, encode};
-use crate::components::{ErrorNotice, FieldError, FormError, Loading, UnitNames, UnitPicker};
+use crate::components::{ErrorNotice, FieldError, FormError, Loading, UnitNames, WithinFilter};
 use crate::i18n::{Text, case_reason_text, pick, tr};
 use crate::model::{Case, CaseStepRequest, Page, Warning};
 use crate::state::{use_api, use_portal};
@@ -151,43 +151,6 @@ fn set_query(path: &'static str) -> impl Fn(&[(&str, String)]) + Copy + 'static 
             )
         });
     }
-}
-
-/// The unit filter: a unit picker showing the URL's unit (its name looked up), reporting picks.
-#[component]
-fn WithinFilter(
-    within: Memo<Option<UnitId>>,
-    set: Callback<Option<UnitId>>,
-    names: UnitNames,
-) -> AnyView {
-    let selected = RwSignal::new(None::<(UnitId, String)>);
-    Effect::new(move |_| match within.get() {
-        None => {
-            if selected.with_untracked(Option::is_some) {
-                selected.set(None);
-            }
-        }
-        Some(id) => {
-            names.want([id]);
-            let shown = Some((id, names.get(id).unwrap_or_default()));
-            if selected.get_untracked() != shown {
-                selected.set(shown);
-            }
-        }
-    });
-    let on_change = Callback::new(move |choice: Option<(UnitId, String)>| {
-        if let Some((id, name)) = &choice {
-            names.remember(*id, name.clone());
-        }
-        set.run(choice.map(|(id, _)| id));
-    });
-    view! {
-        <div class="field within-filter" data-testid="within-filter">
-            <span class="label">{tr(Text::WithinUnit)}</span>
-            <UnitPicker selected on_change placeholder=Text::PickUnit testid="within-search"/>
-        </div>
-    }
-    .into_any()
 }
 
 /// "Load more", the loading state, or the empty list's sentence.
@@ -358,6 +321,12 @@ fn WarningRow(warning: Warning, names: UnitNames) -> AnyView {
     let level = w.level.clone();
     let level_label = level_text(&w.level);
     let deadline = deadline_text(w.deadline);
+    let leaders = w
+        .leaders
+        .iter()
+        .map(|l| l.name.as_str())
+        .collect::<Vec<_>>()
+        .join("、");
     view! {
         <tr
             data-testid="warning-row"
@@ -377,8 +346,14 @@ fn WarningRow(warning: Warning, names: UnitNames) -> AnyView {
                     {w.title.clone()}
                 </A>
             </td>
-            <td data-label=tr(Text::HandlingUnit) data-testid="warning-unit">
-                {move || names.get(unit).unwrap_or_default()}
+            <td data-label=tr(Text::HandlingUnit)>
+                <span data-testid="warning-unit">{move || names.get(unit).unwrap_or_default()}</span>
+                {(!leaders.is_empty()).then(|| view! {
+                    <span class="muted warning-leaders">
+                        {tr(Text::AnswerableLeaders)} "："
+                        <span data-testid="warning-leaders">{leaders.clone()}</span>
+                    </span>
+                })}
             </td>
             <td data-label=tr(Text::DueAt) data-testid="warning-due">
                 <span class="muted">{tr(deadline)} " "</span>

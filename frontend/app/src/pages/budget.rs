@@ -213,6 +213,7 @@ fn Spending(
                                                     path=format!("/expenditures/{}/vouchers", e.id)
                                                     accept="image/jpeg,image/png,application/pdf"
                                                     testid="voucher-upload"
+                                                    label=Text::UploadFile
                                                     on_done=reload
                                                 />
                                             </details>

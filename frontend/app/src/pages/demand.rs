@@ -1,6 +1,7 @@
 //! `/demands/:id`: 诉求详情 — every field (contact details masked, shown in full on request and
-//! recorded), the timeline from the ledger, and a button for each action the API says the
-//! caller may take now, each with the small form it needs.
+//! recorded), its attachments (downloaded, and filed from the page), the timeline from the
+//! ledger, and a button for each action the API says the caller may take now, each with the
+//! small form it needs.
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 
@@ -19,8 +20,10 @@ use crate::api::{ApiError, encode};
 use crate::components::{ErrorNotice, FieldError, FormError, Loading, TextAreaField, UnitPicker};
 use crate::i18n::{Text, action_text, event_text, pick, tr};
 use crate::model::{
-    Category, Demand, LedgerEvent, Page, PersonalData, UnitDetail, UnitRef, category_label,
+    Attachment, Category, Demand, LedgerEvent, Page, PersonalData, UnitDetail, UnitRef,
+    category_label,
 };
+use crate::pages::import::UploadForm;
 use crate::state::{use_api, use_portal};
 use crate::time::{format_opt, format_time};
 
@@ -197,6 +200,7 @@ fn DemandCard(
                     <h2>{tr(Text::Description)}</h2>
                     <p class="description" data-testid="demand-description">{d.description.clone()}</p>
                     <Contact demand=d.clone() recorded/>
+                    <Attachments demand=d.id recorded/>
                     <h2>{tr(Text::Timeline)}</h2>
                     <Timeline events known_units/>
                 </div>
@@ -280,6 +284,93 @@ fn Contact(demand: Demand, recorded: Callback<()>) -> AnyView {
     .into_any()
 }
 
+/// What a demand's files may be: what the API takes (it checks the content, not the name).
+const ATTACHMENT_TYPES: &str = "image/jpeg,image/png,image/gif,image/webp,application/pdf";
+
+/// The demand's photos and documents, each a download; and the form that files one, for the
+/// roles that record or handle demands (the API decides per demand: a refusal, or a file it
+/// does not take, is shown beside the form). A filed file is a ledger event: `recorded`.
+#[component]
+fn Attachments(demand: Uuid, recorded: Callback<()>) -> AnyView {
+    let api = use_api();
+    let portal = use_portal();
+    let list = LocalResource::new(move || async move {
+        api.get::<Vec<Attachment>>(&format!("/demands/{demand}/attachments"))
+            .await
+    });
+    let files = portal
+        .session
+        .with_untracked(|s| s.me().is_some_and(|me| me.records_demands()));
+    let filed = Callback::new(move |()| {
+        list.refetch();
+        recorded.run(());
+    });
+
+    view! {
+        <section class="attachments" data-testid="attachments">
+            <h2>{tr(Text::Attachments)}</h2>
+            {move || match list.get() {
+                None => view! { <Loading/> }.into_any(),
+                Some(Err(e)) => view! { <ErrorNotice error=e/> }.into_any(),
+                Some(Ok(items)) if items.is_empty() => {
+                    view! { <p class="muted" data-testid="no-attachments">{tr(Text::NoAttachments)}</p> }.into_any()
+                }
+                Some(Ok(items)) => view! {
+                    <ul class="attachment-list" data-testid="attachment-list">
+                        {items
+                            .into_iter()
+                            .map(|a| {
+                                let at = a.uploaded_at;
+                                view! {
+                                    <li data-testid="attachment" data-attachment-id=a.id.to_string() data-media-type=a.media_type.clone()>
+                                        <a
+                                            href=format!("/api/v1/demands/{demand}/attachments/{}", a.id)
+                                            download=a.file_name.clone()
+                                            data-testid="attachment-link"
+                                        >
+                                            {a.file_name.clone()}
+                                        </a>
+                                        " "
+                                        <span class="muted small">
+                                            {file_size(a.size)} " · " {move || format_time(at, &portal.zone())}
+                                        </span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                }
+                .into_any(),
+            }}
+            {files.then(|| view! {
+                <h3>{tr(Text::AttachFile)}</h3>
+                <UploadForm
+                    path=format!("/demands/{demand}/attachments")
+                    accept=ATTACHMENT_TYPES
+                    testid="attachment-upload"
+                    label=Text::UploadFile
+                    on_done=filed
+                />
+                <p class="hint">{tr(Text::AttachmentHint)}</p>
+            })}
+        </section>
+    }
+    .into_any()
+}
+
+/// A file's size as people read it: 512 B, 12.3 KB, 4.5 MB.
+fn file_size(bytes: i64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes.max(0) as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.1} KB", b / KB)
+    } else {
+        format!("{:.1} MB", b / (KB * KB))
+    }
+}
+
 /// The ledger's events, oldest first, each as a phrase with its time, who and what was said.
 #[component]
 fn Timeline(
@@ -337,7 +428,7 @@ fn Timeline(
                             .get("deadline")
                             .and_then(Value::as_str)
                             .map(|d| if d == "reply" { Text::DeadlineOfReply } else { Text::DeadlineOfResolve });
-                        let texts: Vec<String> = ["text", "reason", "note", "comment"]
+                        let texts: Vec<String> = ["text", "reason", "note", "comment", "file_name"]
                             .into_iter()
                             .filter_map(|f| e.text(f))
                             .collect();
@@ -656,4 +747,16 @@ async fn merge_target(api: crate::api::Api, code: &str) -> Result<Option<Uuid>, 
         .into_iter()
         .find(|d| d.receipt_code.replace('-', "") == wanted)
         .map(|d| d.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_size;
+
+    #[test]
+    fn file_sizes_read_in_bytes_kilobytes_or_megabytes() {
+        assert_eq!(file_size(68), "68 B");
+        assert_eq!(file_size(12_600), "12.3 KB");
+        assert_eq!(file_size(10 * 1024 * 1024), "10.0 MB");
+    }
 }

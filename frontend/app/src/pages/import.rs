@@ -131,8 +131,9 @@ fn ImportResult(summary: ImportSummary) -> AnyView {
     .into_any()
 }
 
-/// The error, and for a rejected file the table of its bad rows (line, code, reason; the code
-/// column only where rows have codes, as division files do and calendar files do not).
+/// The error with what it says of each field (a file of the wrong kind, say), and for a
+/// rejected file the table of its bad rows (line, code, reason; the code column only where rows
+/// have codes, as division files do and calendar files do not).
 #[component]
 pub(crate) fn ImportErrors(error: ApiError) -> AnyView {
     let rows = error.rows.clone();
@@ -142,6 +143,11 @@ pub(crate) fn ImportErrors(error: ApiError) -> AnyView {
     view! {
         <div class="import-errors" data-testid="import-errors">
             <p class="notice error" role="alert">{error.message}</p>
+            {error
+                .fields
+                .into_iter()
+                .map(|(name, message)| view! { <p class="field-error" data-testid=format!("error-{name}")>{message}</p> })
+                .collect_view()}
             {(!rows.is_empty())
                 .then(|| {
                     view! {
@@ -187,13 +193,15 @@ struct RowCounts {
 
 /// A file sent to `path` as the multipart field `file`, then `on_done`; the server's refusal
 /// is shown, with the bad rows of a rejected import. With `counts`, the answer's created and
-/// unchanged rows are shown too (`{testid}-result`).
+/// unchanged rows are shown too (`{testid}-result`). The button reads `label` (by default
+/// 上传并导入, for spreadsheets).
 #[component]
 pub(crate) fn UploadForm(
     path: String,
     accept: &'static str,
     testid: &'static str,
     #[prop(optional)] counts: bool,
+    #[prop(default = Text::Upload)] label: Text,
     on_done: Callback<()>,
 ) -> AnyView {
     let api = use_api();
@@ -241,7 +249,7 @@ pub(crate) fn UploadForm(
                 />
                 {move || missing.get().then(|| view! { <span class="field-error">{tr(Text::ChooseFileFirst)}</span> })}
             </label>
-            <button type="submit" class="primary" disabled=move || busy.get()>{tr(Text::Upload)}</button>
+            <button type="submit" class="primary" disabled=move || busy.get()>{tr(label)}</button>
             {move || match outcome.get() {
                 None => ().into_any(),
                 Some(Ok(answer)) => serde_json::from_value::<RowCounts>(answer)

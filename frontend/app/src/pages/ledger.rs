@@ -1,6 +1,7 @@
-//! `/demands`: 诉求台账 — the ledger list. Its filters live in the URL's query (a reload or a
-//! shared link keeps them), counts per status sit above it as chips, and further pages load
-//! with the cursor. A table on wide screens, cards on a phone (CSS).
+//! `/demands`: 诉求台账 — the ledger list. Its filters (a unit's subtree among them) live in the
+//! URL's query (a reload or a shared link keeps them), counts per status sit above it as chips,
+//! further pages load with the cursor, and the 台账 of what it shows downloads as XLSX or CSV.
+//! A table on wide screens, cards on a phone (CSS).
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -8,25 +9,27 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
+use minqing_domain::UnitId;
 use minqing_domain::demand::lifecycle::Status;
 use minqing_domain::demand::{Channel, Grade};
+use uuid::Uuid;
 
 use crate::api::{ApiError, encode};
-use crate::components::{ErrorNotice, Loading};
+use crate::components::{ErrorNotice, ExportLinks, Loading, UnitNames, WithinFilter};
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Category, Demand, Page, StatusCount, category_label};
 use crate::state::{use_api, use_portal};
 use crate::time::{format_opt, format_time};
 
-/// The filters, in the order they appear in the URL.
-const KEYS: [&str; 8] = [
-    "status", "grade", "category", "channel", "overdue", "from", "to", "q",
+/// The filters, in the order they appear in the URL (`within`: a unit's subtree, by id).
+const KEYS: [&str; 9] = [
+    "status", "grade", "category", "channel", "overdue", "from", "to", "within", "q",
 ];
 const PAGE: u32 = 50;
 
 /// The ledger's filters as the URL holds them (empty: not filtered); the API checks them.
 #[derive(Debug, Clone, PartialEq, Default)]
-struct Filters([String; 8]);
+struct Filters([String; KEYS.len()]);
 
 impl Filters {
     fn from_query(map: &leptos_router::params::ParamsMap) -> Self {
@@ -81,8 +84,7 @@ pub fn LedgerPage() -> AnyView {
     let query = use_query_map();
     let filters = Memo::new(move |_| query.with(Filters::from_query));
     let navigate = use_navigate();
-    let set_filter = move |key: &str, value: String| {
-        let next = filters.get_untracked().with(key, &value);
+    let show = move |next: Filters| {
         let qs = next.query(false);
         let url = if qs.is_empty() {
             "/demands".to_owned()
@@ -98,9 +100,26 @@ pub fn LedgerPage() -> AnyView {
             },
         );
     };
-    let set_filter = StoredValue::new(set_filter);
-    let set =
-        move |key: &'static str| move |value: String| set_filter.with_value(|f| f(key, value));
+    let show = StoredValue::new(show);
+    let set_filter = move |key: &str, value: String| {
+        show.with_value(|go| go(filters.get_untracked().with(key, &value)))
+    };
+    let set = move |key: &'static str| move |value: String| set_filter(key, value);
+    let within =
+        Memo::new(move |_| filters.with(|f| Uuid::parse_str(&f.get("within")).ok().map(UnitId)));
+    let set_within = Callback::new(move |unit: Option<UnitId>| {
+        set_filter("within", unit.map(|u| u.to_string()).unwrap_or_default())
+    });
+    let names = UnitNames::new();
+    // 台账 of what the list shows: the same filters, status included.
+    let export_path = move || {
+        let qs = filters.with(|f| f.query(false));
+        if qs.is_empty() {
+            "/demands/export".to_owned()
+        } else {
+            format!("/demands/export?{qs}")
+        }
+    };
 
     let categories =
         LocalResource::new(
@@ -292,6 +311,7 @@ pub fn LedgerPage() -> AnyView {
                         <input type="date" data-testid="filter-to" prop:value=select_value("to") on:change=move |ev| set("to")(event_target_value(&ev))/>
                         {filter_error("to")}
                     </label>
+                    <WithinFilter within set=set_within names/>
                     <div class="text-filter-box">
                         <TextFilter value=Signal::derive(select_value("q")) set=Callback::new(move |v: String| set("q")(v))/>
                         {filter_error("q")}
@@ -301,17 +321,15 @@ pub fn LedgerPage() -> AnyView {
                         class="link-button"
                         data-testid="clear-filters"
                         on:click=move |_| {
-                            for key in KEYS {
-                                if key != "status" {
-                                    set_filter.with_value(|f| f(key, String::new()));
-                                }
-                            }
+                            let status = filters.with_untracked(|f| f.get("status"));
+                            show.with_value(|go| go(Filters::default().with("status", &status)));
                         }
                     >
                         {tr(Text::ClearFilters)}
                     </button>
                 </div>
             </details>
+            {move || view! { <ExportLinks path=export_path() testid="ledger-export"/> }}
             {move || {
                 list.with(|l| l.error.clone()).map(|e| view! { <ErrorNotice error=e/> })
             }}
@@ -447,6 +465,12 @@ mod tests {
             "grade=urgent&q=%E6%A5%BC%E9%81%93%20%E7%81%AF"
         );
         assert_eq!(f.get("q"), "楼道 灯");
+        // The subtree goes before the words, and with the status into the export.
+        let unit = "0190a1b2-c3d4-7e5f-8a6b-7c8d9e0f1a2b";
+        assert_eq!(
+            f.with("within", unit).query(false),
+            format!("status=closed&grade=urgent&within={unit}&q=%E6%A5%BC%E9%81%93%20%E7%81%AF")
+        );
         assert!(
             f.with("status", "")
                 .with("grade", "")
