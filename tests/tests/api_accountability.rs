@@ -66,7 +66,10 @@ async fn an_ignored_demand_is_warned_marked_overdue_and_taken_to_account_once() 
             .map(|l| l["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert_eq!(leaders(&warnings), ["district-leader"]);
+    let (_, seen_by_leader) = leader.get("/api/v1/accountability/warnings").await;
+    assert_eq!(leaders(&seen_by_leader), ["district-leader"]);
+    // The street's cadre reads nothing above the street: not who leads the district.
+    assert_eq!(leaders(&warnings), Vec::<String>::new());
 
     // Once the street has a leader, its warnings name that leader instead.
     person(&server, &c.t, "street-leader", "leader", &c.east).await;

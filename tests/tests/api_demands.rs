@@ -1820,3 +1820,72 @@ async fn photos_and_pdfs_are_filed_checked_by_content_and_chained_in_the_ledger(
     let (_, verdict) = c.t.admin.get("/api/v1/ledger/verify").await;
     assert_eq!(verdict["intact"], true);
 }
+
+/// Two cadres act on one demand at the same moment, a reply and a resolution: each step is
+/// decided on the state it finds, and one decided on a state that changed meanwhile is refused
+/// (409 `demand_changed`) instead of overwriting the other — so the stored status always says
+/// what the ledger's events say, and no step the lifecycle forbids (a reply after the
+/// resolution) enters the ledger.
+#[tokio::test]
+async fn steps_taken_at_once_on_one_demand_never_overwrite_each_other() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        let d = record(admin, &intake(&c.community, "urgent")).await;
+        let id = d["id"].as_str().unwrap().to_owned();
+        ok(admin, &id, "accept", json!({})).await;
+        ids.push(id);
+    }
+    let races = ids.iter().map(|id| {
+        let (a, b) = (admin.clone(), cadre.clone());
+        async move {
+            let (reply, resolve) = tokio::join!(
+                act(&a, id, "reply", json!({"text": "已派人查看"})),
+                act(&b, id, "resolve", json!({"text": "已修好"})),
+            );
+            (id, reply, resolve)
+        }
+    });
+    for (id, reply, resolve) in futures::future::join_all(races).await {
+        for (status, body) in [&reply, &resolve] {
+            assert!(
+                *status == StatusCode::OK || *status == StatusCode::CONFLICT,
+                "{status}: {body}"
+            );
+            if *status == StatusCode::CONFLICT {
+                let code = body["error"]["code"].as_str().unwrap();
+                assert!(
+                    ["demand_changed", "illegal_transition"].contains(&code),
+                    "{body}"
+                );
+            }
+        }
+        let kinds: Vec<String> = events_of(admin, id)
+            .await
+            .iter()
+            .map(|e| e["kind"].as_str().unwrap().to_owned())
+            .collect();
+        let resolved = kinds.iter().position(|k| k == "resolved");
+        let replied = kinds.iter().position(|k| k == "replied");
+        assert_eq!(resolved.is_some(), resolve.0 == StatusCode::OK, "{kinds:?}");
+        assert_eq!(replied.is_some(), reply.0 == StatusCode::OK, "{kinds:?}");
+        if let (Some(r), Some(p)) = (resolved, replied) {
+            assert!(
+                p < r,
+                "a reply entered the ledger after the resolution: {kinds:?}"
+            );
+        }
+        let (_, d) = admin.get(&format!("/api/v1/demands/{id}")).await;
+        let expected = match (resolved, replied) {
+            (Some(_), _) => "resolved",
+            (None, Some(_)) => "in_progress",
+            (None, None) => "accepted",
+        };
+        assert_eq!(d["status"], expected, "{kinds:?}");
+    }
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+}

@@ -71,6 +71,10 @@ pub fn message(code: &str, lang: Lang) -> String {
             "租户、用户名或密码不正确。",
             "Tenant, username or password is incorrect.",
         ),
+        "demand_changed" => (
+            "该诉求刚被他人办理，请刷新后查看最新状态再操作。",
+            "Someone else has just acted on this demand; reload it and try again.",
+        ),
         "submission_throttled" => (
             "提交过于频繁，请一小时后再试，或到社区工作室、拨打热线反映。",
             "Too many submissions from here; try again in an hour, or raise it at the community workroom or on the hotline.",

@@ -22,4 +22,6 @@ pub struct HttpConfig {
     pub login_limits: minqing_storage::throttle::LoginLimits,
     /// Online-form submissions per client address and hour.
     pub public_demands_per_hour: i64,
+    /// Proxies in front that append to `X-Forwarded-For` (0: the peer is the client).
+    pub trusted_proxy_hops: usize,
 }

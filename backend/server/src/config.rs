@@ -33,6 +33,9 @@ pub struct Config {
     pub login_limits: LoginLimits,
     /// `MINQING_PUBLIC_DEMANDS_PER_HOUR` (20): online-form submissions per client address.
     pub public_demands_per_hour: i64,
+    /// `MINQING_TRUSTED_PROXY_HOPS` (0): proxies in front that append to `X-Forwarded-For`,
+    /// whose reading of the client's address throttling then uses.
+    pub trusted_proxy_hops: usize,
     /// `MINQING_DATA_KEY`: 32 bytes (64 hex digits or base64) sealing residents' personal
     /// data. Unset: a key generated once into `<data dir>/data.key`.
     pub data_key: Option<String>,
@@ -102,6 +105,7 @@ impl Config {
                 per_address: env_u64("MINQING_LOGIN_FAILURES_PER_ADDRESS", 30)? as i64,
             },
             public_demands_per_hour: env_u64("MINQING_PUBLIC_DEMANDS_PER_HOUR", 20)? as i64,
+            trusted_proxy_hops: env_u64("MINQING_TRUSTED_PROXY_HOPS", 0)? as usize,
             data_key: env("MINQING_DATA_KEY"),
             sweep_every: Duration::from_secs(env_u64("MINQING_SWEEP_SECONDS", 60)?),
             deliver_every: Duration::from_secs(env_u64("MINQING_DELIVERY_SECONDS", 5)?),

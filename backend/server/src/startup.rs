@@ -51,6 +51,7 @@ impl Server {
                 secure_cookies: config.secure_cookies,
                 login_limits: config.login_limits,
                 public_demands_per_hour: config.public_demands_per_hour,
+                trusted_proxy_hops: config.trusted_proxy_hops,
             },
             sealer: sealer.clone(),
             clock: clock.clone(),

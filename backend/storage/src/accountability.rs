@@ -34,7 +34,8 @@ pub struct WarningView {
     pub level: String,
     pub due_at: DateTime<Utc>,
     pub raised_at: DateTime<Utc>,
-    /// The leaders the warned unit answers to (see `Accounts::leaders_of`), as they are now.
+    /// The leaders the warned unit answers to (see `Accounts::leaders_of`), as they are now;
+    /// empty where they lead a unit above the viewer's subtree.
     pub leaders: Vec<crate::accounts::LeaderRef>,
 }
 
@@ -226,7 +227,11 @@ impl Accountability<'_> {
         for w in &rows {
             if let std::collections::hash_map::Entry::Vacant(entry) = leaders.entry(w.unit_id) {
                 let path = UnitPath::from_stored(w.unit_path.clone());
-                entry.insert(self.scope.accounts().leaders_of(&path).await?);
+                // Named only where the viewer may see the unit they lead: a scoped account
+                // reads nothing above its subtree but its ancestors' names.
+                let (led, names) = self.scope.accounts().leaders_of(&path).await?;
+                let visible = led.is_some_and(|p| reach.covers(&p));
+                entry.insert(if visible { names } else { Vec::new() });
             }
         }
         let views = rows

@@ -135,8 +135,8 @@ impl Accounts<'_> {
 
     /// The leaders the unit at `path` answers to: the enabled accounts holding a leader grant
     /// on the unit itself or, where it has none, on its nearest ancestor that has one; none
-    /// when no unit on the path has a leader.
-    pub async fn leaders_of(&self, path: &UnitPath) -> Result<Vec<LeaderRef>> {
+    /// when no unit on the path has a leader. Answered with the path of the unit they lead.
+    pub async fn leaders_of(&self, path: &UnitPath) -> Result<(Option<UnitPath>, Vec<LeaderRef>)> {
         let ids: Vec<Uuid> = path.ids().into_iter().map(|u| u.0).collect();
         let grants = grant::Entity::find()
             .filter(grant::Column::TenantId.eq(self.scope.tenant.0))
@@ -154,7 +154,14 @@ impl Accounts<'_> {
             .into_iter()
             .map(|a| (a.id, a.display_name))
             .collect();
-        for unit in ids.iter().rev() {
+        let mut prefixes = Vec::with_capacity(ids.len());
+        for id in &ids {
+            prefixes.push(match prefixes.last() {
+                None => UnitPath::root(UnitId(*id)),
+                Some(parent) => UnitPath::child(parent, UnitId(*id)),
+            });
+        }
+        for (unit, led) in ids.iter().zip(prefixes).rev() {
             let mut leaders: Vec<LeaderRef> = grants
                 .iter()
                 .filter(|g| g.unit_id == Some(*unit))
@@ -168,10 +175,10 @@ impl Accounts<'_> {
             if !leaders.is_empty() {
                 leaders.sort_by(|a, b| a.name.cmp(&b.name));
                 leaders.dedup();
-                return Ok(leaders);
+                return Ok((Some(led), leaders));
             }
         }
-        Ok(Vec::new())
+        Ok((None, Vec::new()))
     }
 
     pub async fn password_hash(&self, id: AccountId) -> Result<String> {

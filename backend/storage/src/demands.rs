@@ -585,7 +585,19 @@ impl Demands<'_> {
         active.updated_at = Set(now);
         active.state = Set(encode_state(&state)?);
         active.last_seq = Set(seq);
-        demand::Entity::update(active).exec(&self.scope.tx).await?;
+        // Only over the state this step was decided on: another step that committed since
+        // (a cadre's, the sweeper's) moved `last_seq`, and this one must be decided afresh —
+        // else its state would overwrite the other's, and an illegal step enter the ledger.
+        let updated = demand::Entity::update_many()
+            .set(active)
+            .filter(demand::Column::TenantId.eq(self.tenant()))
+            .filter(demand::Column::Id.eq(id))
+            .filter(demand::Column::LastSeq.eq(loaded.row.last_seq))
+            .exec(&self.scope.tx)
+            .await?;
+        if updated.rows_affected != 1 {
+            return Err(StorageError::conflict("demand_changed"));
+        }
         Ok(())
     }
 
@@ -659,7 +671,7 @@ impl Demands<'_> {
                 | DemandEvent::Escalated { .. }
         ) {
             let unit = self.scope.units().get(state.assignment.unit).await?;
-            let leaders = self.scope.accounts().leaders_of(&unit.path).await?;
+            let (_, leaders) = self.scope.accounts().leaders_of(&unit.path).await?;
             n.payload["demand"]["handling_unit_name"] = unit.name.into();
             n.payload["leaders"] = serde_json::to_value(leaders).unwrap_or_default();
         }

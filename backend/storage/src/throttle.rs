@@ -75,14 +75,29 @@ pub async fn record_success(cache: &Cache, tenant_slug: &str, username: &str) ->
 /// The public form's window: submissions are counted per client address and hour.
 pub const SUBMISSION_WINDOW: Duration = Duration::from_secs(60 * 60);
 
-/// Counts one submission of the public form from `address` to `tenant`; false once the
-/// address has made more than `per_hour` within the window.
-pub async fn public_submission_allowed(
+fn submission_key(tenant: minqing_domain::TenantId, address: &str) -> String {
+    global_key(&["public-form", &tenant.0.to_string(), address])
+}
+
+/// True when `address` has had `per_hour` submissions to `tenant` recorded within the window.
+pub async fn public_submissions_exceeded(
     cache: &Cache,
     per_hour: i64,
     tenant: minqing_domain::TenantId,
     address: &str,
 ) -> Result<bool> {
-    let key = global_key(&["public-form", &tenant.0.to_string(), address]);
-    Ok(cache.incr(&key, SUBMISSION_WINDOW).await? <= per_hour)
+    let count = cache.get(&submission_key(tenant, address)).await?;
+    Ok(count.and_then(|c| c.parse::<i64>().ok()).unwrap_or(0) >= per_hour)
+}
+
+/// Counts one recorded submission of the public form from `address` to `tenant`.
+pub async fn record_public_submission(
+    cache: &Cache,
+    tenant: minqing_domain::TenantId,
+    address: &str,
+) -> Result<()> {
+    cache
+        .incr(&submission_key(tenant, address), SUBMISSION_WINDOW)
+        .await?;
+    Ok(())
 }

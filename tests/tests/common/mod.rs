@@ -34,6 +34,8 @@ pub struct Options {
     pub sessions: Option<SessionConfig>,
     /// Online-form submissions per address and hour; generous by default.
     pub public_demands_per_hour: Option<i64>,
+    /// Proxies trusted to name the client in `X-Forwarded-For` (0 by default).
+    pub trusted_proxy_hops: usize,
 }
 
 pub struct TestServer {
@@ -114,6 +116,7 @@ impl TestServer {
                 per_address: 100_000,
             }),
             public_demands_per_hour: options.public_demands_per_hour.unwrap_or(10_000),
+            trusted_proxy_hops: options.trusted_proxy_hops,
             data_key: None,
             // Tests run the sweeper and the dispatcher themselves, after moving the clock.
             sweep_every: Duration::ZERO,

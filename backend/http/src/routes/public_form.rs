@@ -4,7 +4,7 @@
 //! channel, routed like any other. Submissions are counted per client address (429
 //! `submission_throttled` past the limit), and an `Idempotency-Key` makes a resubmission on a
 //! bad connection answer the first receipt instead of recording twice.
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minqing_domain::UnitId;
@@ -21,7 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, request_id};
+use crate::extract::{ApiPath, ApiQuery, request_id};
 use crate::idempotency::IdempotentJson;
 use crate::openapi::{BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unprocessable};
 use crate::routes::auth::ClientAddr;
@@ -60,8 +60,9 @@ pub struct PublicUnitsQuery {
 
 /// The units to choose from on the online form.
 ///
-/// The tenant's top units, or the children of `parent` (archived ones left out), by name —
-/// what a resident walks down to find their community. No login.
+/// The tenant's top units, or the children of `parent`, in tree order — what a resident walks
+/// down to find their community. Archived units are left out, and so are dead ends: a unit
+/// above the community tier with no units below it. No login.
 #[utoipa::path(
     get,
     path = "/api/v1/public/{tenant}/units",
@@ -70,17 +71,25 @@ pub struct PublicUnitsQuery {
     security(()),
     responses(
         (status = 200, description = "The units.", body = Vec<PublicUnit>),
-        (status = 400, response = BadRequest),
         (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
     )
 )]
 pub async fn public_units(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
-    Query(q): Query<PublicUnitsQuery>,
+    ApiQuery(q): ApiQuery<PublicUnitsQuery>,
 ) -> ApiResult<axum::Json<Vec<PublicUnit>>> {
     let tenant = public_tenant(&state, &slug).await?;
     let scope = state.storage.read(tenant.id).await?;
+    // Where a resident's walk ends: the community tier (社区/村).
+    let community_level = scope
+        .tiers()
+        .list()
+        .await?
+        .into_iter()
+        .find(|t| t.key == minqing_domain::tier::TierKey::Community)
+        .map(|t| t.level);
     let reach = Reach::All;
     let units = match q.parent {
         None => scope.units().roots(&reach).await?,
@@ -106,6 +115,7 @@ pub async fn public_units(
         units
             .into_iter()
             .filter(|u| !u.archived)
+            .filter(|u| u.child_count > 0 || Some(u.level) == community_level)
             .map(PublicUnit::from)
             .collect(),
     ))
@@ -212,23 +222,23 @@ pub async fn submit_demand(
         visit: None,
     }
     .validate()?;
-    let scope = state.storage.write(tenant.id, resident(&headers)).await?;
-    if let Some(replayed) = idempotency.replay(&scope).await? {
+    // A resubmission gets its first answer, however many came since.
+    let read = state.storage.read(tenant.id).await?;
+    if let Some(replayed) = idempotency.replay(&read).await? {
         return Ok(replayed);
     }
-    if !throttle::public_submission_allowed(
-        state.storage.cache(),
-        state.config.public_demands_per_hour,
-        tenant.id,
-        &addr,
-    )
-    .await?
-    {
+    drop(read);
+    // Checked before the write transaction opens (a flood waits for no lock), counted once the
+    // demand is recorded: a refused submission costs the resident nothing of their hour.
+    let cache = state.storage.cache();
+    let limit = state.config.public_demands_per_hour;
+    if throttle::public_submissions_exceeded(cache, limit, tenant.id, &addr).await? {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "submission_throttled",
         ));
     }
+    let scope = state.storage.write(tenant.id, resident(&headers)).await?;
     let settings = TenantSettings::load(&scope).await?;
     let access = DemandAccess {
         read: Reach::Nothing,
@@ -250,6 +260,7 @@ pub async fn submit_demand(
         .answer(&scope, StatusCode::CREATED, &receipt)
         .await?;
     scope.commit().await?;
+    throttle::record_public_submission(cache, tenant.id, &addr).await?;
     Ok(response)
 }
 
