@@ -1757,6 +1757,28 @@ async fn a_weekday_made_a_holiday_moves_the_deadline_of_demands_recorded_after()
             .await;
         assert_eq!(due(&now), end_of(on));
     }
+
+    // A street rule in calendar days, with a resolution deadline: holidays and weekends count.
+    let (_, mut rules) = admin.get("/api/v1/tenant/demand-rules").await;
+    for rule in rules["deadlines"].as_array_mut().unwrap() {
+        if rule["tier"] == "street" {
+            rule["count"] = json!("calendar");
+            rule["resolve_days"] = json!(10);
+        }
+    }
+    let (status, body) = admin.put("/api/v1/tenant/demand-rules", &rules).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let fourth = record(admin, &intake(&c.community, "urgent")).await;
+    // 5 calendar days from a Monday: Saturday, the holiday Wednesday counted like any day.
+    assert_eq!(due(&fourth), end_of(day(5)));
+    assert_eq!(
+        fourth["resolve_due_at"]
+            .as_str()
+            .unwrap()
+            .parse::<DateTime<Utc>>()
+            .unwrap(),
+        end_of(day(10))
+    );
 }
 
 #[tokio::test]
@@ -1888,4 +1910,89 @@ async fn steps_taken_at_once_on_one_demand_never_overwrite_each_other() {
     }
     let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
     assert_eq!(verdict["intact"], true, "{verdict}");
+}
+
+/// Runs `sql` on the tenant's events directly in the database, its append-only trigger set
+/// aside as only someone with the database's keys could.
+async fn behind_the_back(server: &TestServer, tenant: &str, sql: &str) {
+    let (tx, backend) = tenant_tx(server, tenant).await;
+    if backend == DbBackend::Postgres {
+        tx.execute_unprepared(
+            "ALTER TABLE demand_events DISABLE TRIGGER demand_events_append_only",
+        )
+        .await
+        .unwrap();
+    } else {
+        tx.execute_unprepared("DROP TRIGGER demand_events_no_delete")
+            .await
+            .unwrap();
+    }
+    let changed = tx.execute_unprepared(sql).await.unwrap();
+    assert_eq!(changed.rows_affected(), 1, "{sql}");
+    if backend == DbBackend::Postgres {
+        tx.execute_unprepared("ALTER TABLE demand_events ENABLE TRIGGER demand_events_append_only")
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+}
+
+/// Beside an edited event (above), the chain names an event deleted from the database and,
+/// on PostgreSQL, one copied to the end of the chain.
+#[tokio::test]
+async fn the_hash_chain_names_an_event_deleted_or_copied_behind_the_applications_back() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let d = record(admin, &intake(&c.community, "urgent")).await;
+    let id = d["id"].as_str().unwrap();
+    ok(admin, id, "accept", json!({})).await;
+    ok(admin, id, "reply", json!({"text": "已安排电工"})).await;
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+
+    behind_the_back(&server, &c.t.id, "DELETE FROM demand_events WHERE seq = 2").await;
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], false, "{verdict}");
+    // The first event read after the gap is named.
+    assert_eq!(verdict["first_break"], json!({"seq": 3, "kind": "missing"}));
+
+    if !uses_postgres() {
+        eprintln!("skipping the copied event: it is copied with PostgreSQL's json_populate_record");
+        return;
+    }
+    let other = city(&server).await;
+    let d = record(&other.t.admin, &intake(&other.community, "urgent")).await;
+    ok(
+        &other.t.admin,
+        d["id"].as_str().unwrap(),
+        "accept",
+        json!({}),
+    )
+    .await;
+    // Event 2 copied to the end of the chain (seq 3, a new id): the chain's uniqueness
+    // refuses a second seq 2, but not this, and the copy still names event 1 as its
+    // predecessor, so event 2 reads as slipped in between.
+    let copy = format!(
+        "ffffffff-ffff-7fff-bfff-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
+    behind_the_back(
+        &server,
+        &other.t.id,
+        &format!(
+            "INSERT INTO demand_events SELECT (json_populate_record(e, \
+             json_build_object('id', '{copy}', 'seq', 3))).* FROM demand_events e WHERE seq = 2"
+        ),
+    )
+    .await;
+    let (_, verdict) = other.t.admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(
+        verdict["first_break"],
+        json!({"seq": 2, "kind": "inserted"}),
+        "{verdict}"
+    );
+    // The first tenant's break is its own.
+    let (_, mine) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(mine["first_break"], json!({"seq": 3, "kind": "missing"}));
 }
