@@ -1288,44 +1288,15 @@ async fn the_list_selects_by_category_channel_and_the_days_received() {
 
 /// Edits one ledger row directly in the database, as someone with the database's keys could.
 async fn tamper(server: &TestServer, tenant: &str, seq: i64) {
-    let db = Database::connect(&server.config.database_url)
-        .await
-        .unwrap();
-    let postgres = db.get_database_backend() == DbBackend::Postgres;
-    let tx = db.begin().await.unwrap();
-    if postgres {
-        tx.execute_unprepared(&format!(
-            "SELECT set_config('minqing.tenant_id', '{tenant}', true)"
-        ))
-        .await
-        .unwrap();
-        tx.execute_unprepared(
-            "ALTER TABLE demand_events DISABLE TRIGGER demand_events_append_only",
-        )
-        .await
-        .unwrap();
-    } else {
-        tx.execute_unprepared("DROP TRIGGER demand_events_no_update")
-            .await
-            .unwrap();
-    }
-    let changed = tx
-        .execute_raw(Statement::from_string(
-            db.get_database_backend(),
-            format!(
-                "UPDATE demand_events SET data = replace(data, '已更换灯泡', '无需处理') \
-                 WHERE seq = {seq} AND data LIKE '%已更换灯泡%'"
-            ),
-        ))
-        .await
-        .unwrap();
-    assert_eq!(changed.rows_affected(), 1);
-    if postgres {
-        tx.execute_unprepared("ALTER TABLE demand_events ENABLE TRIGGER demand_events_append_only")
-            .await
-            .unwrap();
-    }
-    tx.commit().await.unwrap();
+    behind_the_back(
+        server,
+        tenant,
+        &format!(
+            "UPDATE demand_events SET data = replace(data, '已更换灯泡', '无需处理') \
+             WHERE seq = {seq} AND data LIKE '%已更换灯泡%'"
+        ),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -1923,9 +1894,11 @@ async fn behind_the_back(server: &TestServer, tenant: &str, sql: &str) {
         .await
         .unwrap();
     } else {
-        tx.execute_unprepared("DROP TRIGGER demand_events_no_delete")
-            .await
-            .unwrap();
+        for trigger in ["demand_events_no_update", "demand_events_no_delete"] {
+            tx.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+                .await
+                .unwrap();
+        }
     }
     let changed = tx.execute_unprepared(sql).await.unwrap();
     assert_eq!(changed.rows_affected(), 1, "{sql}");
