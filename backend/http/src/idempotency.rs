@@ -71,6 +71,11 @@ impl Idempotency {
         })
     }
 
+    /// Whether the request carries a key (else nothing is replayed or remembered).
+    pub fn is_keyed(&self) -> bool {
+        self.key.is_some()
+    }
+
     /// The stored answer of an earlier identical request, if any.
     pub async fn replay(&self, scope: &TenantScope) -> ApiResult<Option<Response>> {
         let Some(key) = &self.key else {

@@ -223,17 +223,24 @@ impl Accountability<'_> {
             .await?;
         let (rows, next) = page(rows, limit, |w| encode_cursor(w.raised_at, w.id));
         let titles = self.titles(rows.iter().map(|w| w.demand_id)).await?;
-        let mut leaders = std::collections::HashMap::new();
-        for w in &rows {
-            if let std::collections::hash_map::Entry::Vacant(entry) = leaders.entry(w.unit_id) {
-                let path = UnitPath::from_stored(w.unit_path.clone());
-                // Named only where the viewer may see the unit they lead: a scoped account
-                // reads nothing above its subtree but its ancestors' names.
-                let (led, names) = self.scope.accounts().leaders_of(&path).await?;
+        // Each unit's leaders, named only where the viewer may see the unit they lead: a
+        // scoped account reads nothing above its subtree but its ancestors' names.
+        let mut units: Vec<(Uuid, UnitPath)> = rows
+            .iter()
+            .map(|w| (w.unit_id, UnitPath::from_stored(w.unit_path.clone())))
+            .collect();
+        units.sort_by_key(|(id, _)| *id);
+        units.dedup_by_key(|(id, _)| *id);
+        let paths: Vec<UnitPath> = units.iter().map(|(_, p)| p.clone()).collect();
+        let each = self.scope.accounts().leaders_of_each(&paths).await?;
+        let leaders: std::collections::HashMap<Uuid, Vec<crate::accounts::LeaderRef>> = units
+            .into_iter()
+            .zip(each)
+            .map(|((id, _), (led, names))| {
                 let visible = led.is_some_and(|p| reach.covers(&p));
-                entry.insert(if visible { names } else { Vec::new() });
-            }
-        }
+                (id, if visible { names } else { Vec::new() })
+            })
+            .collect();
         let views = rows
             .into_iter()
             .map(|w| {

@@ -33,6 +33,41 @@ pub struct LeaderRef {
     pub name: String,
 }
 
+/// The leaders of the deepest unit on `path` that has any, among `grants` (leader grants)
+/// held by `enabled` accounts, with that unit's path.
+fn nearest_leaders(
+    path: &UnitPath,
+    grants: &[grant::Model],
+    enabled: &std::collections::HashMap<Uuid, String>,
+) -> (Option<UnitPath>, Vec<LeaderRef>) {
+    let ids = path.ids();
+    let mut prefixes = Vec::with_capacity(ids.len());
+    for id in &ids {
+        prefixes.push(match prefixes.last() {
+            None => UnitPath::root(*id),
+            Some(parent) => UnitPath::child(parent, *id),
+        });
+    }
+    for (unit, led) in ids.iter().zip(prefixes).rev() {
+        let mut leaders: Vec<LeaderRef> = grants
+            .iter()
+            .filter(|g| g.unit_id == Some(unit.0))
+            .filter_map(|g| {
+                enabled.get(&g.account_id).map(|name| LeaderRef {
+                    id: AccountId(g.account_id),
+                    name: name.clone(),
+                })
+            })
+            .collect();
+        if !leaders.is_empty() {
+            leaders.sort_by(|a, b| a.name.cmp(&b.name));
+            leaders.dedup();
+            return (Some(led), leaders);
+        }
+    }
+    (None, Vec::new())
+}
+
 /// Who is asking, as one request resolves it.
 #[derive(Debug, Clone)]
 pub struct ResolvedCaller {
@@ -137,11 +172,25 @@ impl Accounts<'_> {
     /// on the unit itself or, where it has none, on its nearest ancestor that has one; none
     /// when no unit on the path has a leader. Answered with the path of the unit they lead.
     pub async fn leaders_of(&self, path: &UnitPath) -> Result<(Option<UnitPath>, Vec<LeaderRef>)> {
-        let ids: Vec<Uuid> = path.ids().into_iter().map(|u| u.0).collect();
+        let mut each = self.leaders_of_each(std::slice::from_ref(path)).await?;
+        Ok(each.pop().unwrap_or((None, Vec::new())))
+    }
+
+    /// [`Self::leaders_of`] for each of `paths`, in their order, in two queries whatever
+    /// their number (a page of warnings names the leaders of each unit on it).
+    pub async fn leaders_of_each(
+        &self,
+        paths: &[UnitPath],
+    ) -> Result<Vec<(Option<UnitPath>, Vec<LeaderRef>)>> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let units: std::collections::BTreeSet<Uuid> =
+            paths.iter().flat_map(UnitPath::ids).map(|u| u.0).collect();
         let grants = grant::Entity::find()
             .filter(grant::Column::TenantId.eq(self.scope.tenant.0))
             .filter(grant::Column::Role.eq(Role::Leader.as_str()))
-            .filter(grant::Column::UnitId.is_in(ids.clone()))
+            .filter(grant::Column::UnitId.is_in(units))
             .all(&self.scope.tx)
             .await?;
         let accounts: Vec<Uuid> = grants.iter().map(|g| g.account_id).collect();
@@ -154,31 +203,10 @@ impl Accounts<'_> {
             .into_iter()
             .map(|a| (a.id, a.display_name))
             .collect();
-        let mut prefixes = Vec::with_capacity(ids.len());
-        for id in &ids {
-            prefixes.push(match prefixes.last() {
-                None => UnitPath::root(UnitId(*id)),
-                Some(parent) => UnitPath::child(parent, UnitId(*id)),
-            });
-        }
-        for (unit, led) in ids.iter().zip(prefixes).rev() {
-            let mut leaders: Vec<LeaderRef> = grants
-                .iter()
-                .filter(|g| g.unit_id == Some(*unit))
-                .filter_map(|g| {
-                    enabled.get(&g.account_id).map(|name| LeaderRef {
-                        id: AccountId(g.account_id),
-                        name: name.clone(),
-                    })
-                })
-                .collect();
-            if !leaders.is_empty() {
-                leaders.sort_by(|a, b| a.name.cmp(&b.name));
-                leaders.dedup();
-                return Ok((Some(led), leaders));
-            }
-        }
-        Ok((None, Vec::new()))
+        Ok(paths
+            .iter()
+            .map(|path| nearest_leaders(path, &grants, &enabled))
+            .collect())
     }
 
     pub async fn password_hash(&self, id: AccountId) -> Result<String> {

@@ -515,22 +515,6 @@ pub struct PublicUnit {
     pub has_children: bool,
 }
 
-/// What the online form sends (`POST /public/{tenant}/demands`).
-#[derive(Debug, Clone, Serialize)]
-pub struct PublicIntakeRequest {
-    pub origin_unit: UnitId,
-    pub grade: Grade,
-    pub category: String,
-    pub title: String,
-    pub description: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub resident_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct IntakeRequest {
     pub origin_unit: UnitId,

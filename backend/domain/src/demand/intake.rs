@@ -1,5 +1,5 @@
 //! Checking what a recorder typed before it enters the ledger: every bad field is named at once.
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Channel, Grade, parse_category_key};
 use crate::error::{DomainError, FieldCheck};
@@ -29,6 +29,49 @@ pub struct IntakeForm {
     /// The visit it was raised at, if any.
     #[serde(default)]
     pub visit: Option<uuid::Uuid>,
+}
+
+/// What a resident sends through the public online form (the portal sends this very type): an
+/// intake on the `online` channel, without an ID number or a visit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PublicIntakeForm {
+    /// The resident's community or village (from `GET /public/{tenant}/units`).
+    pub origin_unit: UnitId,
+    /// A category key (from `GET /public/{tenant}/categories`).
+    pub category: String,
+    /// How pressing: `urgent` (急, the default), `worrying` (愁), `hard` (难), `hoped_for` (盼).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<Grade>,
+    pub title: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Optional: a resident may stay anonymous.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_name: Option<String>,
+    /// Optional, for progress messages; sealed at rest and never shown publicly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+impl From<PublicIntakeForm> for IntakeForm {
+    fn from(f: PublicIntakeForm) -> Self {
+        Self {
+            origin_unit: f.origin_unit,
+            channel: Channel::Online,
+            grade: f.grade.unwrap_or(Grade::Urgent),
+            category: f.category,
+            title: f.title,
+            description: f.description,
+            address: f.address,
+            resident_name: f.resident_name,
+            phone: f.phone,
+            id_number: None,
+            visit: None,
+        }
+    }
 }
 
 /// An intake whose every field passed its rule; text is trimmed, empty optionals are `None`.

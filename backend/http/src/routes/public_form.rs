@@ -9,8 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use minqing_domain::UnitId;
 use minqing_domain::access::{DemandAccess, Reach};
-use minqing_domain::demand::intake::IntakeForm;
-use minqing_domain::demand::{Channel, Grade};
+use minqing_domain::demand::intake::{IntakeForm, PublicIntakeForm};
 use minqing_storage::demand_rules::CategoryView;
 use minqing_storage::demands::{DemandContext, PublicDemandView};
 use minqing_storage::settings::TenantSettings;
@@ -148,29 +147,6 @@ pub async fn public_categories(
     ))
 }
 
-/// What a resident types into the online form.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PublicDemandForm {
-    /// The resident's community or village (from `GET /public/{tenant}/units`).
-    pub origin_unit: UnitId,
-    /// A category key (from `GET /public/{tenant}/categories`).
-    pub category: String,
-    /// How pressing: `urgent` (急, the default), `worrying` (愁), `hard` (难), `hoped_for` (盼).
-    #[serde(default)]
-    pub grade: Option<Grade>,
-    pub title: String,
-    pub description: String,
-    #[serde(default)]
-    pub address: Option<String>,
-    /// Optional: a resident may stay anonymous.
-    #[serde(default)]
-    pub resident_name: Option<String>,
-    /// Optional, for progress messages; sealed at rest and never shown publicly.
-    #[serde(default)]
-    pub phone: Option<String>,
-}
-
 /// Submit a demand through the online form.
 ///
 /// Records the demand on the `online` channel, routed by its grade like any other, and answers
@@ -187,7 +163,7 @@ pub struct PublicDemandForm {
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a resubmission answer the first receipt"),
     ),
     security(()),
-    request_body = PublicDemandForm,
+    request_body = PublicIntakeForm,
     responses(
         (status = 201, description = "Recorded; the receipt.", body = PublicDemandView),
         (status = 400, response = BadRequest),
@@ -205,29 +181,17 @@ pub async fn submit_demand(
     IdempotentJson {
         body: form,
         idempotency,
-    }: IdempotentJson<PublicDemandForm>,
+    }: IdempotentJson<PublicIntakeForm>,
 ) -> ApiResult<Response> {
     let tenant = public_tenant(&state, &slug).await?;
-    let intake = IntakeForm {
-        origin_unit: form.origin_unit,
-        channel: Channel::Online,
-        grade: form.grade.unwrap_or(Grade::Urgent),
-        category: form.category,
-        title: form.title,
-        description: form.description,
-        address: form.address,
-        resident_name: form.resident_name,
-        phone: form.phone,
-        id_number: None,
-        visit: None,
-    }
-    .validate()?;
+    let intake = IntakeForm::from(form).validate()?;
     // A resubmission gets its first answer, however many came since.
-    let read = state.storage.read(tenant.id).await?;
-    if let Some(replayed) = idempotency.replay(&read).await? {
-        return Ok(replayed);
+    if idempotency.is_keyed() {
+        let read = state.storage.read(tenant.id).await?;
+        if let Some(replayed) = idempotency.replay(&read).await? {
+            return Ok(replayed);
+        }
     }
-    drop(read);
     // Checked before the write transaction opens (a flood waits for no lock), counted once the
     // demand is recorded: a refused submission costs the resident nothing of their hour.
     let cache = state.storage.cache();

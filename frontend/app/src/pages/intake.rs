@@ -14,7 +14,7 @@ use minqing_domain::demand::{Channel, Grade};
 use crate::api::{ApiError, new_idempotency_key};
 use crate::components::{
     ErrorNotice, FieldError, FormError, Loading, SearchInput, TextAreaField, TextField, ancestry,
-    unit_search,
+    blank_is_null, unit_search,
 };
 use crate::i18n::{Text, pick, tr};
 use crate::model::{Ancestor, Category, Demand, IntakeRequest, Unit};
@@ -150,10 +150,7 @@ pub fn IntakePage() -> AnyView {
             error.set(Some(ApiError::form(Text::FixFields.get(l), missing)));
             return;
         };
-        let optional = |s: RwSignal<String>| {
-            let v = s.get_untracked().trim().to_owned();
-            (!v.is_empty()).then_some(v)
-        };
+        let optional = |s: RwSignal<String>| blank_is_null(s.get_untracked());
         let body = IntakeRequest {
             origin_unit,
             channel: ch,

@@ -10,11 +10,14 @@ use leptos::task::spawn_local;
 use leptos_router::components::A;
 use minqing_domain::UnitId;
 use minqing_domain::demand::Grade;
+use minqing_domain::demand::intake::PublicIntakeForm;
 
 use crate::api::{ApiError, encode, new_idempotency_key};
-use crate::components::{ErrorNotice, FieldError, FormError, TextAreaField, TextField};
+use crate::components::{
+    ErrorNotice, FieldError, FormError, TextAreaField, TextField, blank_is_null,
+};
 use crate::i18n::{Text, pick, tr};
-use crate::model::{Category, PublicDemand, PublicIntakeRequest, PublicUnit};
+use crate::model::{Category, PublicDemand, PublicUnit};
 use crate::pages::receipt::{PublicFrame, tenant_param};
 use crate::state::{use_api, use_portal};
 
@@ -63,13 +66,10 @@ pub fn PublicFormPage() -> impl IntoView {
             error.set(Some(ApiError::form(Text::FixFields.get(l), missing)));
             return;
         };
-        let optional = |s: RwSignal<String>| {
-            let v = s.get_untracked().trim().to_owned();
-            (!v.is_empty()).then_some(v)
-        };
-        let body = PublicIntakeRequest {
+        let optional = |s: RwSignal<String>| blank_is_null(s.get_untracked());
+        let body = PublicIntakeForm {
             origin_unit,
-            grade: grade.get_untracked(),
+            grade: Some(grade.get_untracked()),
             category: category.get_untracked(),
             title: title.get_untracked(),
             description: description.get_untracked(),
