@@ -282,3 +282,53 @@ async fn an_in_home_interview_visits_one_household_unannounced_and_counts_for_co
     );
     assert_eq!(cover["per_mille"], 500);
 }
+
+/// Every household of a large community is reachable, page by page, each once: a register
+/// of 800 is not cut at 500 with no sign.
+#[tokio::test]
+async fn a_register_larger_than_a_page_is_read_whole_through_its_cursor() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let register = format!("/api/v1/units/{}/households", c.community);
+    let mut file = String::from("住址,户主\n");
+    for i in 0..800 {
+        // Addresses that share prefixes and hold the cursor's separator.
+        file.push_str(&format!("东一路{}号|{}室,户主{i}\n", i % 40, i));
+    }
+    let (status, report) =
+        c.t.admin
+            .upload(&format!("{register}/import"), "h.csv", file.into_bytes())
+            .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], 800);
+
+    let mut seen = std::collections::BTreeSet::new();
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            None => format!("{register}?limit=500"),
+            Some(c) => format!("{register}?limit=500&cursor={c}"),
+        };
+        let (status, page) = c.t.admin.get(&url).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        pages.push(items.len());
+        for h in items {
+            assert!(
+                seen.insert(h["id"].as_str().unwrap().to_owned()),
+                "{h} twice"
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [500, 300]);
+    assert_eq!(seen.len(), 800);
+
+    let (status, body) = c.t.admin.get(&format!("{register}?cursor=bm9wZQ")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["cursor"], "invalid_cursor");
+}

@@ -410,3 +410,54 @@ async fn bad_visits_and_pairings_name_every_field_and_roles_keep_to_their_subtre
         .await;
     assert_eq!(listed["items"][0]["id"], id);
 }
+
+/// A subtree's visit calendar is read whole, page by page, earliest first and each visit
+/// once — visits at the same hour included.
+#[tokio::test]
+async fn a_calendar_longer_than_a_page_is_read_whole_through_its_cursor() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let leader = person(&server, &c.t, "district-leader", "leader", &c.district).await;
+    let leader_id = account_id(&leader).await;
+    let base = server.clock.now() + Duration::days(10);
+    let mut made = Vec::new();
+    for i in 0..7 {
+        // Pairs at one hour, so the cursor must break a tie by id.
+        let starts = base + Duration::hours(i / 2);
+        let (status, v) = leader
+            .post("/api/v1/visits", &visit_form(&c, &leader_id, starts))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        made.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut url = format!("/api/v1/visits?within={}&limit=3", c.district);
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let (status, page) = leader.get(&url).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        let starts: Vec<&str> = items
+            .iter()
+            .map(|v| v["starts_at"].as_str().unwrap())
+            .collect();
+        assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+        seen.extend(items.iter().map(|v| v["id"].as_str().unwrap().to_owned()));
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    let mut sorted_seen = seen.clone();
+    sorted_seen.sort();
+    sorted_seen.dedup();
+    assert_eq!(sorted_seen.len(), 7, "{seen:?}");
+    made.sort();
+    assert_eq!(sorted_seen, made);
+}

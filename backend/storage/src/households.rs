@@ -16,8 +16,8 @@ use minqing_domain::personal_data::mask_phone;
 use minqing_domain::unit::UnitPath;
 use minqing_domain::visits::{VisitKind, VisitStatus, VisitStep, step_of};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -25,8 +25,9 @@ use uuid::Uuid;
 use crate::councils::Seal;
 use crate::entities::{household, visit, visit_household};
 use crate::error::{Result, StorageError, import_plan, on_unique};
+use crate::paging::{decode_text_cursor, encode_text_cursor};
 use crate::scope::TenantScope;
-use crate::units::UnitView;
+use crate::units::{UnitView, page};
 
 /// A household as lists show it: phone masked.
 #[derive(Debug, Clone, Serialize)]
@@ -205,17 +206,36 @@ impl Households<'_> {
         Ok(report)
     }
 
-    /// A community's register, by address.
-    pub async fn list(&self, unit: UnitId, limit: u64) -> Result<Vec<HouseholdView>> {
-        let rows = household::Entity::find()
+    /// A page of a community's register, by address (then id), after `cursor`.
+    pub async fn list(
+        &self,
+        unit: UnitId,
+        limit: u64,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<HouseholdView>, Option<String>)> {
+        let mut select = household::Entity::find()
             .filter(household::Column::TenantId.eq(self.tenant()))
-            .filter(household::Column::UnitId.eq(unit.0))
+            .filter(household::Column::UnitId.eq(unit.0));
+        if let Some(cursor) = cursor {
+            let (address, id) = decode_text_cursor(cursor)?;
+            select = select.filter(
+                Condition::any()
+                    .add(household::Column::Address.gt(address.clone()))
+                    .add(
+                        Condition::all()
+                            .add(household::Column::Address.eq(address))
+                            .add(household::Column::Id.gt(id)),
+                    ),
+            );
+        }
+        let rows = select
             .order_by_asc(household::Column::Address)
             .order_by_asc(household::Column::Id)
-            .limit(limit)
+            .limit(limit + 1)
             .all(&self.scope.tx)
             .await?;
-        self.views(rows).await
+        let (rows, next) = page(rows, limit, |h| encode_text_cursor(&h.address, h.id));
+        Ok((self.views(rows).await?, next))
     }
 
     async fn views(&self, rows: Vec<household::Model>) -> Result<Vec<HouseholdView>> {

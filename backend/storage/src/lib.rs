@@ -37,6 +37,7 @@ pub mod ledger_export;
 pub mod notifications;
 pub mod open311;
 pub mod oplog;
+mod paging;
 pub mod passwords;
 pub mod platform;
 mod scope;

@@ -19,12 +19,14 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::demands::{decode_cursor, encode_cursor};
 use crate::entities::{
     account, contact_point, household, unit, visit, visit_host, visit_household,
 };
 use crate::error::{Result, StorageError};
+use crate::paging::after_earliest_first;
 use crate::scope::TenantScope;
-use crate::units::{UnitView, subtree};
+use crate::units::{UnitView, page, subtree};
 
 /// An account or a unit as other views name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -111,6 +113,8 @@ pub struct VisitQuery<'a> {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub limit: u64,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<&'a str>,
 }
 
 /// The range an obligations view covers, and how the tenant counts it.
@@ -670,8 +674,8 @@ impl Visits<'_> {
         .await
     }
 
-    /// Visits of a subtree, by start time.
-    pub async fn list(&self, q: &VisitQuery<'_>) -> Result<Vec<VisitView>> {
+    /// A page of a subtree's visits, by start time (then id), after `q.cursor`.
+    pub async fn list(&self, q: &VisitQuery<'_>) -> Result<(Vec<VisitView>, Option<String>)> {
         let mut select = visit::Entity::find()
             .filter(visit::Column::TenantId.eq(self.tenant()))
             .filter(visit::Column::UnitId.in_subquery(self.units_in(q.within)));
@@ -687,13 +691,23 @@ impl Visits<'_> {
         if let Some(to) = q.to {
             select = select.filter(visit::Column::StartsAt.lt(to));
         }
+        if let Some(cursor) = q.cursor {
+            let (at, id) = decode_cursor(cursor)?;
+            select = select.filter(after_earliest_first(
+                visit::Column::StartsAt,
+                visit::Column::Id,
+                at,
+                id,
+            ));
+        }
         let rows = select
             .order_by_asc(visit::Column::StartsAt)
             .order_by_asc(visit::Column::Id)
-            .limit(q.limit)
+            .limit(q.limit + 1)
             .all(&self.scope.tx)
             .await?;
-        self.views(rows).await
+        let (rows, next) = page(rows, q.limit, |v| encode_cursor(v.starts_at, v.id));
+        Ok((self.views(rows).await?, next))
     }
 
     fn hosted_by(&self, host: Uuid) -> sea_orm::sea_query::SelectStatement {

@@ -47,6 +47,8 @@ async fn community(
 pub struct HouseholdParams {
     /// At most this many (default 50, at most 500).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// A community's household register, by address (phones masked).
@@ -56,11 +58,12 @@ pub struct HouseholdParams {
     tag = "households",
     params(("id" = Uuid, Path, description = "The community's id."), HouseholdParams),
     responses(
-        (status = 200, description = "The register.", body = ListResponse<HouseholdView>),
+        (status = 200, description = "A page of the register; `next_cursor` when more follow.", body = ListResponse<HouseholdView>),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
     )
 )]
 pub async fn list_households(
@@ -72,11 +75,11 @@ pub async fn list_households(
     let limit = page_limit(params.limit)?;
     let scope = caller.read(&state).await?;
     let unit = unit_for(&scope, &caller, id, Permission::ReadUnits).await?;
-    let items = scope.households().list(unit.id, limit).await?;
-    Ok(axum::Json(ListResponse {
-        items,
-        next_cursor: None,
-    }))
+    let (items, next_cursor) = scope
+        .households()
+        .list(unit.id, limit, params.cursor.as_deref())
+        .await?;
+    Ok(axum::Json(ListResponse::new(items, next_cursor)))
 }
 
 /// Add a household to a community's register.

@@ -298,6 +298,8 @@ pub struct VisitParams {
     pub to: Option<DateTime<Utc>>,
     /// At most this many (default 50, at most 500).
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
 }
 
 /// The visit calendar of a subtree, by start time.
@@ -307,11 +309,12 @@ pub struct VisitParams {
     tag = "visits",
     params(VisitParams),
     responses(
-        (status = 200, description = "Visits, earliest first.", body = ListResponse<VisitView>),
+        (status = 200, description = "Visits, earliest first; `next_cursor` when more follow.", body = ListResponse<VisitView>),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable),
     )
 )]
 pub async fn list_visits(
@@ -322,7 +325,7 @@ pub async fn list_visits(
     let scope = caller.read(&state).await?;
     let root = unit_for(&scope, &caller, params.within, Permission::ReadUnits).await?;
     let limit = page_limit(params.limit)?;
-    let items = scope
+    let (items, next_cursor) = scope
         .visits()
         .list(&VisitQuery {
             within: &root.path,
@@ -331,12 +334,10 @@ pub async fn list_visits(
             from: params.from,
             to: params.to,
             limit,
+            cursor: params.cursor.as_deref(),
         })
         .await?;
-    Ok(axum::Json(ListResponse {
-        items,
-        next_cursor: None,
-    }))
+    Ok(axum::Json(ListResponse::new(items, next_cursor)))
 }
 
 /// Schedule a visit to a community or village.

@@ -12,7 +12,7 @@ use crate::components::{
     ErrorNotice, FormError, Loading, OnceForm, TextField, blank_is_null, toggle,
 };
 use crate::i18n::{Text, pick, tr};
-use crate::model::{Household, HouseholdCoverage, Page};
+use crate::model::{Household, HouseholdCoverage};
 use crate::pages::import::UploadForm;
 use crate::state::{use_api, use_portal};
 
@@ -42,9 +42,8 @@ pub fn HouseholdsSection(unit: UnitId, community: bool, archived: bool) -> AnyVi
     });
     let register = LocalResource::new(move || async move {
         if community {
-            api.get::<Page<Household>>(&format!("/units/{}/households?limit=500", unit.0))
+            api.get_all::<Household>(&format!("/units/{}/households", unit.0))
                 .await
-                .map(|p| p.items)
         } else {
             Ok(Vec::new())
         }

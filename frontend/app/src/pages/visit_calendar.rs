@@ -133,7 +133,7 @@ pub fn VisitCalendarPage() -> AnyView {
             let from = edge(first - Duration::days(1));
             let to = edge(month_start(first, 1) + Duration::days(1));
             let mut path = format!(
-                "/visits?within={}&from={}&to={}&limit=500",
+                "/visits?within={}&from={}&to={}",
                 unit.0,
                 crate::api::encode(&from),
                 crate::api::encode(&to)
@@ -141,7 +141,7 @@ pub fn VisitCalendarPage() -> AnyView {
             if let (true, Some(me)) = (mine, me) {
                 path.push_str(&format!("&host={me}"));
             }
-            api.get::<Page<Visit>>(&path).await.map(|p| p.items)
+            api.get_all::<Visit>(&path).await
         }
     });
     let points = LocalResource::new(move || {

@@ -79,7 +79,7 @@ pub fn VisitsSection(
     let manages = move || has(&[Role::TenantAdmin, Role::Leader, Role::Cadre]);
     let records = move || has(&[Role::TenantAdmin, Role::Leader, Role::Cadre, Role::Recorder]);
     let visits = LocalResource::new(move || async move {
-        api.get::<Page<Visit>>(&format!("/visits?within={}&limit=200", unit.0))
+        api.get_all::<Visit>(&format!("/visits?within={}", unit.0))
             .await
     });
     let points = LocalResource::new(move || async move {
@@ -121,7 +121,7 @@ pub fn VisitsSection(
                 Some(Ok(v)) => {
                     view! {
                         <VisitList
-                            visits=v.items
+                            visits=v
                             manages=manages()
                             records=records()
                             unit_name=unit_name.get_value()
