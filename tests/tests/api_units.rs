@@ -204,27 +204,14 @@ async fn listing_pages_depth_first_with_a_cursor() {
     t.admin
         .upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY))
         .await;
-    let mut codes = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/api/v1/units?limit=2&cursor={c}"),
-            None => "/api/v1/units?limit=2".to_owned(),
-        };
-        let (status, page) = t.admin.get(&path).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        codes.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|u| u["code"].as_str().unwrap().to_owned()),
-        );
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let codes: Vec<String> = t
+        .admin
+        .pages("/api/v1/units?limit=2")
+        .await
+        .iter()
+        .flatten()
+        .map(|u| u["code"].as_str().unwrap().to_owned())
+        .collect();
     // Parents before children, each subtree together.
     assert_eq!(
         codes,

@@ -430,29 +430,22 @@ async fn a_calendar_longer_than_a_page_is_read_whole_through_its_cursor() {
         assert_eq!(status, StatusCode::CREATED, "{v}");
         made.push(v["id"].as_str().unwrap().to_owned());
     }
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let mut url = format!("/api/v1/visits?within={}&limit=3", c.district);
-        if let Some(c) = &cursor {
-            url.push_str(&format!("&cursor={c}"));
-        }
-        let (status, page) = leader.get(&url).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        pages += 1;
-        let items = page["items"].as_array().unwrap();
+    let pages = leader
+        .pages(&format!("/api/v1/visits?within={}&limit=3", c.district))
+        .await;
+    for items in &pages {
         let starts: Vec<&str> = items
             .iter()
             .map(|v| v["starts_at"].as_str().unwrap())
             .collect();
         assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
-        seen.extend(items.iter().map(|v| v["id"].as_str().unwrap().to_owned()));
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
     }
+    let seen: Vec<String> = pages
+        .iter()
+        .flatten()
+        .map(|v| v["id"].as_str().unwrap().to_owned())
+        .collect();
+    let pages = pages.len();
     assert_eq!(pages, 3);
     let mut sorted_seen = seen.clone();
     sorted_seen.sort();

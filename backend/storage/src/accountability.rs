@@ -15,11 +15,11 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::demands::{after_cursor, decode_cursor, encode_cursor};
 use crate::entities::{accountability_case, demand, warning};
 use crate::error::{Result, StorageError};
+use crate::paging::{after_newest_first, decode_cursor, encode_cursor, page};
 use crate::scope::TenantScope;
-use crate::units::{page, path_within, subtree};
+use crate::units::{path_within, subtree};
 
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -208,7 +208,7 @@ impl Accountability<'_> {
         }
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
-            select = select.filter(after_cursor(
+            select = select.filter(after_newest_first(
                 warning::Column::RaisedAt,
                 warning::Column::Id,
                 at,
@@ -284,7 +284,7 @@ impl Accountability<'_> {
         }
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
-            select = select.filter(after_cursor(
+            select = select.filter(after_newest_first(
                 accountability_case::Column::OpenedAt,
                 accountability_case::Column::Id,
                 at,

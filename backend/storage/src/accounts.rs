@@ -243,7 +243,7 @@ impl Accounts<'_> {
             .limit(limit + 1)
             .all(&self.scope.tx)
             .await?;
-        let (rows, next) = crate::units::page(rows, limit, |a| a.username.clone());
+        let (rows, next) = crate::paging::page(rows, limit, |a| a.username.clone());
         Ok((self.with_grants(rows).await?, next))
     }
 

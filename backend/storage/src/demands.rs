@@ -5,7 +5,6 @@
 //! other way. What a caller may see and do is decided by `DemandAccess` (domain `access`).
 use std::collections::HashMap;
 
-use base64::Engine;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minqing_domain::access::{DemandAccess, DemandPlaces, Reach};
@@ -41,6 +40,7 @@ use crate::error::{Result, StorageError};
 use crate::intake_writer::PreparedIntake;
 use crate::ledger::ledger_time;
 use crate::notifications::{Notice, messages};
+use crate::paging::{after_newest_first, decode_cursor, encode_cursor};
 use crate::scope::TenantScope;
 use crate::sealing::Sealer;
 use crate::settings::TenantSettings;
@@ -958,7 +958,7 @@ impl Demands<'_> {
         let mut select = self.filtered(query, access, sealer, now).await?;
         if let Some(cursor) = cursor {
             let (at, id) = decode_cursor(cursor)?;
-            select = select.filter(after_cursor(
+            select = select.filter(after_newest_first(
                 demand::Column::ReceivedAt,
                 demand::Column::Id,
                 at,
@@ -1243,44 +1243,6 @@ fn links(units: &[UnitView], tier_of: &dyn Fn(i32) -> Option<TierKey>) -> Vec<Ch
 
 fn encode_state(state: &DemandState) -> Result<String> {
     serde_json::to_string(state).map_err(|_| corrupt("state encoding"))
-}
-
-/// The rows after the cursor `(at, id)` of a list ordered newest first by `time`, then `id`.
-pub(crate) fn after_cursor<T: ColumnTrait, I: ColumnTrait>(
-    time: T,
-    id_col: I,
-    at: DateTime<Utc>,
-    id: Uuid,
-) -> Condition {
-    Condition::any()
-        .add(time.lt(at))
-        .add(Condition::all().add(time.eq(at)).add(id_col.lt(id)))
-}
-
-/// A `(time, id)` position in a newest-first list, opaque to callers.
-pub(crate) fn encode_cursor(at: DateTime<Utc>, id: Uuid) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
-        "{}|{}",
-        at.timestamp_micros(),
-        id.simple()
-    ))
-}
-
-pub(crate) fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, Uuid)> {
-    let bad = || StorageError::field("cursor", "invalid_cursor");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(bad)?;
-    let (micros, id) = raw.split_once('|').ok_or_else(bad)?;
-    let at = micros
-        .parse::<i64>()
-        .ok()
-        .and_then(DateTime::from_timestamp_micros)
-        .ok_or_else(bad)?;
-    let id = Uuid::parse_str(id).map_err(|_| bad())?;
-    Ok((at, id))
 }
 
 /// The notification an event calls for: cadres hear of new, warned, overdue and escalated

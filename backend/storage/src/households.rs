@@ -25,9 +25,9 @@ use uuid::Uuid;
 use crate::councils::Seal;
 use crate::entities::{household, visit, visit_household};
 use crate::error::{Result, StorageError, import_plan, on_unique};
-use crate::paging::{decode_text_cursor, encode_text_cursor};
+use crate::paging::{decode_text_cursor, encode_text_cursor, page};
 use crate::scope::TenantScope;
-use crate::units::{UnitView, page};
+use crate::units::UnitView;
 
 /// A household as lists show it: phone masked.
 #[derive(Debug, Clone, Serialize)]

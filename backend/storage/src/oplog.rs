@@ -89,7 +89,7 @@ impl OperationsLog<'_> {
             .limit(limit + 1)
             .all(&self.scope.tx)
             .await?;
-        let (rows, next) = crate::units::page(rows, limit, |r| encode_id_cursor(r.id));
+        let (rows, next) = crate::paging::page(rows, limit, |r| encode_id_cursor(r.id));
         let entries = rows
             .into_iter()
             .map(|m| LogEntry {

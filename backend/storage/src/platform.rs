@@ -124,7 +124,7 @@ impl<'a> Platform<'a> {
             .limit(limit + 1)
             .all(self.storage.db())
             .await?;
-        let (rows, next) = crate::units::page(rows, limit, |t| t.slug.clone());
+        let (rows, next) = crate::paging::page(rows, limit, |t| t.slug.clone());
         Ok((rows.into_iter().map(TenantView::from).collect(), next))
     }
 

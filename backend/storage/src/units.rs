@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::entities::{demand, demand_assist, unit, unit_history};
 use crate::error::{Result, StorageError, import_plan, on_unique};
+use crate::paging::page;
 use crate::scope::TenantScope;
 use crate::tiers::json;
 
@@ -91,21 +92,6 @@ pub struct Units<'a> {
 impl TenantScope {
     pub fn units(&self) -> Units<'_> {
         Units { scope: self }
-    }
-}
-
-/// Splits `limit + 1` rows into a page and the cursor of its last row when more follow.
-pub(crate) fn page<T>(
-    mut rows: Vec<T>,
-    limit: u64,
-    cursor: impl Fn(&T) -> String,
-) -> (Vec<T>, Option<String>) {
-    if rows.len() as u64 > limit {
-        rows.truncate(limit as usize);
-        let next = rows.last().map(cursor);
-        (rows, next)
-    } else {
-        (rows, None)
     }
 }
 

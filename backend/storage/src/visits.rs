@@ -19,14 +19,13 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::demands::{decode_cursor, encode_cursor};
 use crate::entities::{
     account, contact_point, household, unit, visit, visit_host, visit_household,
 };
 use crate::error::{Result, StorageError};
-use crate::paging::after_earliest_first;
+use crate::paging::{after_earliest_first, decode_cursor, encode_cursor, page};
 use crate::scope::TenantScope;
-use crate::units::{UnitView, page, subtree};
+use crate::units::{UnitView, subtree};
 
 /// An account or a unit as other views name it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

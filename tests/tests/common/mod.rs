@@ -285,6 +285,26 @@ impl Session {
         self.send(self.request(reqwest::Method::GET, path)).await
     }
 
+    /// The items of every page of a list (`path` with its query), following `next_cursor`.
+    pub async fn pages(&self, path: &str) -> Vec<Vec<Value>> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut pages = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor {
+                None => path.to_owned(),
+                Some(c) => format!("{path}{sep}cursor={c}"),
+            };
+            let (status, page) = self.get(&url).await;
+            assert_eq!(status, StatusCode::OK, "{url}: {page}");
+            pages.push(page["items"].as_array().unwrap().clone());
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return pages,
+            }
+        }
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> (StatusCode, Value) {
         self.send(self.request(reqwest::Method::POST, path).json(body))
             .await
