@@ -19,6 +19,7 @@ mod m20261203_000011_households;
 mod m20261203_000012_interviews;
 pub mod m20261203_000013_refusals;
 pub mod m20261204_000014_no_truncate;
+mod m20261207_000015_case_deadlines;
 pub mod rls;
 
 /// An index on `table` over `cols`.
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_interviews::Migration),
             Box::new(m20261203_000013_refusals::Migration),
             Box::new(m20261204_000014_no_truncate::Migration),
+            Box::new(m20261207_000015_case_deadlines::Migration),
         ]
     }
 }

@@ -398,6 +398,161 @@ async fn a_tier_rule_escalates_an_overdue_demand_by_itself() {
     assert_eq!(last["actor_username"], "system");
 }
 
+/// Sets the street's and the county's rules: each with a resolution deadline; the street's
+/// escalating by itself where `escalates`; a case opened at the first overdue.
+async fn both_clocks(admin: &Session, escalates: bool) {
+    let (_, mut rules) = admin.get("/api/v1/tenant/demand-rules").await;
+    for rule in rules["deadlines"].as_array_mut().unwrap() {
+        match rule["tier"].as_str() {
+            Some("street") => {
+                rule["resolve_days"] = json!(7);
+                rule["auto_escalate"] = json!(escalates);
+            }
+            Some("county") => rule["resolve_days"] = json!(20),
+            _ => {}
+        }
+    }
+    rules["accountability"]["repeated_count"] = json!(1);
+    let (status, body) = admin.put("/api/v1/tenant/demand-rules", &rules).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+fn deadlines(item: &Value) -> Vec<&str> {
+    item["deadlines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_escalation_starts_the_new_unit_on_a_clean_clock() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    both_clocks(admin, true).await;
+    let (_, d) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let id = d["id"].as_str().unwrap();
+    // Past both of the street's deadlines; one pass marks them, opens its case, escalates.
+    move_to(&server, time(&d["resolve_due_at"]) + Duration::hours(1));
+    server.sweep().await;
+    server.sweep().await;
+    let (_, now) = admin.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(now["handling_unit"]["id"], c.district.as_str());
+    // The district's deadlines are in the future and nothing of them is overdue.
+    assert!(time(&now["reply_due_at"]) > server.clock.now());
+    assert!(time(&now["resolve_due_at"]) > server.clock.now());
+    assert_eq!(now["overdue"], json!([]), "{now}");
+    assert_eq!(
+        events(admin, id).await,
+        [
+            "received",
+            "went_overdue",
+            "went_overdue",
+            "accountability_raised",
+            "escalated"
+        ]
+    );
+    // One lateness: one overdue row and one case, both the street's, naming both deadlines.
+    let (_, overdue) = admin
+        .get(&format!(
+            "/api/v1/accountability/warnings?level=overdue&demand={id}"
+        ))
+        .await;
+    let rows = overdue["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{overdue}");
+    assert_eq!(rows[0]["unit_id"], c.east.as_str());
+    assert_eq!(deadlines(&rows[0]), ["reply", "resolve"]);
+    let (_, cases) = admin
+        .get(&format!("/api/v1/accountability/cases?demand={id}"))
+        .await;
+    let cases = cases["items"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases[0]["unit_id"], c.east.as_str());
+    assert_eq!(deadlines(&cases[0]), ["reply", "resolve"]);
+    // The escalation is the rule's, with no words of the system's in two languages.
+    let (_, e) = admin.get(&format!("/api/v1/demands/{id}/events")).await;
+    let escalated = e.as_array().unwrap().last().unwrap();
+    assert_eq!(escalated["data"]["by_rule"], true, "{escalated}");
+    assert_eq!(escalated["data"]["reason"], "");
+
+    // Later passes before the district's own deadlines do nothing more to it.
+    move_to(&server, server.clock.now() + Duration::days(3));
+    server.sweep().await;
+    assert_eq!(events(admin, id).await.len(), 5);
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+}
+
+#[tokio::test]
+async fn one_clock_missing_both_deadlines_is_one_case_raised_once() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    both_clocks(admin, false).await;
+    let (_, mut rules) = admin.get("/api/v1/tenant/demand-rules").await;
+    // Only seriousness opens a case here: five days past the first miss.
+    rules["accountability"]["repeated_count"] = json!(0);
+    assert_eq!(
+        admin.put("/api/v1/tenant/demand-rules", &rules).await.0,
+        StatusCode::OK
+    );
+    let (_, d) = admin
+        .post("/api/v1/demands", &intake(&c.community, "urgent"))
+        .await;
+    let id = d["id"].as_str().unwrap();
+    let reply_due = time(&d["reply_due_at"]);
+    let resolve_due = time(&d["resolve_due_at"]);
+    assert!(resolve_due > reply_due);
+    // The reply lapses: marked overdue, no case yet.
+    move_to(&server, reply_due + Duration::minutes(1));
+    server.sweep().await;
+    let (_, cases) = admin
+        .get(&format!("/api/v1/accountability/cases?demand={id}"))
+        .await;
+    assert_eq!(cases["items"], json!([]));
+    // Five days on it is serious: one case for the street's clock.
+    move_to(
+        &server,
+        reply_due + Duration::days(5) + Duration::minutes(1),
+    );
+    server.sweep().await;
+    // Then the resolution lapses too, and days pass: the same case names it; no second one.
+    move_to(&server, resolve_due + Duration::days(6));
+    server.sweep().await;
+    server.sweep().await;
+    let (_, cases) = admin
+        .get(&format!("/api/v1/accountability/cases?demand={id}"))
+        .await;
+    let cases = cases["items"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{cases:?}");
+    assert_eq!(cases[0]["reason"], "serious_overdue");
+    assert_eq!(deadlines(&cases[0]), ["reply", "resolve"]);
+    let (_, overdue) = admin
+        .get(&format!(
+            "/api/v1/accountability/warnings?level=overdue&demand={id}"
+        ))
+        .await;
+    let rows = overdue["items"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "{overdue}");
+    assert_eq!(deadlines(&rows[0]), ["reply", "resolve"]);
+    let kinds = events(admin, id).await;
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| *k == "accountability_raised")
+            .count(),
+        1,
+        "{kinds:?}"
+    );
+    // Both deadlines of the clock it still holds are past: both show as overdue.
+    let (_, now) = admin.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(now["overdue"], json!(["reply", "resolve"]), "{now}");
+}
+
 /// A webhook receiver on a free port: records what arrives; answers 503 while `down`.
 #[derive(Clone, Default)]
 struct Receiver {

@@ -537,6 +537,11 @@ async fn accountability_scenario(
     // The row opens its demand.
     click(driver, &format!("{row} [data-testid=warning-demand]")).await?;
     wait_until_text(driver, "[data-testid=demand-receipt]", &f.receipt).await?;
+    // The sweeper's entries read in words: the deadline and the case's reason, never a code.
+    let raised = "[data-testid=event][data-kind=accountability_raised]";
+    wait_until_text(driver, &format!("{raised} .event-kind"), "启动问责（答复）").await?;
+    wait_until_text(driver, &format!("{raised} .event-text"), "严重逾期").await?;
+    assert_no_text(driver, "serious_overdue").await?;
 
     // 问责案件: the open case, found by status.
     click(driver, "[data-testid=nav-cases]").await?;
@@ -600,6 +605,7 @@ async fn accountability_scenario(
     click(driver, &format!("{case_row} [data-testid=case-link]")).await?;
     wait_until_text(driver, "[data-testid=case-status]", "待处理").await?;
     wait_until_text(driver, "[data-testid=case-reason]", "严重逾期").await?;
+    wait_until_text(driver, "[data-testid=case-deadlines]", "答复").await?;
     wait_until_text(driver, "[data-testid=case-unit]", "东街道").await?;
     assert_steps(driver, &["review"]).await?;
     step(driver, "review").await?;

@@ -29,7 +29,9 @@ pub struct WarningView {
     pub receipt_code: String,
     pub title: String,
     pub unit_id: UnitId,
-    pub deadline: DeadlineKind,
+    /// The deadlines of one clock (the unit's hold of the demand) this warning is about, in
+    /// the order they came: one row per clock and level, however many of its deadlines.
+    pub deadlines: Vec<DeadlineKind>,
     /// `approaching` (before the deadline) or `overdue`.
     pub level: String,
     pub due_at: DateTime<Utc>,
@@ -47,6 +49,8 @@ pub struct CaseView {
     pub receipt_code: String,
     pub title: String,
     pub unit_id: UnitId,
+    /// Every deadline of the clock the case is about that was missed (one case per clock).
+    pub deadlines: Vec<DeadlineKind>,
     /// `serious_overdue` or `repeated_overdue`.
     pub reason: String,
     pub status: CaseStatus,
@@ -68,12 +72,33 @@ impl TenantScope {
     }
 }
 
-fn deadline_of(raw: &str) -> DeadlineKind {
-    if raw == "resolve" {
-        DeadlineKind::Resolve
-    } else {
-        DeadlineKind::Reply
+/// A stored list of deadlines: their names, comma-separated (`reply`, `reply,resolve`).
+fn deadlines_of(raw: &str) -> Vec<DeadlineKind> {
+    raw.split(',')
+        .filter_map(|name| match name {
+            "reply" => Some(DeadlineKind::Reply),
+            "resolve" => Some(DeadlineKind::Resolve),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `raw` with `kind` added at the end, unless it names it already.
+fn with_deadline(raw: &str, kind: DeadlineKind) -> Option<String> {
+    let mut kinds = deadlines_of(raw);
+    if kinds.contains(&kind) {
+        return None;
     }
+    kinds.push(kind);
+    Some(deadlines_text(&kinds))
+}
+
+fn deadlines_text(kinds: &[DeadlineKind]) -> String {
+    kinds
+        .iter()
+        .map(|k| deadline_name(*k))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn outcome_of(raw: &str) -> Option<Outcome> {
@@ -92,10 +117,21 @@ pub(crate) struct NewWarning<'a> {
     pub demand: Uuid,
     pub unit: UnitId,
     pub unit_path: &'a UnitPath,
+    /// When the unit took the demand over: the start of the clock the deadline belongs to.
+    pub clock_since: DateTime<Utc>,
     pub deadline: DeadlineKind,
     /// Past the deadline (else approaching it).
     pub overdue: bool,
     pub due_at: DateTime<Utc>,
+}
+
+/// An accountability case for one clock of one demand.
+pub(crate) struct NewCase<'a> {
+    pub demand: Uuid,
+    pub unit: UnitId,
+    pub unit_path: &'a UnitPath,
+    pub missed: &'a [DeadlineKind],
+    pub reason: CaseReason,
 }
 
 /// Filters of the warnings and cases lists.
@@ -112,7 +148,28 @@ impl Accountability<'_> {
         self.scope.tenant.0
     }
 
+    /// Raises a warning, or adds the deadline to the one this clock has at that level already:
+    /// the board shows one lateness once.
     pub(crate) async fn raise_warning(&self, w: NewWarning<'_>, now: DateTime<Utc>) -> Result<()> {
+        let level = if w.overdue { "overdue" } else { "approaching" };
+        let same_clock = warning::Entity::find()
+            .filter(warning::Column::TenantId.eq(self.tenant()))
+            .filter(warning::Column::DemandId.eq(w.demand))
+            .filter(warning::Column::UnitId.eq(w.unit.0))
+            .filter(warning::Column::Level.eq(level))
+            .filter(warning::Column::RaisedAt.gte(w.clock_since))
+            .one(&self.scope.tx)
+            .await?;
+        if let Some(row) = same_clock {
+            if let Some(deadlines) = with_deadline(&row.deadline, w.deadline) {
+                let due_at = row.due_at.min(w.due_at);
+                let mut active: warning::ActiveModel = row.into();
+                active.deadline = Set(deadlines);
+                active.due_at = Set(due_at);
+                warning::Entity::update(active).exec(&self.scope.tx).await?;
+            }
+            return Ok(());
+        }
         warning::Entity::insert(warning::ActiveModel {
             id: Set(crate::new_id()),
             tenant_id: Set(self.tenant()),
@@ -120,7 +177,7 @@ impl Accountability<'_> {
             unit_id: Set(w.unit.0),
             unit_path: Set(w.unit_path.as_str().to_owned()),
             deadline: Set(deadline_name(w.deadline).to_owned()),
-            level: Set(if w.overdue { "overdue" } else { "approaching" }.to_owned()),
+            level: Set(level.to_owned()),
             due_at: Set(w.due_at),
             raised_at: Set(now),
         })
@@ -129,7 +186,7 @@ impl Accountability<'_> {
         Ok(())
     }
 
-    /// How many of `unit`'s demands went overdue in the last `days` (for repeated overdue).
+    /// How many of `unit`'s clocks went overdue in the last `days` (for repeated overdue).
     pub(crate) async fn overdue_count(
         &self,
         unit: UnitId,
@@ -145,14 +202,14 @@ impl Accountability<'_> {
             .await?)
     }
 
-    pub(crate) async fn open_case(
-        &self,
-        demand: Uuid,
-        unit: UnitId,
-        unit_path: &UnitPath,
-        reason: CaseReason,
-        now: DateTime<Utc>,
-    ) -> Result<Uuid> {
+    pub(crate) async fn open_case(&self, case: NewCase<'_>, now: DateTime<Utc>) -> Result<Uuid> {
+        let NewCase {
+            demand,
+            unit,
+            unit_path,
+            missed,
+            reason,
+        } = case;
         let id = crate::new_id();
         accountability_case::Entity::insert(accountability_case::ActiveModel {
             id: Set(id),
@@ -160,6 +217,7 @@ impl Accountability<'_> {
             demand_id: Set(demand),
             unit_id: Set(unit.0),
             unit_path: Set(unit_path.as_str().to_owned()),
+            deadlines: Set(deadlines_text(missed)),
             reason: Set(reason.as_str().to_owned()),
             status: Set(CaseStatus::Open.as_str().to_owned()),
             outcome: Set(None),
@@ -180,10 +238,40 @@ impl Accountability<'_> {
                 "accountability_case",
                 Some(id),
                 None,
-                Some(serde_json::json!({"demand_id": demand, "unit_id": unit, "reason": reason.as_str()})),
+                Some(serde_json::json!({
+                    "demand_id": demand, "unit_id": unit, "reason": reason.as_str(),
+                    "deadlines": missed,
+                })),
             )
             .await?;
         Ok(id)
+    }
+
+    /// Names one more missed deadline on the case of the clock `unit` has held since `since`.
+    pub(crate) async fn case_also_missed(
+        &self,
+        demand: Uuid,
+        unit: UnitId,
+        since: DateTime<Utc>,
+        kind: DeadlineKind,
+    ) -> Result<()> {
+        let row = accountability_case::Entity::find()
+            .filter(accountability_case::Column::TenantId.eq(self.tenant()))
+            .filter(accountability_case::Column::DemandId.eq(demand))
+            .filter(accountability_case::Column::UnitId.eq(unit.0))
+            .filter(accountability_case::Column::OpenedAt.gte(since))
+            .one(&self.scope.tx)
+            .await?;
+        if let Some(row) = row
+            && let Some(deadlines) = with_deadline(&row.deadlines, kind)
+        {
+            let mut active: accountability_case::ActiveModel = row.into();
+            active.deadlines = Set(deadlines);
+            accountability_case::Entity::update(active)
+                .exec(&self.scope.tx)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Warnings of units within `reach`, newest first.
@@ -252,7 +340,7 @@ impl Accountability<'_> {
                     receipt_code,
                     title,
                     unit_id: UnitId(w.unit_id),
-                    deadline: deadline_of(&w.deadline),
+                    deadlines: deadlines_of(&w.deadline),
                     level: w.level,
                     due_at: w.due_at,
                     raised_at: w.raised_at,
@@ -313,6 +401,7 @@ impl Accountability<'_> {
                     receipt_code,
                     title,
                     unit_id: UnitId(c.unit_id),
+                    deadlines: deadlines_of(&c.deadlines),
                     reason: c.reason,
                     status: CaseStatus::parse(&c.status).unwrap_or(CaseStatus::Open),
                     outcome: c.outcome.as_deref().and_then(outcome_of),

@@ -15,7 +15,9 @@ use minqing_domain::demand::lifecycle::{
     Action, DeadlineKind, DemandEvent, DemandState, Intake, Status, allowed, apply, check_survivor,
 };
 use minqing_domain::demand::routing::{ChainLink, escalation_target, handling_unit};
-use minqing_domain::demand::sweep::{SweepStep, due_steps, next_due, next_look, open_deadlines};
+use minqing_domain::demand::sweep::{
+    SweepStep, due_steps, newly_late, next_due, next_look, open_deadlines,
+};
 use minqing_domain::demand::{Channel, Grade, Satisfaction, receipt_code};
 use minqing_domain::notification::Audience;
 use minqing_domain::personal_data::{mask_id_number, mask_phone};
@@ -33,7 +35,7 @@ use sha2::Digest;
 use uuid::Uuid;
 
 use crate::Audit;
-use crate::accountability::NewWarning;
+use crate::accountability::{NewCase, NewWarning};
 use crate::demand_rules::DemandRules;
 use crate::entities::{attachment, demand, demand_assist};
 use crate::error::{Result, StorageError};
@@ -459,6 +461,7 @@ impl Demands<'_> {
                 new_handler_path = Some(path);
                 DemandEvent::Escalated {
                     reason,
+                    by_rule: false,
                     assignment: assign(
                         unit,
                         tier,
@@ -693,7 +696,9 @@ impl Demands<'_> {
             .await?)
     }
 
-    /// Does what the deadlines of one demand call for at `now` (see `demand::sweep`).
+    /// Does what the deadlines of one demand call for at `now` (see `demand::sweep`). Each step
+    /// is decided on the state the one before it stored, so nothing of the clock an escalation
+    /// ended is judged against the next one.
     pub(crate) async fn sweep_one(
         &self,
         row: demand::Model,
@@ -706,16 +711,12 @@ impl Demands<'_> {
         let mut counts = SweepCounts::default();
         let mut loaded = Loaded::new(row)?;
         let rule = rules.deadlines.for_tier(loaded.state.assignment.tier);
-        let unit = loaded.state.assignment.unit;
-        let pending_marks = open_deadlines(&loaded.state)
-            .iter()
-            .filter(|(kind, due)| now >= *due && !loaded.state.overdue.contains(kind))
-            .count() as u64;
+        let clock = loaded.state.assignment.clone();
         let follow_up = self.scope.accountability();
         let in_window = follow_up
-            .overdue_count(unit, rules.accountability.repeated_window_days, now)
+            .overdue_count(clock.unit, rules.accountability.repeated_window_days, now)
             .await?
-            + pending_marks;
+            + u64::from(newly_late(&loaded.state, now));
         let steps = due_steps(&loaded.state, now, &rule, &rules.accountability, in_window);
         for step in steps {
             let due_of = |kind: DeadlineKind| {
@@ -725,50 +726,51 @@ impl Demands<'_> {
                     .map(|(_, d)| d)
                     .unwrap_or(now)
             };
+            let warning = |kind, overdue| NewWarning {
+                demand: loaded.row.id,
+                unit: clock.unit,
+                unit_path: &loaded.handler,
+                clock_since: clock.since,
+                deadline: kind,
+                overdue,
+                due_at: due_of(kind),
+            };
             let (event, handler_path) = match step {
                 SweepStep::Warn(kind) => {
-                    follow_up
-                        .raise_warning(
-                            NewWarning {
-                                demand: loaded.row.id,
-                                unit,
-                                unit_path: &loaded.handler,
-                                deadline: kind,
-                                overdue: false,
-                                due_at: due_of(kind),
-                            },
-                            now,
-                        )
-                        .await?;
+                    follow_up.raise_warning(warning(kind, false), now).await?;
                     counts.warned += 1;
                     (DemandEvent::Warned { deadline: kind }, None)
                 }
                 SweepStep::MarkOverdue(kind) => {
-                    follow_up
-                        .raise_warning(
-                            NewWarning {
+                    follow_up.raise_warning(warning(kind, true), now).await?;
+                    if !loaded.state.cases_raised.is_empty() {
+                        follow_up
+                            .case_also_missed(loaded.row.id, clock.unit, clock.since, kind)
+                            .await?;
+                    }
+                    counts.overdue += 1;
+                    (DemandEvent::WentOverdue { deadline: kind }, None)
+                }
+                SweepStep::RaiseCase { missed, reason } => {
+                    let case = follow_up
+                        .open_case(
+                            NewCase {
                                 demand: loaded.row.id,
-                                unit,
+                                unit: clock.unit,
                                 unit_path: &loaded.handler,
-                                deadline: kind,
-                                overdue: true,
-                                due_at: due_of(kind),
+                                missed: &missed,
+                                reason,
                             },
                             now,
                         )
                         .await?;
-                    counts.overdue += 1;
-                    (DemandEvent::WentOverdue { deadline: kind }, None)
-                }
-                SweepStep::RaiseCase(kind, reason) => {
-                    let case = follow_up
-                        .open_case(loaded.row.id, unit, &loaded.handler, reason, now)
-                        .await?;
                     counts.cases += 1;
+                    let (first, rest) = missed.split_first().ok_or_else(|| corrupt("case"))?;
                     (
                         DemandEvent::AccountabilityRaised {
                             case,
-                            deadline: kind,
+                            deadline: *first,
+                            also_missed: rest.to_vec(),
                             reason,
                         },
                         None,
@@ -779,8 +781,8 @@ impl Demands<'_> {
                         counts.escalated += 1;
                         (
                             DemandEvent::Escalated {
-                                reason: "逾期未办，按规则自动上报 (overdue: escalated by rule)"
-                                    .into(),
+                                reason: String::new(),
+                                by_rule: true,
                                 assignment: assign(
                                     parent,
                                     tier,
@@ -1282,7 +1284,12 @@ fn notice(tenant: Uuid, id: Uuid, state: &DemandState, event: &DemandEvent) -> O
         DemandEvent::Warned { deadline } | DemandEvent::WentOverdue { deadline } => {
             payload["deadline"] = serde_json::to_value(deadline).unwrap_or_default()
         }
-        DemandEvent::Escalated { reason, .. } => payload["reason"] = reason.as_str().into(),
+        DemandEvent::Escalated {
+            reason, by_rule, ..
+        } => {
+            payload["reason"] = reason.as_str().into();
+            payload["by_rule"] = (*by_rule).into();
+        }
         _ => {}
     }
     if audience == Audience::Residents {

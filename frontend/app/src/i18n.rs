@@ -2,7 +2,7 @@
 //! kept in the `minqing_lang` cookie so the server renders the next page in it too.
 //! Messages of API errors are not here: the API sends them already in the chosen language.
 use leptos::prelude::*;
-use minqing_domain::demand::lifecycle::Action;
+use minqing_domain::demand::lifecycle::{Action, DeadlineKind};
 use minqing_domain::i18n::Lang;
 use minqing_domain::role::Role;
 
@@ -423,6 +423,7 @@ texts! {
     ChooseUnit => "请选择单位。", "Choose a unit.";
     DeadlineOfReply => "答复", "reply";
     DeadlineOfResolve => "办结", "resolution";
+    EscalatedByRule => "逾期未办，按规则自动上报上级", "Overdue: escalated by the tier's rule";
     EvReceived => "登记受理", "Recorded";
     EvAccepted => "接收办理", "Accepted";
     EvRejected => "不予受理", "Rejected";
@@ -462,6 +463,7 @@ texts! {
     AllCases => "全部", "All";
     CaseUnit => "被问责单位", "Unit";
     CaseReason => "问责原因", "Reason";
+    MissedDeadlines => "未按期完成", "Deadlines missed";
     ReasonSeriousOverdue => "严重逾期", "Seriously overdue";
     ReasonRepeatedOverdue => "多次逾期", "Repeatedly overdue";
     Outcome => "处理结果", "Outcome";
@@ -629,6 +631,73 @@ pub fn case_reason_text(reason: &str) -> Option<Text> {
     }
 }
 
+/// A deadline's name (答复 / 办结).
+pub fn deadline_text(kind: DeadlineKind) -> Text {
+    match kind {
+        DeadlineKind::Reply => Text::DeadlineOfReply,
+        DeadlineKind::Resolve => Text::DeadlineOfResolve,
+    }
+}
+
+/// Several deadlines in words: 答复、办结 / reply, resolution.
+pub fn deadlines_words(kinds: &[DeadlineKind], lang: Lang) -> String {
+    let sep = match lang {
+        Lang::Zh => "、",
+        Lang::En => ", ",
+    };
+    kinds
+        .iter()
+        .map(|k| deadline_text(*k).get(lang))
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
+/// What the sweeper wrote as an automatic escalation's reason before it recorded `by_rule`;
+/// read as the rule's words in the reader's language.
+const LEGACY_RULE_ESCALATION: &str = "逾期未办，按规则自动上报 (overdue: escalated by rule)";
+
+/// A ledger event's notes in the reader's language: the deadlines it is about, the system's
+/// own entries (a case's reason, an escalation by rule) in words, and a person's words as they
+/// wrote them.
+pub fn event_notes(
+    kind: &str,
+    data: &serde_json::Value,
+    lang: Lang,
+) -> (Option<String>, Vec<String>) {
+    let kinds: Vec<DeadlineKind> = ["deadline", "also_missed"]
+        .into_iter()
+        .filter_map(|f| data.get(f))
+        .flat_map(|v| match v {
+            serde_json::Value::Array(list) => list.clone(),
+            one => vec![one.clone()],
+        })
+        .filter_map(|v| serde_json::from_value(v).ok())
+        .collect();
+    let deadlines = (!kinds.is_empty()).then(|| deadlines_words(&kinds, lang));
+    let by_rule = data.get("by_rule").and_then(serde_json::Value::as_bool) == Some(true);
+    let notes = ["text", "reason", "note", "comment", "file_name"]
+        .into_iter()
+        .filter_map(|f| {
+            let raw = data
+                .get(f)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or("")
+                .trim();
+            let words = match (kind, f) {
+                ("accountability_raised", "reason") => {
+                    case_reason_text(raw).map(|t| t.get(lang).to_owned())
+                }
+                ("escalated", "reason") if by_rule || raw == LEGACY_RULE_ESCALATION => {
+                    Some(Text::EscalatedByRule.get(lang).to_owned())
+                }
+                _ => None,
+            };
+            words.or_else(|| (!raw.is_empty()).then(|| raw.to_owned()))
+        })
+        .collect();
+    (deadlines, notes)
+}
+
 /// The action's name on its button.
 pub fn action_text(action: Action) -> Text {
     match action {
@@ -735,6 +804,45 @@ mod browser {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_systems_entries_read_in_the_readers_language_only() {
+        let case = serde_json::json!({
+            "case": "01a214d6-3920-7795-87e3-7c3f2ed2573b", "deadline": "reply",
+            "also_missed": ["resolve"], "reason": "serious_overdue"
+        });
+        assert_eq!(
+            event_notes("accountability_raised", &case, Lang::Zh),
+            (Some("答复、办结".to_owned()), vec!["严重逾期".to_owned()])
+        );
+        assert_eq!(
+            event_notes("accountability_raised", &case, Lang::En).1,
+            ["Seriously overdue"]
+        );
+        // An escalation by rule, as recorded now and as the sweeper once wrote it.
+        for data in [
+            serde_json::json!({"reason": "", "by_rule": true}),
+            serde_json::json!({"reason": LEGACY_RULE_ESCALATION}),
+        ] {
+            assert_eq!(
+                event_notes("escalated", &data, Lang::En),
+                (
+                    None,
+                    vec!["Overdue: escalated by the tier's rule".to_owned()]
+                )
+            );
+            assert_eq!(
+                event_notes("escalated", &data, Lang::Zh).1,
+                ["逾期未办，按规则自动上报上级"]
+            );
+        }
+        // A person's words stay theirs, in whatever language they wrote.
+        let by_hand = serde_json::json!({"reason": "serious_overdue"});
+        assert_eq!(
+            event_notes("escalated", &by_hand, Lang::En).1,
+            ["serious_overdue"]
+        );
+    }
 
     #[test]
     fn chinese_and_english_texts_differ_and_exist() {

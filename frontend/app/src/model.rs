@@ -589,7 +589,8 @@ pub struct Warning {
     #[serde(default, deserialize_with = "nullable")]
     pub title: String,
     pub unit_id: UnitId,
-    pub deadline: DeadlineKind,
+    /// The deadlines of one clock it is about (one row per clock and level).
+    pub deadlines: Vec<DeadlineKind>,
     /// `approaching` or `overdue`.
     pub level: String,
     pub due_at: DateTime<Utc>,
@@ -615,6 +616,9 @@ pub struct Case {
     #[serde(default, deserialize_with = "nullable")]
     pub title: String,
     pub unit_id: UnitId,
+    /// The missed deadlines of the clock it is about.
+    #[serde(default)]
+    pub deadlines: Vec<DeadlineKind>,
     /// `serious_overdue` or `repeated_overdue`.
     pub reason: String,
     pub status: CaseStatus,
@@ -810,10 +814,10 @@ mod tests {
         let w: Warning = serde_json::from_str(
             r#"{"id":"01a214d6-3920-7795-87e3-7c3f2ed2573b","demand_id":"01a214d6-3920-7795-87e3-7c3f2ed2573c",
                 "receipt_code":"MUP5-RY3S-2SMX","title":"楼道灯坏了","unit_id":"01a21497-cf10-7382-aaac-dc02242b0074",
-                "deadline":"reply","level":"overdue","due_at":"2026-12-03T16:00:00Z","raised_at":"2026-12-03T16:05:00Z"}"#,
+                "deadlines":["reply","resolve"],"level":"overdue","due_at":"2026-12-03T16:00:00Z","raised_at":"2026-12-03T16:05:00Z"}"#,
         )
         .unwrap();
-        assert_eq!(w.deadline, DeadlineKind::Reply);
+        assert_eq!(w.deadlines, [DeadlineKind::Reply, DeadlineKind::Resolve]);
         let c: Case = serde_json::from_str(
             r#"{"id":"01a214d6-3920-7795-87e3-7c3f2ed2573b","demand_id":"01a214d6-3920-7795-87e3-7c3f2ed2573c",
                 "receipt_code":"MUP5-RY3S-2SMX","title":"楼道灯坏了","unit_id":"01a21497-cf10-7382-aaac-dc02242b0074",

@@ -271,7 +271,11 @@ pub enum DemandEvent {
         comment: Option<String>,
     },
     Escalated {
+        /// The person's reason; empty where the sweeper escalated by the tier's rule.
         reason: String,
+        /// Escalated by the sweeper because the tier's rule says so (words are the reader's).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        by_rule: bool,
         assignment: Assignment,
     },
     Reassigned {
@@ -307,7 +311,11 @@ pub enum DemandEvent {
     /// The sweeper opened an accountability case against the handling unit.
     AccountabilityRaised {
         case: Uuid,
+        /// The first deadline of the clock it missed.
         deadline: DeadlineKind,
+        /// The clock's other deadlines missed by then: one case names them all.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also_missed: Vec<DeadlineKind>,
         reason: crate::accountability::CaseReason,
     },
 }
@@ -383,7 +391,8 @@ pub struct DemandState {
     /// Deadlines of the current assignment the sweeper found missed or warned of.
     pub overdue: Vec<DeadlineKind>,
     pub warned: Vec<DeadlineKind>,
-    /// Deadlines of the current assignment an accountability case was opened for.
+    /// Deadlines of the current assignment its accountability case names (one case per
+    /// assignment: non-empty once it is open).
     #[serde(default)]
     pub cases_raised: Vec<DeadlineKind>,
     pub updated_at: DateTime<Utc>,
@@ -477,10 +486,20 @@ pub fn apply(
             if !s.overdue.contains(deadline) {
                 s.overdue.push(*deadline);
             }
-        }
-        DemandEvent::AccountabilityRaised { deadline, .. } => {
-            if !s.cases_raised.contains(deadline) {
+            // The clock's case, once open, covers each later miss of the same clock too.
+            if !s.cases_raised.is_empty() && !s.cases_raised.contains(deadline) {
                 s.cases_raised.push(*deadline);
+            }
+        }
+        DemandEvent::AccountabilityRaised {
+            deadline,
+            also_missed,
+            ..
+        } => {
+            for kind in std::iter::once(deadline).chain(also_missed) {
+                if !s.cases_raised.contains(kind) {
+                    s.cases_raised.push(*kind);
+                }
             }
         }
         DemandEvent::Accepted { .. }
@@ -616,6 +635,7 @@ mod tests {
             },
             DemandEvent::Escalated {
                 reason: "需区级协调".into(),
+                by_rule: false,
                 assignment: assignment(2),
             },
         ])
@@ -757,7 +777,7 @@ mod tests {
                     Action::Resolve => DemandEvent::Resolved { text: "t".into() },
                     Action::GiveFeedback => DemandEvent::FeedbackGiven { text: "t".into() },
                     Action::Rate => DemandEvent::Rated { satisfaction: rating.unwrap_or(Satisfaction::Satisfied), comment: None },
-                    Action::Escalate => DemandEvent::Escalated { reason: "r".into(), assignment: assignment(i as u128 + 100) },
+                    Action::Escalate => DemandEvent::Escalated { reason: "r".into(), by_rule: false, assignment: assignment(i as u128 + 100) },
                     Action::Reassign => DemandEvent::Reassigned { reason: None, assignment: assignment(i as u128 + 100) },
                     Action::AddAssist => DemandEvent::AssistAdded { unit: unit(i as u128 + 1000) },
                     Action::RemoveAssist => continue,

@@ -7,12 +7,17 @@ use super::deadline::DeadlineRule;
 use super::lifecycle::{DeadlineKind, DemandState};
 use crate::accountability::{AccountabilityRules, CaseReason};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SweepStep {
     Warn(DeadlineKind),
     MarkOverdue(DeadlineKind),
-    RaiseCase(DeadlineKind, CaseReason),
-    /// Hand the demand to the parent tier (the tier's rule has `auto_escalate`).
+    /// One case per clock (a unit holding the demand), naming every deadline of it missed.
+    RaiseCase {
+        missed: Vec<DeadlineKind>,
+        reason: CaseReason,
+    },
+    /// Hand the demand to the parent tier (the tier's rule has `auto_escalate`). Always the
+    /// last step: the clock it ends is not judged any further.
     Escalate,
 }
 
@@ -38,6 +43,22 @@ pub fn next_due(state: &DemandState) -> Option<DateTime<Utc>> {
     open_deadlines(state).into_iter().map(|(_, due)| due).min()
 }
 
+/// The deadlines of the current clock that have passed by `now`, earliest first.
+pub fn lapsed(state: &DemandState, now: DateTime<Utc>) -> Vec<(DeadlineKind, DateTime<Utc>)> {
+    let mut lapsed: Vec<_> = open_deadlines(state)
+        .into_iter()
+        .filter(|(_, due)| now >= *due)
+        .collect();
+    lapsed.sort_by_key(|(_, due)| *due);
+    lapsed
+}
+
+/// Whether marking what lapsed at `now` makes the clock newly late (its first overdue): what
+/// the repeated-overdue count adds for this demand.
+pub fn newly_late(state: &DemandState, now: DateTime<Utc>) -> bool {
+    state.overdue.is_empty() && !lapsed(state, now).is_empty()
+}
+
 fn warn_from(due: DateTime<Utc>, rule: &DeadlineRule) -> DateTime<Utc> {
     due - Duration::hours(i64::from(rule.warn_hours_before))
 }
@@ -46,8 +67,9 @@ fn serious_at(due: DateTime<Utc>, acc: &AccountabilityRules) -> DateTime<Utc> {
     due + Duration::days(i64::from(acc.serious_after_days))
 }
 
-/// The steps due at `now`. `unit_overdue_in_window` counts the handling unit's demands gone
-/// overdue within the accountability window, those this call marks included.
+/// The steps due at `now`, each judged against the clock of the current assignment only.
+/// `unit_overdue_in_window` counts the handling unit's clocks gone overdue within the
+/// accountability window, this one included when this call makes it late.
 pub fn due_steps(
     state: &DemandState,
     now: DateTime<Utc>,
@@ -55,22 +77,27 @@ pub fn due_steps(
     acc: &AccountabilityRules,
     unit_overdue_in_window: u64,
 ) -> Vec<SweepStep> {
-    let mut steps = Vec::new();
+    let lapsed = lapsed(state, now);
+    let mut steps: Vec<SweepStep> = lapsed
+        .iter()
+        .filter(|(kind, _)| !state.overdue.contains(kind))
+        .map(|(kind, _)| SweepStep::MarkOverdue(*kind))
+        .collect();
+    if let Some((_, first_due)) = lapsed.first()
+        && state.cases_raised.is_empty()
+        && let Some(reason) = acc.case_reason(*first_due, now, unit_overdue_in_window)
+    {
+        steps.push(SweepStep::RaiseCase {
+            missed: lapsed.iter().map(|(kind, _)| *kind).collect(),
+            reason,
+        });
+    }
+    if !lapsed.is_empty() && rule.auto_escalate {
+        steps.push(SweepStep::Escalate);
+        return steps;
+    }
     for (kind, due) in open_deadlines(state) {
-        let overdue = state.overdue.contains(&kind);
-        if now >= due {
-            if !overdue {
-                steps.push(SweepStep::MarkOverdue(kind));
-            }
-            if !state.cases_raised.contains(&kind)
-                && let Some(reason) = acc.case_reason(due, now, unit_overdue_in_window)
-            {
-                steps.push(SweepStep::RaiseCase(kind, reason));
-            }
-            if rule.auto_escalate && !steps.contains(&SweepStep::Escalate) {
-                steps.push(SweepStep::Escalate);
-            }
-        } else if now >= warn_from(due, rule) && !state.warned.contains(&kind) {
+        if now < due && now >= warn_from(due, rule) && !state.warned.contains(&kind) {
             steps.push(SweepStep::Warn(kind));
         }
     }
@@ -90,7 +117,7 @@ pub fn next_look(
                 Some(warn_from(due, rule))
             } else if !state.overdue.contains(&kind) {
                 Some(due)
-            } else if !state.cases_raised.contains(&kind) {
+            } else if state.cases_raised.is_empty() {
                 Some(serious_at(due, acc))
             } else {
                 None
@@ -196,16 +223,17 @@ mod tests {
         );
         assert_eq!(
             due_steps(&s, due + Duration::days(5), &rule(false), &acc, 1),
-            vec![SweepStep::RaiseCase(
-                DeadlineKind::Reply,
-                CaseReason::SeriousOverdue
-            )]
+            vec![SweepStep::RaiseCase {
+                missed: vec![DeadlineKind::Reply],
+                reason: CaseReason::SeriousOverdue
+            }]
         );
         let s = apply(
             Some(s),
             &DemandEvent::AccountabilityRaised {
                 case: Uuid::nil(),
                 deadline: DeadlineKind::Reply,
+                also_missed: Vec::new(),
                 reason: CaseReason::SeriousOverdue,
             },
             due + Duration::days(5),
@@ -227,10 +255,64 @@ mod tests {
             due_steps(&s, due, &rule(true), &acc, 3),
             vec![
                 SweepStep::MarkOverdue(DeadlineKind::Reply),
-                SweepStep::RaiseCase(DeadlineKind::Reply, CaseReason::RepeatedOverdue),
+                SweepStep::RaiseCase {
+                    missed: vec![DeadlineKind::Reply],
+                    reason: CaseReason::RepeatedOverdue
+                },
                 SweepStep::Escalate,
             ]
         );
+    }
+
+    #[test]
+    fn a_clock_that_missed_both_deadlines_is_one_case_and_ends_at_its_escalation() {
+        let mut s = state(1);
+        s.assignment.resolve_due_at = Some(t0() + Duration::days(2));
+        let acc = AccountabilityRules::default();
+        let late = t0() + Duration::days(3);
+        // The unit's third late clock: marked twice, one case naming both, then handed up;
+        // nothing is warned or judged after the hand-over.
+        assert!(newly_late(&s, late));
+        assert_eq!(
+            due_steps(&s, late, &rule(true), &acc, 3),
+            vec![
+                SweepStep::MarkOverdue(DeadlineKind::Reply),
+                SweepStep::MarkOverdue(DeadlineKind::Resolve),
+                SweepStep::RaiseCase {
+                    missed: vec![DeadlineKind::Reply, DeadlineKind::Resolve],
+                    reason: CaseReason::RepeatedOverdue
+                },
+                SweepStep::Escalate,
+            ]
+        );
+        // Once the clock has its case, a later miss of it opens none.
+        let s = apply(
+            Some(s),
+            &DemandEvent::AccountabilityRaised {
+                case: Uuid::nil(),
+                deadline: DeadlineKind::Reply,
+                also_missed: Vec::new(),
+                reason: CaseReason::SeriousOverdue,
+            },
+            late,
+        )
+        .unwrap();
+        assert_eq!(
+            due_steps(&s, late + Duration::days(9), &rule(false), &acc, 9),
+            vec![
+                SweepStep::MarkOverdue(DeadlineKind::Reply),
+                SweepStep::MarkOverdue(DeadlineKind::Resolve),
+            ]
+        );
+        let s = apply(
+            Some(s),
+            &DemandEvent::WentOverdue {
+                deadline: DeadlineKind::Resolve,
+            },
+            late,
+        )
+        .unwrap();
+        assert_eq!(s.cases_raised, [DeadlineKind::Reply, DeadlineKind::Resolve]);
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub struct Model {
     pub demand_id: Uuid,
     pub unit_id: Uuid,
     pub unit_path: String,
+    /// The missed deadlines of its clock, comma-separated (`reply`, `reply,resolve`).
+    pub deadlines: String,
     pub reason: String,
     pub status: String,
     pub outcome: Option<String>,

@@ -10,6 +10,7 @@ pub struct Model {
     pub demand_id: Uuid,
     pub unit_id: Uuid,
     pub unit_path: String,
+    /// The deadlines named, comma-separated in the order they came (`reply`, `reply,resolve`).
     pub deadline: String,
     pub level: String,
     pub due_at: DateTimeUtc,

@@ -15,13 +15,12 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use minqing_domain::UnitId;
 use minqing_domain::accountability::{CaseStatus, Outcome};
-use minqing_domain::demand::lifecycle::DeadlineKind;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::api::{Api, ApiError, encode};
 use crate::components::{ErrorNotice, FieldError, FormError, Loading, UnitNames, WithinFilter};
-use crate::i18n::{Text, case_reason_text, pick, tr};
+use crate::i18n::{Text, case_reason_text, deadlines_words, pick, tr};
 use crate::model::{Case, CaseStepRequest, Page, Warning};
 use crate::state::{use_api, use_portal};
 use crate::time::{format_opt, format_time};
@@ -201,13 +200,6 @@ fn level_text(level: &str) -> Text {
     }
 }
 
-fn deadline_text(kind: DeadlineKind) -> Text {
-    match kind {
-        DeadlineKind::Reply => Text::DeadlineOfReply,
-        DeadlineKind::Resolve => Text::DeadlineOfResolve,
-    }
-}
-
 /// `/accountability/warnings`.
 #[component]
 pub fn WarningsPage() -> AnyView {
@@ -320,7 +312,8 @@ fn WarningRow(warning: Warning, names: UnitNames) -> AnyView {
     let (due, raised, unit) = (w.due_at, w.raised_at, w.unit_id);
     let level = w.level.clone();
     let level_label = level_text(&w.level);
-    let deadline = deadline_text(w.deadline);
+    let deadlines = w.deadlines.clone();
+    let lang = portal.lang;
     let leaders = w
         .leaders
         .iter()
@@ -356,7 +349,10 @@ fn WarningRow(warning: Warning, names: UnitNames) -> AnyView {
                 })}
             </td>
             <td data-label=tr(Text::DueAt) data-testid="warning-due">
-                <span class="muted">{tr(deadline)} " "</span>
+                <span class="muted" data-testid="warning-deadlines">
+                    {move || deadlines_words(&deadlines, lang.get())}
+                </span>
+                " "
                 <time>{move || format_time(due, &portal.zone())}</time>
             </td>
             <td data-label=tr(Text::RaisedAt) data-testid="warning-raised">
@@ -639,6 +635,13 @@ fn CaseCard(
                         <dd data-testid="case-reason">
                             {move || reason.map_or_else(|| raw_reason.clone(), |t| t.get(lang.get()).to_owned())}
                         </dd>
+                        {(!c.deadlines.is_empty()).then(|| {
+                            let missed = c.deadlines.clone();
+                            view! {
+                                <dt>{tr(Text::MissedDeadlines)}</dt>
+                                <dd data-testid="case-deadlines">{move || deadlines_words(&missed, lang.get())}</dd>
+                            }
+                        })}
                         <dt>{tr(Text::OpenedAt)}</dt>
                         <dd>{time(Some(c.opened_at))}</dd>
                         {outcome.map(|o| view! {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::api::{ApiError, encode};
 use crate::components::{ErrorNotice, FieldError, FormError, Loading, TextAreaField, UnitPicker};
-use crate::i18n::{Text, action_text, event_text, pick, tr};
+use crate::i18n::{Text, action_text, event_notes, event_text, pick, tr};
 use crate::model::{
     Attachment, Category, Demand, LedgerEvent, Page, PersonalData, UnitDetail, UnitRef,
     category_label,
@@ -419,28 +419,29 @@ fn Timeline(
                         let kind = e.kind.clone();
                         let phrase = event_text(&e.kind);
                         let raw_kind = e.kind.clone();
+                        let kind_text = e.kind.clone();
                         let at = e.at;
                         let who = e.actor_username.clone();
                         let unit = e.unit();
                         let rating = e.satisfaction();
-                        let deadline = e
-                            .data
-                            .get("deadline")
-                            .and_then(Value::as_str)
-                            .map(|d| if d == "reply" { Text::DeadlineOfReply } else { Text::DeadlineOfResolve });
-                        let texts: Vec<String> = ["text", "reason", "note", "comment", "file_name"]
-                            .into_iter()
-                            .filter_map(|f| e.text(f))
-                            .collect();
+                        let data = e.data.clone();
+                        let notes = move || event_notes(&raw_kind, &data, lang.get());
+                        let deadlines = {
+                            let notes = notes.clone();
+                            move || notes().0.map(|d| format!("（{d}）"))
+                        };
+                        let texts = move || {
+                            notes().1.into_iter().map(|t| view! { <p class="event-text">{t}</p> }).collect_view()
+                        };
                         view! {
                             <li class="event" data-testid="event" data-kind=kind>
                                 <div class="event-head">
                                     <strong class="event-kind">
                                         {move || match phrase {
                                             Some(t) => t.get(lang.get()).to_owned(),
-                                            None => raw_kind.clone(),
+                                            None => kind_text.clone(),
                                         }}
-                                        {deadline.map(|t| view! { "（" {tr(t)} "）" })}
+                                        {deadlines}
                                     </strong>
                                     <time class="muted">{move || format_time(at, &portal.zone())}</time>
                                     <span class="who muted">
@@ -451,7 +452,7 @@ fn Timeline(
                                 {unit.map(|u| view! {
                                     <p class="event-unit">{move || names.with(|n| n.get(&u).cloned().unwrap_or_default())}</p>
                                 })}
-                                {texts.into_iter().map(|t| view! { <p class="event-text">{t}</p> }).collect_view()}
+                                {texts}
                             </li>
                         }
                     })
