@@ -130,6 +130,25 @@ async fn spending_is_checked_against_the_allocation_by_the_tenants_rule() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["field_codes"]["amount"], "invalid_amount");
+    // A comma that does not group by three is not dropped: "1,00" is not ¥100.00.
+    for amount in ["1,00", "12,34,56"] {
+        let (status, body) = admin
+            .post(
+                &lines,
+                &json!({"fiscal_year": 2026, "item": "x", "amount": amount}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}: {body}");
+        assert_eq!(body["error"]["field_codes"]["amount"], "invalid_grouping");
+        let (status, body) = admin
+            .post(
+                &spend,
+                &json!({"spent_on": "2026-01-05", "payee": "某公司", "purpose": "x", "amount": amount}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{amount}: {body}");
+        assert_eq!(body["error"]["field_codes"]["amount"], "invalid_grouping");
+    }
     let (status, _) = admin
         .get(&format!("/api/v1/units/{}/budget?year=99999", c.district))
         .await;

@@ -25,25 +25,38 @@ pub const MAX_ENTRY: Fen = Fen(1_000_000_000_000);
 
 impl Fen {
     /// Reads yuan as people write them: `2200000`, `2,200,000.00`, `¥2 200 000.5`, `１２.３４`
-    /// (full-width digits). At most two decimals; no sign (an amount is positive).
+    /// (full-width digits). At most two decimals; no sign (an amount is positive). Commas (or
+    /// spaces) only group the whole yuan by three: `1,00` and `12,34,56` are `invalid_grouping`,
+    /// never ¥100 or ¥123,456.
     pub fn parse_yuan(raw: &str) -> Result<Fen, &'static str> {
         let cleaned: String = raw
             .trim()
             .trim_start_matches(['¥', '￥'])
+            .trim()
             .chars()
             .map(|c| match c {
                 '０'..='９' => char::from(b'0' + (c as u32 - '０' as u32) as u8),
                 '．' => '.',
+                '，' => ',',
+                '\u{3000}' => ' ',
                 other => other,
             })
-            .filter(|c| !matches!(c, ',' | '，' | ' ' | '\u{3000}'))
             .collect();
         if cleaned.is_empty() {
             return Err("required");
         }
-        let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let (grouped, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(whole) || !(frac.is_empty() || digits(frac)) {
+        let separator = |c: char| matches!(c, ',' | ' ');
+        let stray = |s: &str| s.chars().any(|c| !c.is_ascii_digit() && !separator(c));
+        if stray(grouped) || stray(frac) {
+            return Err("invalid_amount");
+        }
+        let whole = ungroup(grouped)?;
+        if frac.contains(separator) {
+            return Err("invalid_grouping");
+        }
+        if !digits(&whole) || !(frac.is_empty() || digits(frac)) {
             return Err("invalid_amount");
         }
         if frac.len() > 2 {
@@ -65,6 +78,25 @@ impl Fen {
 
     pub fn checked_add(self, other: Fen) -> Option<Fen> {
         self.0.checked_add(other.0).map(Fen)
+    }
+}
+
+/// The digits of the whole yuan without their grouping: `2,200,000` or `2 200 000` is
+/// `2200000`. One kind of separator throughout, 1–3 digits before the first and exactly 3
+/// after each; anything else is a comma that means something else (a decimal comma, a typo).
+fn ungroup(whole: &str) -> Result<String, &'static str> {
+    let Some(separator) = whole.chars().find(|c| matches!(c, ',' | ' ')) else {
+        return Ok(whole.to_owned());
+    };
+    let mut groups = whole.split(separator);
+    let first = groups.next().unwrap_or("");
+    let grouped = (1..=3).contains(&first.len())
+        && groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+        && first.bytes().all(|b| b.is_ascii_digit());
+    if grouped {
+        Ok(whole.replace(separator, ""))
+    } else {
+        Err("invalid_grouping")
     }
 }
 
@@ -400,6 +432,35 @@ mod tests {
             Err("amount_too_large")
         );
         assert_eq!(Fen::parse_yuan("10000000000.01"), Err("amount_too_large"));
+        assert_eq!(Fen::parse_yuan("¥ 1,000"), Ok(Fen(100_000)));
+        assert_eq!(
+            Fen::parse_yuan("２，２００，０００．００"),
+            Ok(Fen(220_000_000))
+        );
+    }
+
+    #[test]
+    fn commas_only_group_the_yuan_by_three() {
+        assert_eq!(Fen::parse_yuan("1,000"), Ok(Fen(100_000)));
+        assert_eq!(Fen::parse_yuan("999,999.99"), Ok(Fen(99_999_999)));
+        assert_eq!(Fen::parse_yuan("12,345,678"), Ok(Fen(1_234_567_800)));
+        for bad in [
+            "1,00",
+            "12,34,56",
+            "1,0000",
+            "1234,567",
+            ",100",
+            "100,",
+            "1,,000",
+            "1,000.000,5",
+            "1.000,50",
+            "2,000 000",
+            "1 00",
+            "1，00",
+        ] {
+            assert_eq!(Fen::parse_yuan(bad), Err("invalid_grouping"), "{bad}");
+        }
+        assert_eq!(Fen::parse_yuan("1,0a0"), Err("invalid_amount"));
     }
 
     #[test]
@@ -550,6 +611,15 @@ mod tests {
         #[test]
         fn what_is_shown_reads_back_as_the_same_amount(fen in 0i64..=MAX_ENTRY.0) {
             prop_assert_eq!(Fen::parse_yuan(&Fen(fen).to_string()), Ok(Fen(fen)));
+        }
+
+        #[test]
+        fn a_comma_off_the_thousands_is_refused(yuan in 10u64..100_000_000, at in 1usize..9) {
+            let digits = yuan.to_string();
+            let at = at % digits.len();
+            prop_assume!(at > 0 && (digits.len() - at) % 3 != 0);
+            let typed = format!("{},{}", &digits[..at], &digits[at..]);
+            prop_assert_eq!(Fen::parse_yuan(&typed), Err("invalid_grouping"));
         }
 
         #[test]

@@ -528,6 +528,10 @@ pub fn message(code: &str, lang: Lang) -> String {
             "金额格式不正确：请写成 2200000 或 2,200,000.00（元）。",
             "The amount is not a number of yuan: write it as 2200000 or 2,200,000.00.",
         ),
+        "invalid_grouping" => (
+            "金额中的逗号只用于整数部分每三位分隔，如 2,200,000.00；小数请用小数点。",
+            "Commas in an amount only group the yuan by three, as in 2,200,000.00; write decimals after a point.",
+        ),
         "too_many_decimals" => (
             "金额最多保留两位小数（分）。",
             "An amount has at most two decimals (fen).",
