@@ -71,6 +71,10 @@ pub fn message(code: &str, lang: Lang) -> String {
             "租户、用户名或密码不正确。",
             "Tenant, username or password is incorrect.",
         ),
+        "control_character" => (
+            "内容含有控制字符（如 U+0000），无法保存；制表符、换行和回车除外。请删去后重试。",
+            "The text holds a control character (such as U+0000), which cannot be stored; only tab, newline and carriage return are allowed. Remove it and try again.",
+        ),
         "demand_changed" => (
             "该诉求刚被他人办理，请刷新后查看最新状态再操作。",
             "Someone else has just acted on this demand; reload it and try again.",

@@ -22,6 +22,7 @@ pub mod password;
 pub mod personal_data;
 pub mod role;
 pub mod tenant;
+pub mod text;
 pub mod tier;
 pub mod unit;
 pub mod visits;

@@ -6,12 +6,14 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use minqing_domain::access::{Actor, Permission, Reach};
 use minqing_domain::tenant::TenantStatus;
+use minqing_domain::text;
 use minqing_storage::platform::TenantView;
 use minqing_storage::settings::TenantSettings;
 use minqing_storage::{Audit, SessionRecord, TenantScope};
 use serde::de::DeserializeOwned;
 use std::sync::{Arc, Mutex};
 
+use crate::control_chars::shown_name;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -296,6 +298,7 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> ApiR
             "unsupported_media_type",
         ));
     }
+    refuse_control_characters(body)?;
     let mut de = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut de);
     match value {
@@ -307,6 +310,11 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> ApiR
         Err(e) => {
             let inner = e.inner();
             if inner.is_syntax() || inner.is_eof() {
+                // A raw control character in a string is not JSON; one that may not be stored
+                // at all is named as an escaped one is.
+                if text::has_forbidden(&String::from_utf8_lossy(body)) {
+                    return Err(control_character("body"));
+                }
                 return Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json"));
             }
             if let Some(missing) = missing_field(&e) {
@@ -318,6 +326,28 @@ pub fn parse_json<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8]) -> ApiR
             err.fields.insert(field, "invalid_body");
             Err(err)
         }
+    }
+}
+
+/// A 422 `control_character` naming where the character was (a field, `body`, `path` or a
+/// query parameter).
+pub fn control_character(field: &str) -> ApiError {
+    ApiError::field(field, text::CONTROL_CHARACTER).with_code(text::CONTROL_CHARACTER)
+}
+
+/// Refuses a JSON body whose decoded strings hold a character [`text::is_forbidden`] refuses
+/// (`"\u0000"`), naming the field; the document is built only when an escape says so.
+fn refuse_control_characters(body: &[u8]) -> ApiResult<()> {
+    if !text::json_escapes_forbidden(body) {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => match text::forbidden_in_json(&value) {
+            Some(field) => Err(control_character(shown_name(&field, "body"))),
+            None => Ok(()),
+        },
+        // Not JSON: the parser says so.
+        Err(_) => Ok(()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Minqing's JSON API: AppState, router, extractors, errors, one module per resource.
 pub mod caller_cache;
 pub mod client_addr;
+pub mod control_chars;
 pub mod error;
 pub mod export;
 pub mod extract;

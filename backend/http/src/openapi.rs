@@ -41,6 +41,12 @@ allowed, 404 not found *or not visible* (another tenant's id or a unit outside t
 subtrees is a 404, never a 403), 409 state conflict, 413 too large (JSON bodies 1 MB, import \
 files 64 MB), 415 a body that is not JSON, 422 validation, 429 throttled.
 
+**Control characters.** No text may hold U+0000 or another C0 control character other than \
+tab, newline and carriage return: not a JSON body's strings (`\\u0000` escapes included), a \
+path, a query parameter, nor an imported file's cells. Any route answers such a request 422 \
+`control_character`, naming the field (`title`, `grants[0].role`), `path` or the query \
+parameter; an import file names its rows (`import_invalid`, reason `control_character`).
+
 **Lists** take `?limit=` (1–500, default 50) and an opaque `?cursor=`, and answer \
 `{\"items\": […], \"next_cursor\": … | null}`.
 
@@ -206,7 +212,7 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         (name = "public", description = "Pages residents read without logging in: a demand's progress by receipt code, a community's visit notices (a page and an iCalendar feed), a leader's visits (a feed). No personal data."),
         (name = "households", description = "Each community's household register (住户: address, head of household, phone sealed and masked, flags such as 空巢老人), its import from CSV/XLSX, the households that took part in a visit, and the coverage of a subtree."),
         (name = "visits", description = "Contact points (联系点: a leader paired with a community or village, and the visits each period owed — done, due, missed) and visits (家访: schedule, the public notice with its lead time, move or cancel with a reason, attendance and minutes)."),
-        (name = "open311", description = "Open311 GeoReport v2 (JSON) at `/open311/v2`, outside `/api/v1`, for intake channels such as a 12345 hotline: services are the tenant's categories (`jurisdiction_id` = the tenant's slug), posting needs an `api_key` from `/api/v1/tenant/api-keys` and Minqing's `origin_unit` (the community's 12-digit code or id), and request ids are receipt codes. Errors there follow the specification, `[{\"code\": <status>, \"description\"}]`, not `ErrorResponse`."),
+        (name = "open311", description = "Open311 GeoReport v2 (JSON) at `/open311/v2`, outside `/api/v1`, for intake channels such as a 12345 hotline: services are the tenant's categories (`jurisdiction_id` = the tenant's slug), posting needs an `api_key` from `/api/v1/tenant/api-keys` and Minqing's `origin_unit` (the community's 12-digit code or id), and request ids are receipt codes. Errors there follow the specification, `[{\"code\": <status>, \"description\"}]`, not `ErrorResponse`; a parameter holding a control character (U+0000 and the C0 controls but tab, newline and return) is a 422 whose description names it and says `control_character`."),
         (name = "operations-log", description = "The append-only record of administrative changes (操作日志)."),
         (name = "health", description = "Liveness and readiness, for load balancers and orchestrators."),
         (name = "openapi", description = "This document."),
@@ -273,8 +279,8 @@ impl Modify for Tidy {
                 }
             }
         }
-        // An optional body (`Option<T>`) may be left out; it is not a JSON `null`.
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let open311 = path.starts_with(crate::routes::open311::OPEN311_PREFIX);
             let operations = [
                 &mut item.get,
                 &mut item.put,
@@ -283,6 +289,16 @@ impl Modify for Tidy {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
+                // Any path or query may carry a control character: every route answers 422
+                // `control_character` (Open311 in its own shape, said in its tag).
+                if !open311 {
+                    operation
+                        .responses
+                        .responses
+                        .entry("422".to_owned())
+                        .or_insert_with(|| Ref::from_response_name("Unprocessable").into());
+                }
+                // An optional body (`Option<T>`) may be left out; it is not a JSON `null`.
                 let Some(body) = operation.request_body.as_mut() else {
                     continue;
                 };
@@ -338,8 +354,9 @@ pub struct Conflict(pub ErrorResponse);
 pub struct PayloadTooLarge(pub ErrorResponse);
 
 /// Validation failed (`validation_failed` with `fields`, `invalid_body`, `invalid_query`,
-/// `invalid_limit`, `invalid_cursor`, `idempotency_key_reused`; for files `import_invalid` with
-/// `rows`).
+/// `invalid_limit`, `invalid_cursor`, `idempotency_key_reused`; `control_character` naming the
+/// field, `path` or query parameter that holds U+0000 or another C0 control; for files
+/// `import_invalid` with `rows`).
 #[derive(ToResponse)]
 pub struct Unprocessable(pub ErrorResponse);
 

@@ -1,5 +1,6 @@
 //! The API router: every route in one place, with the layers every request passes through
-//! (request id, trace span, body limits, error localization, panic → 500 JSON).
+//! (request id, trace span, body limits, error localization, panic → 500 JSON, control
+//! characters in paths and queries refused).
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::handler::Handler;
@@ -10,6 +11,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::control_chars::refuse_control_characters;
 use crate::error::ApiError;
 use crate::localize::localize;
 use crate::openapi;
@@ -363,7 +365,8 @@ pub fn router(state: AppState) -> Router {
 /// Wraps the whole app (API and portal) in the layers every request passes through.
 pub fn layers(app: Router) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    app.layer(axum::middleware::from_fn(localize))
+    app.layer(axum::middleware::from_fn(refuse_control_characters))
+        .layer(axum::middleware::from_fn(localize))
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("handler panicked");
             axum::response::IntoResponse::into_response(ApiError::internal())

@@ -8,15 +8,17 @@ use minqing_domain::account_import::AccountRow;
 use minqing_domain::council::MemberRow;
 use minqing_domain::division_import::{RawRow, RowError};
 use minqing_domain::household::HouseholdRow;
+use minqing_domain::text::{CONTROL_CHARACTER, has_forbidden};
 
 use crate::error::{Result, StorageError};
 
 /// A table read from a file: data rows with their line numbers, and lines that could not be
-/// decoded (reported with the other bad rows, never silently dropped).
+/// decoded or hold a control character (reported with the other bad rows by their reason,
+/// never silently dropped).
 #[derive(Debug, Default)]
 pub struct Table {
     pub rows: Vec<(usize, Vec<String>)>,
-    pub undecodable: Vec<usize>,
+    pub unreadable: Vec<(usize, &'static str)>,
 }
 
 const XLSX_MAGIC: &[u8] = b"PK\x03\x04";
@@ -37,10 +39,28 @@ pub fn read_table(bytes: &[u8], header: &[&str]) -> Result<Table> {
     if !matches {
         return Err(StorageError::ImportUnreadable("import_bad_header"));
     }
-    if table.rows.is_empty() && table.undecodable.is_empty() {
+    if table.rows.is_empty() && table.unreadable.is_empty() {
         return Err(StorageError::ImportUnreadable("import_empty"));
     }
-    Ok(table)
+    Ok(refuse_control_characters(table))
+}
+
+/// Moves the rows with a cell holding a character `minqing_domain::text::is_forbidden`
+/// refuses (U+0000, which PostgreSQL cannot store, and the C0 controls but tab, newline and
+/// return) to the unreadable lines, as `control_character`.
+fn refuse_control_characters(mut table: Table) -> Table {
+    let (rows, refused): (Vec<_>, Vec<_>) = std::mem::take(&mut table.rows)
+        .into_iter()
+        .partition(|(_, cells)| !cells.iter().any(|c| has_forbidden(c)));
+    table.rows = rows;
+    if !refused.is_empty() {
+        let refused = refused
+            .into_iter()
+            .map(|(line, _)| (line, CONTROL_CHARACTER));
+        table.unreadable.extend(refused);
+        table.unreadable.sort_unstable();
+    }
+    table
 }
 
 /// Decodes the text: UTF-8 when the file is UTF-8 (a line that is not becomes undecodable),
@@ -83,7 +103,10 @@ fn read_csv(bytes: &[u8]) -> Result<(Vec<String>, Table)> {
         .from_reader(text.as_bytes());
     let mut head = None;
     let mut table = Table {
-        undecodable,
+        unreadable: undecodable
+            .into_iter()
+            .map(|l| (l, "undecodable"))
+            .collect(),
         ..Default::default()
     };
     // Line numbers from byte offsets: csv's own line count drifts on CRLF and blank lines.
@@ -292,12 +315,12 @@ pub fn read_household_file(bytes: &[u8]) -> Result<(Vec<HouseholdRow>, Vec<RowEr
 
 fn undecodable_rows(table: &Table) -> Vec<RowError> {
     table
-        .undecodable
+        .unreadable
         .iter()
-        .map(|line| RowError {
+        .map(|(line, reason)| RowError {
             line: *line,
             code: String::new(),
-            reason: "undecodable".into(),
+            reason: (*reason).into(),
         })
         .collect()
 }
@@ -319,6 +342,17 @@ pub fn read_calendar_file(
             reason: "undecodable".into(),
         })
         .collect();
+    // Lines as the calendar's parser numbers them.
+    errors.extend(
+        text.lines()
+            .zip(1..)
+            .filter(|(line, _)| has_forbidden(line))
+            .map(|(_, line)| RowError {
+                line,
+                code: String::new(),
+                reason: CONTROL_CHARACTER.into(),
+            }),
+    );
     match minqing_domain::calendar::parse_calendar_csv(&text) {
         Ok(entries) if errors.is_empty() => Ok(entries),
         Ok(_) => Err(StorageError::ImportInvalid(errors)),
@@ -376,6 +410,29 @@ mod tests {
         assert_eq!(errors[0].line, 3);
         assert_eq!(errors[0].reason, "undecodable");
         assert_eq!(rows[1].line, 4);
+    }
+
+    #[test]
+    fn a_row_with_a_control_character_is_reported_by_number() {
+        let csv = "address,head_name\n一号楼,张三\n二号楼,李\u{0}四\n三号楼,\"王五\t（长）\"\n";
+        let (rows, errors) = read_household_file(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].head_name, "王五\t（长）");
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            (errors[0].line, errors[0].reason.as_str()),
+            (3, "control_character")
+        );
+
+        let calendar = "date,kind,name\n2026-10-01,holiday,国庆\u{1}节\n";
+        let Err(StorageError::ImportInvalid(errors)) = read_calendar_file(calendar.as_bytes())
+        else {
+            panic!("a control character in a calendar name is refused");
+        };
+        assert_eq!(
+            (errors[0].line, errors[0].reason.as_str()),
+            (2, "control_character")
+        );
     }
 
     #[test]

@@ -17,7 +17,8 @@
 //! - Errors are `[{"code": <HTTP status>, "description": "…"}]` as the specification says: 400
 //!   (a missing or bad parameter), 403 (a missing, bad or revoked `api_key`, one of another
 //!   jurisdiction, a community outside the key's area), 404 (an unknown jurisdiction, service
-//!   or request).
+//!   or request), 422 (a parameter holding a control character such as U+0000: its name and
+//!   `control_character` in the description).
 use std::collections::HashMap;
 
 use axum::Router;
@@ -35,6 +36,7 @@ use minqing_domain::demand::lifecycle::Status;
 use minqing_domain::demand::{Grade, parse_receipt_code};
 use minqing_domain::i18n::{Lang, message};
 use minqing_domain::tenant::{TenantKind, TenantStatus};
+use minqing_domain::text;
 use minqing_storage::StorageError;
 use minqing_storage::api_keys::{LiveKey, key_tenant};
 use minqing_storage::demand_rules::CategoryView;
@@ -45,6 +47,7 @@ use minqing_storage::settings::TenantSettings;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
+use crate::control_chars::shown_name;
 use crate::extract::request_id;
 use crate::router::BODY_LIMIT;
 use crate::state::AppState;
@@ -125,6 +128,19 @@ impl IntoResponse for Open311Error {
         }];
         (self.status, axum::Json(body)).into_response()
     }
+}
+
+/// A parameter holding a character `minqing_domain::text::is_forbidden` refuses: 422, the
+/// parameter named and the stable code given.
+pub fn control_character(field: &str) -> Open311Error {
+    Open311Error::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!(
+            "{field}: {} ({})",
+            message(text::CONTROL_CHARACTER, Lang::En),
+            text::CONTROL_CHARACTER
+        ),
+    )
 }
 
 /// Validation failures name each field with its message; database failures are logged and
@@ -578,6 +594,12 @@ fn body_params(headers: &HeaderMap, body: &[u8], query: Option<&str>) -> Open311
             "Send the request as application/x-www-form-urlencoded (or application/json).",
         ));
     };
+    if let Some((name, _)) = pairs
+        .iter()
+        .find(|(k, v)| text::has_forbidden(k) || text::has_forbidden(v))
+    {
+        return Err(control_character(shown_name(name, "body")));
+    }
     pairs.extend(Params::from_query(query).0);
     Ok(Params(pairs))
 }
