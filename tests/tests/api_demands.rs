@@ -5,7 +5,10 @@ mod common;
 
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc, Weekday};
 use common::cutting_proxy::{Cut, CuttingProxy};
-use common::{Session, TestServer, city, demand_total, intake, person, unit_id, uses_postgres};
+use common::{
+    Session, TestServer, city, demand_total, intake, person, rate_as_resident, unit_id,
+    uses_postgres,
+};
 use reqwest::StatusCode;
 use sea_orm::{ConnectionTrait, Database, DbBackend, Statement, TransactionTrait};
 use serde_json::{Value, json};
@@ -87,8 +90,32 @@ async fn a_demand_runs_from_intake_to_a_satisfied_close_and_the_resident_follows
     assert_eq!(replied["status"], "in_progress");
     assert!(replied["replied_at"].is_string());
     ok(&cadre, &id, "resolve", json!({"text": "已更换灯泡"})).await;
-    ok(&cadre, &id, "give-feedback", json!({"text": "已电话回访"})).await;
-    let closed = ok(&cadre, &id, "rate", json!({"satisfaction": "satisfied"})).await;
+    let asked = ok(&cadre, &id, "give-feedback", json!({"text": "已电话回访"})).await;
+    // The street that did the work does not rate it: the resident does.
+    assert_eq!(asked["actions"], json!([]));
+    let (status, refused) = act(&cadre, &id, "rate", json!({"satisfaction": "satisfied"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    assert_eq!(refused["error"]["code"], "rating_not_yours");
+    let (status, rated) = rate_as_resident(
+        &server,
+        &c.t.slug,
+        &receipt,
+        json!({"satisfaction": "satisfied", "comment": "灯亮了，谢谢"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rated}");
+    assert_eq!(rated["status"], "closed");
+    // Once per resolution: a second rating finds nothing awaiting it.
+    let (status, again) = rate_as_resident(
+        &server,
+        &c.t.slug,
+        &receipt,
+        json!({"satisfaction": "unsatisfied"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+    assert_eq!(again["error"]["code"], "rating_not_open");
+    let (_, closed) = cadre.get(&format!("/api/v1/demands/{id}")).await;
     assert_eq!(closed["status"], "closed");
     assert_eq!(closed["satisfaction"], "satisfied");
     assert_eq!(closed["actions"], json!([]));
@@ -112,6 +139,9 @@ async fn a_demand_runs_from_intake_to_a_satisfied_close_and_the_resident_follows
         ]
     );
     assert_eq!(events[1]["actor_username"], "east-cadre");
+    // Who rated and how: the resident, through the receipt.
+    assert_eq!(events[5]["actor_username"], "resident");
+    assert_eq!(events[5]["data"]["by"], "resident");
     // The ledger's events never hold the phone number in the clear.
     assert!(!events.to_string().contains("13812345678"));
 
@@ -287,6 +317,49 @@ async fn intake_follows_revoked_grants_and_archived_units_at_once() {
 }
 
 #[tokio::test]
+async fn a_reviewer_outside_the_unit_records_the_residents_rating_from_a_follow_up_call() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let cadre = person(&server, &c.t, "east-cadre", "cadre", &c.east).await;
+    let reviewer = person(&server, &c.t, "district-reviewer", "reviewer", &c.district).await;
+    let west = unit_id(&c.t.admin, "990101002000").await;
+    let stranger = person(&server, &c.t, "west-reviewer", "reviewer", &west).await;
+    let d = record(&cadre, &intake(&c.community, "urgent")).await;
+    let id = d["id"].as_str().unwrap();
+    // The reviewer reads the district's demands but works none of them.
+    let (status, answer) = act(&reviewer, id, "accept", json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    ok(&cadre, id, "accept", json!({})).await;
+    ok(&cadre, id, "resolve", json!({"text": "已更换灯泡"})).await;
+    ok(
+        &cadre,
+        id,
+        "give-feedback",
+        json!({"text": "已办结，请评价"}),
+    )
+    .await;
+    let (_, seen) = reviewer.get(&format!("/api/v1/demands/{id}")).await;
+    assert_eq!(seen["actions"], json!(["rate"]), "{seen}");
+    // Another street's reviewer does not even see it.
+    let (status, _) = act(&stranger, id, "rate", json!({"satisfaction": "satisfied"})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let rated = ok(
+        &reviewer,
+        id,
+        "rate",
+        json!({"satisfaction": "basically_satisfied", "comment": "电话回访：基本满意"}),
+    )
+    .await;
+    assert_eq!(rated["status"], "closed");
+    assert_eq!(rated["satisfaction"], "basically_satisfied");
+    let (_, events) = cadre.get(&format!("/api/v1/demands/{id}/events")).await;
+    let last = events.as_array().unwrap().last().unwrap();
+    assert_eq!(last["kind"], "rated");
+    assert_eq!(last["actor_username"], "district-reviewer");
+    assert_eq!(last["data"]["by"], "follow_up_call");
+}
+
+#[tokio::test]
 async fn an_illegal_step_is_a_409_and_changes_nothing() {
     let server = TestServer::start().await;
     let c = city(&server).await;
@@ -298,12 +371,20 @@ async fn an_illegal_step_is_a_409_and_changes_nothing() {
     for (action, body) in [
         ("resolve", json!({"text": "x"})),
         ("give-feedback", json!({"text": "x"})),
-        ("rate", json!({"satisfaction": "satisfied"})),
     ] {
         let (status, answer) = act(admin, id, action, body).await;
         assert_eq!(status, StatusCode::CONFLICT, "{action}: {answer}");
         assert_eq!(answer["error"]["code"], "illegal_transition");
     }
+    // Nor does anyone who handles it rate it, in any state; nor the resident before feedback.
+    let (status, answer) = act(admin, id, "rate", json!({"satisfaction": "satisfied"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["error"]["code"], "rating_not_yours");
+    let receipt = d["receipt_code"].as_str().unwrap();
+    let rate = |body: Value| rate_as_resident(&server, &c.t.slug, receipt, body);
+    let (status, answer) = rate(json!({"satisfaction": "satisfied"})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert_eq!(answer["error"]["code"], "rating_not_open");
     // Bad bodies name the field; an unknown action is a 404.
     let (status, answer) = act(admin, id, "reject", json!({"reason": "  "})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -321,13 +402,19 @@ async fn an_illegal_step_is_a_409_and_changes_nothing() {
     ok(admin, id, "accept", json!({})).await;
     ok(admin, id, "resolve", json!({"text": "已处理"})).await;
     ok(admin, id, "give-feedback", json!({"text": "回访"})).await;
-    let reopened = ok(
-        admin,
-        id,
-        "rate",
-        json!({"satisfaction": "unsatisfied", "comment": "灯还是不亮"}),
-    )
-    .await;
+    // The resident's phone proves it is theirs: the wrong digits, or none, rate nothing.
+    for (digits, code) in [("1234", "phone_digits_mismatch"), ("", "required")] {
+        let (status, answer) =
+            rate(json!({"satisfaction": "satisfied", "phone_last4": digits})).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        assert_eq!(answer["error"]["field_codes"]["phone_last4"], code);
+    }
+    let (status, answer) = rate(json!({"satisfaction": "satisfied", "stars": 5})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let (status, answer) =
+        rate(json!({"satisfaction": "unsatisfied", "comment": "灯还是不亮"})).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (_, reopened) = admin.get(&format!("/api/v1/demands/{id}")).await;
     assert_eq!(reopened["status"], "in_progress");
     assert_eq!(reopened["reopenings"], 1);
     assert!(reopened["resolved_at"].is_null());
@@ -477,14 +564,16 @@ async fn a_duplicate_merged_into_another_keeps_its_history_and_points_to_the_sur
     let closed = closed["id"].as_str().unwrap().to_owned();
     ok(&cadre, &closed, "accept", json!({})).await;
     ok(&cadre, &closed, "resolve", json!({"text": "已更换灯泡"})).await;
-    ok(&cadre, &closed, "give-feedback", json!({"text": "回访"})).await;
-    let rated = ok(
-        &cadre,
-        &closed,
-        "rate",
+    let asked = ok(&cadre, &closed, "give-feedback", json!({"text": "回访"})).await;
+    let receipt = asked["receipt_code"].as_str().unwrap();
+    let (status, rated) = rate_as_resident(
+        &server,
+        &c.t.slug,
+        receipt,
         json!({"satisfaction": "satisfied"}),
     )
     .await;
+    assert_eq!(status, StatusCode::OK, "{rated}");
     assert_eq!(rated["status"], "closed");
     let west = unit_id(&c.t.admin, "990101002001").await;
     let hidden = record(&c.t.admin, &intake(&west, "urgent")).await;

@@ -162,13 +162,21 @@ async fn the_xlsx_export_holds_the_filtered_ledger_with_masked_phones() {
         ("reply", json!({"text": "已联系物业"})),
         ("resolve", json!({"text": "已更换灯泡"})),
         ("give-feedback", json!({"text": "已回访"})),
-        ("rate", json!({"satisfaction": "satisfied"})),
     ] {
         let (status, answer) = admin
             .post(&format!("/api/v1/demands/{id}/{action}"), &body)
             .await;
         assert_eq!(status, StatusCode::OK, "{action}: {answer}");
     }
+    let receipt = first["receipt_code"].as_str().unwrap();
+    let (status, answer) = common::rate_as_resident(
+        &server,
+        &c.t.slug,
+        receipt,
+        json!({"satisfaction": "satisfied"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
     let (_, first) = admin.get(&format!("/api/v1/demands/{id}")).await;
 
     let before = Utc::now();
@@ -379,10 +387,7 @@ async fn more_rows_than_the_cap_are_refused_before_any_is_read() {
     let scope = server.storage.read(tenant).await.unwrap();
     let access = DemandAccess {
         read: Reach::All,
-        record: Reach::Nothing,
-        handle: Reach::Nothing,
-        assign: Reach::Nothing,
-        reveal: Reach::Nothing,
+        ..DemandAccess::none()
     };
     let sealer = Sealer::new(&MasterKey::generate());
     let (demands, query) = (scope.demands(), DemandQuery::default());

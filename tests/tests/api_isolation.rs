@@ -416,6 +416,15 @@ async fn another_tenants_demands_are_not_found_on_every_demand_endpoint() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // Nor can A's demand be rated through B's address.
+    let (status, body) = common::rate_as_resident(
+        &server,
+        &b.slug,
+        receipt,
+        json!({"satisfaction": "unsatisfied"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     // Each tenant's chain holds its own events only.
     let (_, verdict) = b.admin.get("/api/v1/ledger/verify").await;
     assert_eq!(verdict["checked"], 1, "{verdict}");
@@ -1678,6 +1687,11 @@ const CHECKED: &[(&str, &str, &str)] = &[
     ("POST", "/api/v1/tenant/api-keys", API_KEYS),
     ("POST", "/api/v1/tenant/api-keys/{id}/revoke", API_KEYS),
     ("GET", "/api/v1/public/{tenant}/demands/{code}", DEMANDS),
+    (
+        "POST",
+        "/api/v1/public/{tenant}/demands/{code}/rating",
+        DEMANDS,
+    ),
     ("GET", "/api/v1/public/{tenant}/units", ONLINE_FORM),
     ("GET", "/api/v1/public/{tenant}/categories", ONLINE_FORM),
     ("POST", "/api/v1/public/{tenant}/demands", ONLINE_FORM),

@@ -55,6 +55,9 @@ pub enum Permission {
     RecordVisits,
     /// Keep the household registers of a subtree's communities.
     ManageHouseholds,
+    /// Record the rating a resident gives on a follow-up call (回访) for demands a subtree's
+    /// units handle — only where the caller is not of the handling unit (no self-rating).
+    ReviewDemands,
 }
 
 impl Role {
@@ -121,6 +124,7 @@ impl Role {
                 permission,
                 ReadUnits | ReadOperationsLog | ReadDemands | VerifyLedger | ReadBudgets
             ),
+            Role::Reviewer => matches!(permission, ReadUnits | ReadDemands | ReviewDemands),
         }
     }
 }
@@ -237,7 +241,11 @@ pub struct DemandAccess {
     pub handle: Reach,
     pub assign: Reach,
     pub reveal: Reach,
+    pub review: Reach,
 }
+
+/// Why a rating was refused: it is the resident's, or a reviewer's from outside the unit.
+pub const RATING_NOT_YOURS: &str = "rating_not_yours";
 
 impl DemandAccess {
     pub fn of(actor: &Actor) -> Self {
@@ -247,6 +255,19 @@ impl DemandAccess {
             handle: actor.reach(Permission::HandleDemands),
             assign: actor.reach(Permission::AssignDemands),
             reveal: actor.reach(Permission::RevealPersonalData),
+            review: actor.reach(Permission::ReviewDemands),
+        }
+    }
+
+    /// Nothing at all: the start of what a channel without an account may do.
+    pub fn none() -> Self {
+        Self {
+            read: Reach::Nothing,
+            record: Reach::Nothing,
+            handle: Reach::Nothing,
+            assign: Reach::Nothing,
+            reveal: Reach::Nothing,
+            review: Reach::Nothing,
         }
     }
 
@@ -259,8 +280,12 @@ impl DemandAccess {
     }
 
     /// Acting belongs to the handling unit's subtree; a co-handling unit may add progress
-    /// replies, nothing else.
+    /// replies, nothing else. A rating is the resident's: through their receipt, or a follow-up
+    /// call recorded by a reviewer who may not handle the demand (nobody rates their own work).
     pub fn can_act(&self, action: Action, at: DemandPlaces<'_>) -> bool {
+        if action == Action::Rate {
+            return self.review.covers(at.handler) && !self.handle.covers(at.handler);
+        }
         if self.handle.covers(at.handler) {
             return match action {
                 Action::Reassign => self.assign.covers(at.handler),
@@ -380,6 +405,42 @@ mod tests {
         assert!(recorder.can_read(co));
         assert!(!recorder.can_reveal(co));
         assert!(cadre_a.can_reveal(co));
+    }
+
+    #[test]
+    fn a_rating_comes_from_a_reviewer_outside_the_handling_unit_never_from_it() {
+        let street = path(&[1, 2, 3]);
+        let community = path(&[1, 2, 3, 5]);
+        let at = DemandPlaces {
+            origin: &community,
+            handler: &street,
+            assists: &[],
+        };
+        // The street's cadre, its leader above it and the tenant admin all handle it.
+        for handler in [
+            actor(vec![(Role::Cadre, Some(&[1, 2, 3]))]),
+            actor(vec![(Role::Leader, Some(&[1, 2]))]),
+            actor(vec![(Role::TenantAdmin, None)]),
+        ] {
+            assert!(!DemandAccess::of(&handler).can_act(Action::Rate, at));
+        }
+        // A district reviewer, or one over the tenant, records the resident's rating.
+        let district_reviewer = DemandAccess::of(&actor(vec![(Role::Reviewer, Some(&[1, 2]))]));
+        assert!(district_reviewer.can_act(Action::Rate, at));
+        assert!(district_reviewer.can_read(at));
+        assert!(!district_reviewer.can_act(Action::Resolve, at));
+        assert!(!district_reviewer.can_reveal(at));
+        let tenant_reviewer = DemandAccess::of(&actor(vec![(Role::Reviewer, None)]));
+        assert!(tenant_reviewer.can_act(Action::Rate, at));
+        // A reviewer who also handles the street's work rates none of it.
+        let both = DemandAccess::of(&actor(vec![
+            (Role::Reviewer, None),
+            (Role::Cadre, Some(&[1, 2, 3])),
+        ]));
+        assert!(!both.can_act(Action::Rate, at));
+        // Outside their subtree a reviewer rates nothing.
+        let elsewhere = DemandAccess::of(&actor(vec![(Role::Reviewer, Some(&[1, 7]))]));
+        assert!(!elsewhere.can_act(Action::Rate, at));
     }
 
     #[test]

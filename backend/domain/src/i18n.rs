@@ -358,6 +358,18 @@ pub fn message(code: &str, lang: Lang) -> String {
             "An attachment may be at most 10 MB.",
         ),
         // The demand ledger.
+        "rating_not_yours" => (
+            "满意度由群众本人评价（回执页面），或由办理单位以外的回访员电话回访后录入；办理单位不能为自己的工作评价。",
+            "The rating is the resident's own (on the receipt page) or a follow-up reviewer's from outside the handling unit; a unit cannot rate its own work.",
+        ),
+        "rating_not_open" => (
+            "这项诉求现在不能评价：办结并反馈后才能评价，每次办结只评价一次。",
+            "This demand cannot be rated now: it is rated once its resolution is reported back, once per resolution.",
+        ),
+        "phone_digits_mismatch" => (
+            "手机号后四位与登记时留下的号码不符。",
+            "These are not the last four digits of the phone left with the demand.",
+        ),
         "illegal_transition" => (
             "诉求当前的状态不允许此操作。",
             "The demand's current status does not allow this action.",

@@ -11,16 +11,19 @@ pub enum Role {
     Cadre,
     Recorder,
     Auditor,
+    /// 回访员: calls residents back and records their rating; never of their own unit's work.
+    Reviewer,
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::PlatformOperator,
         Role::TenantAdmin,
         Role::Leader,
         Role::Cadre,
         Role::Recorder,
         Role::Auditor,
+        Role::Reviewer,
     ];
 
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
@@ -38,6 +41,7 @@ impl Role {
             Role::Cadre => "cadre",
             Role::Recorder => "recorder",
             Role::Auditor => "auditor",
+            Role::Reviewer => "reviewer",
         }
     }
 
@@ -50,6 +54,7 @@ impl Role {
             Role::Cadre => ("干部", "Cadre"),
             Role::Recorder => ("记录员", "Recorder"),
             Role::Auditor => ("审计员", "Auditor"),
+            Role::Reviewer => ("回访员", "Follow-up reviewer"),
         }
     }
 }

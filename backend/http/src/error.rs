@@ -127,6 +127,7 @@ impl From<StorageError> for ApiError {
         match e {
             StorageError::NotFound => ApiError::not_found(),
             StorageError::Forbidden => ApiError::forbidden(),
+            StorageError::Refused(code) => ApiError::new(StatusCode::FORBIDDEN, code),
             StorageError::Domain(d) => d.into(),
             StorageError::ImportInvalid(rows) => {
                 let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "import_invalid");

@@ -130,6 +130,7 @@ Ids are UUIDs; times are RFC 3339 with offset.";
         api_keys::create_api_key,
         api_keys::revoke_api_key,
         public::demand_by_receipt,
+        public::rate_demand,
         public_form::public_units,
         public_form::public_categories,
         public_form::submit_demand,

@@ -222,6 +222,11 @@ fn table() -> Vec<ApiRoute> {
             "/public/{tenant}/demands/{code}",
             public::demand_by_receipt,
         ),
+        route(
+            M::POST,
+            "/public/{tenant}/demands/{code}/rating",
+            public::rate_demand,
+        ),
         route(M::GET, "/public/{tenant}/units", public_form::public_units),
         route(
             M::GET,

@@ -324,6 +324,7 @@ fn outcome_closed(rng: &mut impl Rng) -> Vec<DemandEvent> {
         DemandEvent::Rated {
             satisfaction,
             comment: None,
+            by: Some(minqing_domain::demand::RatingChannel::Resident),
         },
     ]
 }

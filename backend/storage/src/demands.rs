@@ -8,12 +8,14 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use minqing_domain::access::{DemandAccess, DemandPlaces, Reach};
+use minqing_domain::demand::RatingChannel;
 use minqing_domain::demand::attachment::{MAX_ATTACHMENT_BYTES, clean_file_name, sniff_media_type};
 use minqing_domain::demand::deadline::assign;
 use minqing_domain::demand::intake::{ValidIntake, optional_text, required_text};
 use minqing_domain::demand::lifecycle::{
     Action, DeadlineKind, DemandEvent, DemandState, Intake, Status, allowed, apply, check_survivor,
 };
+use minqing_domain::demand::rating::{PublicRatingForm, RATING_NOT_OPEN, phone_digits};
 use minqing_domain::demand::routing::{ChainLink, escalation_target, handling_unit};
 use minqing_domain::demand::sweep::{
     SweepStep, due_steps, newly_late, next_due, next_look, open_deadlines,
@@ -113,6 +115,10 @@ pub struct PublicDemandView {
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub satisfaction: Option<Satisfaction>,
+    /// The resident may rate it now (its feedback is given; once per resolution).
+    pub awaits_rating: bool,
+    /// The rating asks for the last four digits of the phone left with the demand.
+    pub asks_phone_digits: bool,
     /// The steps so far (kind and time; replies with their text, a rejection with its reason).
     pub progress: Vec<PublicStep>,
 }
@@ -420,7 +426,11 @@ impl Demands<'_> {
         let assists = loaded.assist_paths();
         let action = command.action();
         if !ctx.access.can_act(action, loaded.places(&assists)) {
-            return Err(StorageError::Forbidden);
+            return Err(if action == Action::Rate {
+                StorageError::Refused(minqing_domain::access::RATING_NOT_YOURS)
+            } else {
+                StorageError::Forbidden
+            });
         }
         let now = ledger_time(ctx.now);
         let text = |raw: &str, field: &str| {
@@ -454,6 +464,8 @@ impl Demands<'_> {
             } => DemandEvent::Rated {
                 satisfaction,
                 comment: note(comment.as_deref(), "comment")?,
+                // Only a reviewer outside the handling unit gets here (`can_act`).
+                by: Some(RatingChannel::FollowUpCall),
             },
             Command::Escalate { reason } => {
                 let reason = text(&reason, "reason")?;
@@ -1180,12 +1192,7 @@ impl Demands<'_> {
 
     /// The resident's view by receipt code: progress only, no personal data.
     pub async fn public_view(&self, code: &str) -> Result<PublicDemandView> {
-        let row = self
-            .select()
-            .filter(demand::Column::ReceiptCode.eq(code))
-            .one(&self.scope.tx)
-            .await?
-            .ok_or(StorageError::NotFound)?;
+        let row = self.by_receipt(code).await?;
         let state: DemandState = serde_json::from_str(&row.state).map_err(|_| corrupt("state"))?;
         let handler = self.scope.units().get(state.assignment.unit).await?;
         let progress = self
@@ -1225,8 +1232,45 @@ impl Demands<'_> {
             resolved_at: state.resolved_at,
             closed_at: state.closed_at,
             satisfaction: state.satisfaction,
+            awaits_rating: state.status == Status::FeedbackGiven,
+            asks_phone_digits: phone_digits(state.intake.phone_masked.as_deref()).is_some(),
             progress,
         })
+    }
+
+    async fn by_receipt(&self, code: &str) -> Result<demand::Model> {
+        self.select()
+            .filter(demand::Column::ReceiptCode.eq(code))
+            .one(&self.scope.tx)
+            .await?
+            .ok_or(StorageError::NotFound)
+    }
+
+    /// The resident's own rating through their receipt code: once per resolution (the demand
+    /// must await it: its feedback given), with the last four digits of the phone they left.
+    pub async fn rate_by_resident(
+        &self,
+        code: &str,
+        form: &PublicRatingForm,
+        now: DateTime<Utc>,
+    ) -> Result<PublicDemandView> {
+        let row = self.by_receipt(code).await?;
+        let loaded = self.load(row.id).await?;
+        if loaded.state.status != Status::FeedbackGiven {
+            return Err(StorageError::conflict(RATING_NOT_OPEN));
+        }
+        let comment = form.check(loaded.state.intake.phone_masked.as_deref())?;
+        let event = DemandEvent::Rated {
+            satisfaction: form.satisfaction,
+            comment,
+            by: Some(RatingChannel::Resident),
+        };
+        let now = ledger_time(now);
+        let state = apply(Some(loaded.state.clone()), &event, now).map_err(lifecycle_error)?;
+        let rules = self.scope.demand_settings().rules().await?;
+        self.notify(loaded.row.id, &state, &event).await?;
+        self.record(&loaded, &event, state, None, &rules).await?;
+        self.public_view(code).await
     }
 
     /// The id of a demand the caller may read (for the events endpoint).

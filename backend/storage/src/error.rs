@@ -12,6 +12,9 @@ pub enum StorageError {
     /// Visible to the caller, but their role may not do this to it.
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden for a reason the caller can act on, named by its code.
+    #[error("refused: {0}")]
+    Refused(&'static str),
     #[error(transparent)]
     Domain(#[from] DomainError),
     /// A bulk file with bad rows; nothing was written.

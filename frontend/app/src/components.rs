@@ -45,6 +45,38 @@ pub fn FormError(error: RwSignal<Option<ApiError>>) -> impl IntoView {
     }
 }
 
+/// 满意 / 基本满意 / 不满意 as three buttons, the chosen one pressed; the API's message for
+/// `satisfaction` under them.
+#[component]
+pub fn RatingChoice(
+    rating: RwSignal<Option<minqing_domain::demand::Satisfaction>>,
+    error: RwSignal<Option<ApiError>>,
+) -> impl IntoView {
+    let lang = crate::state::use_portal().lang;
+    view! {
+        <fieldset class="field choice-field">
+            <legend class="label">{tr(Text::Satisfaction)}</legend>
+            <div class="choices ratings" role="group">
+                {minqing_domain::demand::Satisfaction::ALL
+                    .into_iter()
+                    .map(|s| view! {
+                        <button
+                            type="button"
+                            class="choice"
+                            data-testid=format!("rate-{}", s.as_str())
+                            aria-pressed=move || (rating.get() == Some(s)).to_string()
+                            on:click=move |_| rating.set(Some(s))
+                        >
+                            {move || crate::i18n::pick(s.labels(), lang.get())}
+                        </button>
+                    })
+                    .collect_view()}
+            </div>
+            <FieldError name="satisfaction" error/>
+        </fieldset>
+    }
+}
+
 /// A labelled input bound to a signal, with the API's message for `name` under it.
 #[component]
 pub fn TextField(

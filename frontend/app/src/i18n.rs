@@ -592,6 +592,12 @@ texts! {
     LookUp => "查询", "Look up";
     Progress => "办理进度", "Progress";
     LookUpAnother => "查询其他编号", "Look up another code";
+    RateTitle => "评价办理结果", "Rate how it was handled";
+    RateHelp => "请您评价这次办理：选择“不满意”将退回重新办理。每次办结评价一次。", "Tell us how it was handled. Choosing Unsatisfied sends it back to be worked on again. One rating per resolution.";
+    PhoneLast4 => "登记时所留手机号的后四位", "Last four digits of the phone you left";
+    SubmitRating => "提交评价", "Send rating";
+    ChooseRating => "请选择满意、基本满意或不满意。", "Choose Satisfied, Basically satisfied or Unsatisfied.";
+    RatingThanks => "感谢您的评价。", "Thank you for your rating.";
 }
 
 /// The name of a role in a language.

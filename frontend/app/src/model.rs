@@ -568,9 +568,18 @@ pub struct PublicDemand {
     pub closed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub satisfaction: Option<Satisfaction>,
+    /// The resident may rate it now (once per resolution).
+    #[serde(default)]
+    pub awaits_rating: bool,
+    /// The rating asks for the last four digits of the phone left with it.
+    #[serde(default)]
+    pub asks_phone_digits: bool,
     #[serde(default, deserialize_with = "nullable")]
     pub progress: Vec<PublicStep>,
 }
+
+/// The receipt page's rating (`POST /public/{tenant}/demands/{code}/rating`): the domain's form.
+pub use minqing_domain::demand::rating::PublicRatingForm;
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PublicStep {

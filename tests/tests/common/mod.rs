@@ -451,6 +451,29 @@ pub fn intake(origin: &str, grade: &str) -> Value {
     })
 }
 
+/// The resident rates a demand through its receipt code, with no login: `intake`'s phone ends
+/// in 5678, which the receipt page asks for.
+pub async fn rate_as_resident(
+    server: &TestServer,
+    slug: &str,
+    receipt: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let mut body = body;
+    if body.get("phone_last4").is_none() {
+        body["phone_last4"] = json!("5678");
+    }
+    let r = server
+        .client()
+        .post(server.url(&format!("/api/v1/public/{slug}/demands/{receipt}/rating")))
+        .json(&body)
+        .send()
+        .await
+        .expect("the rating is sent");
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
 /// How many demands the session sees, over all statuses (`/demands/counts`).
 pub async fn demand_total(s: &Session) -> i64 {
     let (_, counts) = s.get("/api/v1/demands/counts").await;

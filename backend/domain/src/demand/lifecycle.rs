@@ -269,6 +269,9 @@ pub enum DemandEvent {
     Rated {
         satisfaction: Satisfaction,
         comment: Option<String>,
+        /// Through which channel the resident rated (who rated is the event's actor).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<super::RatingChannel>,
     },
     Escalated {
         /// The person's reason; empty where the sweeper escalated by the tier's rule.
@@ -597,6 +600,7 @@ mod tests {
             DemandEvent::Rated {
                 satisfaction: Satisfaction::Satisfied,
                 comment: None,
+                by: None,
             },
         ])
         .unwrap();
@@ -615,6 +619,7 @@ mod tests {
             DemandEvent::Rated {
                 satisfaction: Satisfaction::Unsatisfied,
                 comment: Some("灯还是不亮".into()),
+                by: None,
             },
         ])
         .unwrap();
@@ -709,6 +714,7 @@ mod tests {
             DemandEvent::Rated {
                 satisfaction: Satisfaction::Satisfied,
                 comment: None,
+                by: None,
             },
         ])
         .unwrap();
@@ -776,7 +782,7 @@ mod tests {
                     Action::Reply => DemandEvent::Replied { text: "t".into() },
                     Action::Resolve => DemandEvent::Resolved { text: "t".into() },
                     Action::GiveFeedback => DemandEvent::FeedbackGiven { text: "t".into() },
-                    Action::Rate => DemandEvent::Rated { satisfaction: rating.unwrap_or(Satisfaction::Satisfied), comment: None },
+                    Action::Rate => DemandEvent::Rated { satisfaction: rating.unwrap_or(Satisfaction::Satisfied), comment: None, by: None },
                     Action::Escalate => DemandEvent::Escalated { reason: "r".into(), by_rule: false, assignment: assignment(i as u128 + 100) },
                     Action::Reassign => DemandEvent::Reassigned { reason: None, assignment: assignment(i as u128 + 100) },
                     Action::AddAssist => DemandEvent::AssistAdded { unit: unit(i as u128 + 1000) },

@@ -7,6 +7,7 @@ pub mod attachment;
 pub mod deadline;
 pub mod intake;
 pub mod lifecycle;
+pub mod rating;
 pub mod routing;
 pub mod sweep;
 
@@ -108,6 +109,19 @@ impl Channel {
             Channel::Hotline => ("热线", "Hotline"),
         }
     }
+}
+
+/// Who gave a rating: the resident on their receipt page, or on a follow-up call (回访)
+/// recorded by a reviewer outside the handling unit. Ratings recorded before this was kept
+/// name none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RatingChannel {
+    /// 群众评价: the resident, with their receipt code.
+    Resident,
+    /// 电话回访: a reviewer's follow-up call.
+    FollowUpCall,
 }
 
 /// The resident's rating when the demand is closed.

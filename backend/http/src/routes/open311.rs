@@ -722,9 +722,7 @@ pub async fn create_request(
     let access = DemandAccess {
         read: area.clone(),
         record: area,
-        handle: Reach::Nothing,
-        assign: Reach::Nothing,
-        reveal: Reach::Nothing,
+        ..DemandAccess::none()
     };
     let tz = tenant.zone();
     let ctx = DemandContext {

@@ -2,22 +2,27 @@
 //! demand's progress by receipt code, and the published visit notices of a community (a page
 //! and an iCalendar feed) or of a leader (a feed).
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use minqing_domain::UnitId;
 use minqing_domain::demand::parse_receipt_code;
+use minqing_domain::demand::rating::PublicRatingForm;
 use minqing_domain::tenant::{TenantKind, TenantStatus};
-use minqing_storage::TenantScope;
 use minqing_storage::demands::PublicDemandView;
 use minqing_storage::platform::TenantView;
 use minqing_storage::visits::{PublicOf, PublicVisit};
+use minqing_storage::{Audit, TenantScope, throttle};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::ApiPath;
-use crate::openapi::NotFound;
+use crate::extract::{ApiJson, ApiPath, request_id};
+use crate::openapi::{
+    BadRequest, Conflict, NotFound, PayloadTooLarge, TooManyRequests, Unprocessable,
+};
+use crate::routes::auth::ClientAddr;
+use crate::routes::public_form::refuse_if_throttled;
 use crate::state::AppState;
 
 /// Follow a demand by its receipt code.
@@ -43,6 +48,56 @@ pub async fn demand_by_receipt(
     let code = parse_receipt_code(&code).map_err(|_| ApiError::not_found())?;
     let scope = public_scope(&state, &slug).await?;
     Ok(axum::Json(scope.demands().public_view(&code).await?))
+}
+
+/// Rate a demand's resolution, as the resident.
+///
+/// 满意, 基本满意 or 不满意 (which reopens it), with a comment, through the receipt code — and,
+/// where a phone was left with the demand, its last four digits. Once per resolution: only a
+/// demand whose feedback was given awaits a rating (409 `rating_not_open` otherwise). The
+/// ledger records the rating as the resident's. No login; counted per client address like the
+/// online form (429 `submission_throttled`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/public/{tenant}/demands/{code}/rating",
+    tag = "public",
+    params(("tenant" = String, Path, description = "The tenant's slug"), ("code" = String, Path, description = "The receipt code")),
+    security(()),
+    request_body = PublicRatingForm,
+    responses(
+        (status = 200, description = "Rated; the demand's progress.", body = PublicDemandView),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+    )
+)]
+pub async fn rate_demand(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    ApiPath((slug, code)): ApiPath<(String, String)>,
+    ApiJson(form): ApiJson<PublicRatingForm>,
+) -> ApiResult<axum::Json<PublicDemandView>> {
+    let code = parse_receipt_code(&code).map_err(|_| ApiError::not_found())?;
+    let tenant = public_tenant(&state, &slug).await?;
+    // Each try counts, so the phone's four digits cannot be guessed by trying them all.
+    refuse_if_throttled(&state, tenant.id, &addr).await?;
+    throttle::record_public_submission(state.storage.cache(), tenant.id, &addr).await?;
+    let audit = Audit {
+        actor_id: None,
+        username: "resident".into(),
+        request_id: request_id(&headers),
+    };
+    let scope = state.storage.write(tenant.id, audit).await?;
+    let view = scope
+        .demands()
+        .rate_by_resident(&code, &form, state.clock.now())
+        .await?;
+    scope.commit().await?;
+    Ok(axum::Json(view))
 }
 
 /// The active, non-platform tenant `slug` names; 404 for anything else.

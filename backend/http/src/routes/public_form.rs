@@ -194,22 +194,12 @@ pub async fn submit_demand(
     }
     // Checked before the write transaction opens (a flood waits for no lock), counted once the
     // demand is recorded: a refused submission costs the resident nothing of their hour.
-    let cache = state.storage.cache();
-    let limit = state.config.public_demands_per_hour;
-    if throttle::public_submissions_exceeded(cache, limit, tenant.id, &addr).await? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "submission_throttled",
-        ));
-    }
+    refuse_if_throttled(&state, tenant.id, &addr).await?;
     let scope = state.storage.write(tenant.id, resident(&headers)).await?;
     let settings = TenantSettings::load(&scope).await?;
     let access = DemandAccess {
-        read: Reach::Nothing,
         record: Reach::All,
-        handle: Reach::Nothing,
-        assign: Reach::Nothing,
-        reveal: Reach::Nothing,
+        ..DemandAccess::none()
     };
     let ctx = DemandContext {
         access: &access,
@@ -224,8 +214,25 @@ pub async fn submit_demand(
         .answer(&scope, StatusCode::CREATED, &receipt)
         .await?;
     scope.commit().await?;
-    throttle::record_public_submission(cache, tenant.id, &addr).await?;
+    throttle::record_public_submission(state.storage.cache(), tenant.id, &addr).await?;
     Ok(response)
+}
+
+/// 429 `submission_throttled` once `addr` has sent the tenant as many public submissions (forms
+/// and ratings) as an hour allows.
+pub(crate) async fn refuse_if_throttled(
+    state: &AppState,
+    tenant: minqing_domain::TenantId,
+    addr: &str,
+) -> ApiResult<()> {
+    let limit = state.config.public_demands_per_hour;
+    if throttle::public_submissions_exceeded(state.storage.cache(), limit, tenant, addr).await? {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "submission_throttled",
+        ));
+    }
+    Ok(())
 }
 
 /// Who the ledger records for an online submission: the resident, who has no account.

@@ -13,12 +13,13 @@ use crate::model::{Account, CreateAccountRequest, CreateGrantRequest, CreatedAcc
 use crate::state::{use_api, use_portal};
 
 /// The roles a tenant admin hands out (operators belong to the platform, not to a tenant).
-const TENANT_ROLES: [Role; 5] = [
+const TENANT_ROLES: [Role; 6] = [
     Role::TenantAdmin,
     Role::Leader,
     Role::Cadre,
     Role::Recorder,
     Role::Auditor,
+    Role::Reviewer,
 ];
 
 #[component]

@@ -17,7 +17,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::api::{ApiError, encode};
-use crate::components::{ErrorNotice, FieldError, FormError, Loading, TextAreaField, UnitPicker};
+use crate::components::{
+    ErrorNotice, FieldError, FormError, Loading, RatingChoice, TextAreaField, UnitPicker,
+};
 use crate::i18n::{Text, action_text, event_notes, event_text, pick, tr};
 use crate::model::{
     Attachment, Category, Demand, LedgerEvent, Page, PersonalData, UnitDetail, UnitRef,
@@ -654,29 +656,7 @@ fn ActionForm(
             {needs
                 .iter()
                 .map(|n| match *n {
-                    Need::Rating => view! {
-                        <fieldset class="field choice-field">
-                            <legend class="label">{tr(Text::Satisfaction)}</legend>
-                            <div class="choices ratings" role="group">
-                                {Satisfaction::ALL
-                                    .into_iter()
-                                    .map(|s| view! {
-                                        <button
-                                            type="button"
-                                            class="choice"
-                                            data-testid=format!("rate-{}", s.as_str())
-                                            aria-pressed=move || (rating.get() == Some(s)).to_string()
-                                            on:click=move |_| rating.set(Some(s))
-                                        >
-                                            {move || pick(s.labels(), lang.get())}
-                                        </button>
-                                    })
-                                    .collect_view()}
-                            </div>
-                            <FieldError name="satisfaction" error/>
-                        </fieldset>
-                    }
-                    .into_any(),
+                    Need::Rating => view! { <RatingChoice rating error/> }.into_any(),
                     Need::Unit => view! {
                         <div class="field">
                             <span class="label">{tr(Text::Unit)}</span>

@@ -8,8 +8,9 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::encode;
 use crate::app::LangSwitch;
-use crate::components::{ErrorNotice, Loading};
+use crate::components::{ErrorNotice, FormError, Loading, RatingChoice, TextAreaField, TextField};
 use crate::i18n::{Text, event_text, pick, tr};
+use crate::model::PublicRatingForm;
 use crate::model::{PublicDemand, category_label};
 use crate::state::{use_api, use_portal};
 use crate::time::{DEFAULT_ZONE, format_opt, format_time};
@@ -120,6 +121,7 @@ pub fn ReceiptPage() -> impl IntoView {
             .await
         }
     });
+    let found_again = Callback::new(move |()| found.refetch());
     // No tenant is signed in here: times are shown in China's zone.
     let tz = DEFAULT_ZONE;
 
@@ -166,6 +168,14 @@ pub fn ReceiptPage() -> impl IntoView {
                                     {d.closed_at.map(|t| view! { <dt>{tr(Text::ClosedAt)}</dt><dd>{format_time(t, tz)}</dd> })}
                                     {satisfaction.map(|s| view! { <dt>{tr(Text::Satisfaction)}</dt><dd>{move || pick(s.labels(), lang.get())}</dd> })}
                                 </dl>
+                                {d.awaits_rating.then(|| {
+                                    let path = format!(
+                                        "/public/{}/demands/{}/rating",
+                                        encode(&tenant.get_untracked()),
+                                        encode(&d.receipt_code)
+                                    );
+                                    view! { <RatingForm path asks_phone_digits=d.asks_phone_digits rated=found_again/> }
+                                })}
                                 <h2>{tr(Text::Progress)}</h2>
                                 <ol class="timeline" data-testid="receipt-steps">
                                     {d.progress
@@ -202,5 +212,74 @@ pub fn ReceiptPage() -> impl IntoView {
                 }}
             </section>
         </PublicFrame>
+    }
+}
+
+/// The resident's rating of the resolution: 满意 / 基本满意 / 不满意 with a comment, and the last
+/// four digits of their phone where they left one. The page reloads the progress once sent.
+#[component]
+fn RatingForm(path: String, asks_phone_digits: bool, rated: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let lang = use_portal().lang;
+    let rating = RwSignal::new(None::<minqing_domain::demand::Satisfaction>);
+    let comment = RwSignal::new(String::new());
+    let digits = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<crate::api::ApiError>);
+    let busy = RwSignal::new(false);
+    let path = StoredValue::new(path);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(satisfaction) = rating.get_untracked() else {
+            let l = lang.get_untracked();
+            let fields = [(
+                "satisfaction".to_owned(),
+                Text::ChooseRating.get(l).to_owned(),
+            )];
+            error.set(Some(crate::api::ApiError::form(
+                Text::FixFields.get(l),
+                fields.into_iter().collect(),
+            )));
+            return;
+        };
+        let body = PublicRatingForm {
+            satisfaction,
+            comment: crate::components::blank_is_null(comment.get_untracked()),
+            phone_last4: asks_phone_digits.then(|| digits.get_untracked().trim().to_owned()),
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let sent = api.post::<_, PublicDemand>(&path.get_value(), &body).await;
+            busy.set(false);
+            match sent {
+                Ok(_) => {
+                    error.set(None);
+                    digits.set(String::new());
+                    rated.run(());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <form class="form rating-form" data-testid="rating-form" on:submit=submit>
+            <h2>{tr(Text::RateTitle)}</h2>
+            <p class="hint">{tr(Text::RateHelp)}</p>
+            <FormError error/>
+            <RatingChoice rating error/>
+            <TextAreaField label=Text::Comment name="comment" value=comment error rows=3/>
+            {asks_phone_digits.then(|| view! {
+                <TextField
+                    label=Text::PhoneLast4
+                    name="phone_last4"
+                    value=digits
+                    error
+                    input_type="tel"
+                    autocomplete="off"
+                />
+            })}
+            <button type="submit" class="primary big" data-testid="rating-submit" disabled=move || busy.get()>
+                {tr(Text::SubmitRating)}
+            </button>
+        </form>
     }
 }
