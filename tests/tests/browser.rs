@@ -7,15 +7,12 @@
 //! unless `MINQING_REQUIRE_BROWSER=1` (as `.ci/run` sets), where it fails.
 mod common;
 
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::browser::{Browser, private_site};
 use thirtyfour::prelude::*;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const WAIT: Duration = Duration::from_secs(30);
 
 type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
@@ -30,6 +27,218 @@ async fn an_admin_finds_a_community_in_the_hydrated_hierarchy_browser() {
         hierarchy_browser_scenario(&driver, &server.base_url, &server.admin_password).await
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_portals_files_go_out_compressed_under_hashed_names_kept_for_good() {
+    // No browser needed: what the server sends for the page's script and wasm.
+    let site = private_site(false).await;
+    let server = common::TestServer::start_with(common::Options {
+        demo: false,
+        site_root: Some(site.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await;
+    let hash = xtask::site_hash(site.path()).expect("the site names its hash");
+    let page = server
+        .client()
+        .get(server.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for file in [
+        format!("/pkg/minqing.{hash}.js"),
+        format!("/pkg/minqing.{hash}.wasm"),
+    ] {
+        assert!(page.contains(&file), "the page does not load {file}");
+        let r = server
+            .client()
+            .get(server.url(&file))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "{file}");
+        let header = |name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default()
+        };
+        assert_eq!(header("content-encoding"), "gzip", "{file}");
+        assert!(header("cache-control").contains("immutable"), "{file}");
+    }
+    // The stylesheet keeps its name, so it is asked again each time (a 304 when unchanged).
+    let css = server
+        .client()
+        .get(server.url("/minqing.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["cache-control"], "no-cache");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_login_typed_before_the_portal_hydrates_loses_nothing_and_enter_logs_in() {
+    let Some((browser, site, server)) = with_portal(true).await else {
+        return;
+    };
+    in_browser(&browser, |driver| async move {
+        before_hydration_scenario(&driver, &server, site.path()).await
+    })
+    .await;
+}
+
+/// The portal's script, held back from the site and given back (as on a slow phone link, where
+/// it is still on its way while the page is already shown).
+struct HeldScript {
+    pkg: PathBuf,
+    held: PathBuf,
+    files: Vec<std::ffi::OsString>,
+    hash: String,
+}
+
+impl HeldScript {
+    fn new(site: &Path) -> Result<Self> {
+        let hash = xtask::site_hash(site)?;
+        let pkg = site.join("pkg");
+        let prefix = format!("minqing.{hash}.js");
+        let files = std::fs::read_dir(&pkg)?
+            .filter_map(|e| e.ok().map(|e| e.file_name()))
+            .filter(|n| n.to_string_lossy().starts_with(&prefix))
+            .collect();
+        let held = site.join("held-back");
+        std::fs::create_dir_all(&held)?;
+        Ok(Self {
+            pkg,
+            held,
+            files,
+            hash,
+        })
+    }
+
+    fn hold(&self) -> Result<()> {
+        for f in &self.files {
+            std::fs::rename(self.pkg.join(f), self.held.join(f))?;
+        }
+        Ok(())
+    }
+
+    fn give_back(&self) -> Result<()> {
+        for f in &self.files {
+            std::fs::rename(self.held.join(f), self.pkg.join(f))?;
+        }
+        Ok(())
+    }
+
+    /// Hydrates the page now, as its own script would have once it arrived (under a fresh URL:
+    /// the browser remembers the failed one).
+    async fn hydrate_now(&self, driver: &WebDriver) -> Result<()> {
+        let (js, wasm) = (
+            format!("/pkg/minqing.{}.js?arrived", self.hash),
+            format!("/pkg/minqing.{}.wasm", self.hash),
+        );
+        driver
+            .execute(
+                "import(arguments[0]).then(m => m.default({module_or_path: arguments[1]}) \
+                 .then(() => m.hydrate()));",
+                vec![serde_json::json!(js), serde_json::json!(wasm)],
+            )
+            .await?;
+        wait_hydrated(driver).await
+    }
+}
+
+/// With the portal's script held back, the login page is a plain form: Enter posts it, the
+/// server signs in and the portal opens (once the script is there) signed in. Then: what was
+/// typed before the script arrived is all still in the fields after hydration, and the
+/// hydrated form logs in. A wrong password through the plain form comes back in words.
+async fn before_hydration_scenario(
+    driver: &WebDriver,
+    server: &common::TestServer,
+    site: &Path,
+) -> Result<()> {
+    let base = server.base_url.as_str();
+    let script = HeldScript::new(site)?;
+    let password = server.admin_password.as_str();
+    let type_in = |fields: [(&'static str, String); 3]| async move {
+        for (name, value) in fields {
+            wait_for(driver, &format!("#login-form input[name={name}]"))
+                .await?
+                .send_keys(value)
+                .await?;
+        }
+        Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+    };
+
+    script.hold()?;
+    driver.goto(format!("{base}/login")).await?;
+    // Nothing is typed for the resident: no tenant chosen for them.
+    let tenant = wait_for(driver, "#login-form input[name=tenant]").await?;
+    assert_eq!(tenant.prop("value").await?.unwrap_or_default(), "");
+    type_in([
+        ("tenant", "nanchang".into()),
+        ("username", "admin".into()),
+        ("password", "not-the-password\n".into()),
+    ])
+    .await?;
+    // Refused by the server itself, in words, with what was typed kept (not the password).
+    wait_until_text(
+        driver,
+        "[data-testid=form-error]",
+        "租户、用户名或密码不正确。",
+    )
+    .await?;
+    let kept = wait_for(driver, "#login-form input[name=username]").await?;
+    assert_eq!(kept.prop("value").await?.as_deref(), Some("admin"));
+    wait_for(driver, "#login-form input[name=password]")
+        .await?
+        .send_keys(format!("{password}\n"))
+        .await?;
+    let deadline = Instant::now() + WAIT;
+    while driver.current_url().await?.path() == "/login" {
+        if Instant::now() > deadline {
+            return Err("Enter before hydration did not sign in".into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    script.give_back()?;
+    driver.refresh().await?;
+    wait_hydrated(driver).await?;
+    wait_for(driver, "[data-testid=unit-tree]").await?;
+
+    // Typed while the script is on its way, kept when it arrives.
+    driver.delete_all_cookies().await?;
+    script.hold()?;
+    driver.goto(format!("{base}/login")).await?;
+    type_in([
+        ("tenant", "nanchang".into()),
+        ("username", "admin".into()),
+        ("password", password.to_owned()),
+    ])
+    .await?;
+    script.give_back()?;
+    script.hydrate_now(driver).await?;
+    for (name, expected) in [
+        ("tenant", "nanchang"),
+        ("username", "admin"),
+        ("password", password),
+    ] {
+        let value = wait_for(driver, &format!("#login-form input[name={name}]"))
+            .await?
+            .prop("value")
+            .await?
+            .unwrap_or_default();
+        if value != expected {
+            return Err(format!("hydration left {name} as {value:?}").into());
+        }
+    }
+    click(driver, "[data-testid=login-submit]").await?;
+    wait_for(driver, "[data-testid=unit-tree]").await?;
+    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -2200,43 +2409,9 @@ async fn log_in_as(
     Ok(())
 }
 
-/// The site as this checkout builds it, copied to a directory of the test's own.
-///
-/// The target directory may be shared with other checkouts (a CI clone, another worktree):
-/// cargo then reuses whichever checkout's build is newer, and the site root is rewritten by
-/// every build. So the xtask linked in must be this checkout's (else it builds another tree's
-/// portal), and a copy whose CSS is not this checkout's was caught mid-way by another build and
-/// is built again.
-async fn private_site() -> tempfile::TempDir {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ lives in the workspace")
-        .to_path_buf();
-    assert_eq!(
-        xtask::workspace_root(),
-        root,
-        "the xtask linked into this test was built from another checkout sharing the target \
-         directory; `touch xtask/src/lib.rs` and run again"
-    );
-    let ours = std::fs::read(root.join("public/minqing.css")).expect("reading public/minqing.css");
-    for _ in 0..3 {
-        let site = tokio::task::spawn_blocking(|| xtask::build_site(false))
-            .await
-            .expect("site build thread")
-            .expect("building the portal's wasm (xtask::build_site)");
-        let copy = tempfile::tempdir().expect("a temporary directory");
-        copy_dir(&site, copy.path()).expect("copying the built site");
-        if std::fs::read(copy.path().join("minqing.css")).ok().as_ref() == Some(&ours) {
-            return copy;
-        }
-        eprintln!("the site root was rebuilt from another checkout meanwhile; building again");
-    }
-    panic!("could not get a site built from this checkout");
-}
-
 /// The server linked into this test renders these portal pages (not the 404 page).
 ///
-/// Like the xtask (see [`private_site`]), the server and its portal may have been built by
+/// Like the xtask (see [`common::browser::private_site`]), the server and its portal may have been built by
 /// another checkout sharing the target directory: cargo then finds them fresh and links them,
 /// and the browser meets a portal without this checkout's pages.
 async fn assert_server_knows(server: &common::TestServer, paths: &[&str]) {
@@ -2255,20 +2430,6 @@ async fn assert_server_knows(server: &common::TestServer, paths: &[&str]) {
              checkout sharing the target directory; `touch frontend/app/src/lib.rs` and run again"
         );
     }
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
 }
 
 /// Hydration done: the app marks `<body data-hydrated>` from an effect, which only runs in the
@@ -2347,100 +2508,11 @@ async fn dump_page(driver: &WebDriver) {
     }
 }
 
-/// chromedriver on a free port, and what Chromium needs to start; killed on drop.
-struct Browser {
-    chromedriver: Child,
-    port: u16,
-    profile: PathBuf,
-}
-
-impl Browser {
-    /// None (after saying so on stderr) where Chromium is not installed and not required.
-    fn start() -> Option<Browser> {
-        let missing: Vec<&str> = [CHROMIUM, CHROMEDRIVER]
-            .into_iter()
-            .filter(|p| !Path::new(p).exists())
-            .collect();
-        if !missing.is_empty() {
-            let why = format!(
-                "{} not found (apt-get install chromium chromium-driver)",
-                missing.join(" and ")
-            );
-            if std::env::var("MINQING_REQUIRE_BROWSER").as_deref() == Ok("1") {
-                panic!("MINQING_REQUIRE_BROWSER=1 but {why}");
-            }
-            eprintln!(
-                "\n!!! SKIPPING browser test: {why}\n!!! The portal's hydration was NOT tested.\n"
-            );
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let chromedriver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting chromedriver");
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let profile =
-            std::env::temp_dir().join(format!("minqing-chromium-{}-{nanos}", std::process::id()));
-        Some(Browser {
-            chromedriver,
-            port,
-            profile,
-        })
-    }
-
-    async fn driver(&self) -> WebDriverResult<WebDriver> {
-        let mut caps = DesiredCapabilities::chrome();
-        caps.set_binary(CHROMIUM)?;
-        for arg in [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--window-size=1280,900",
-            "--lang=zh-CN",
-        ] {
-            caps.add_arg(arg)?;
-        }
-        caps.add_arg(&format!("--user-data-dir={}", self.profile.display()))?;
-        WebDriver::new(format!("http://127.0.0.1:{}", self.port), caps).await
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.chromedriver.kill();
-        let _ = self.chromedriver.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
 /// Chromium (`None` where it is missing, said loudly) and a server with the portal as this
 /// checkout builds it (its site kept while the directory lives), with the demo tenant if `demo`.
 async fn with_portal(demo: bool) -> Option<(Browser, tempfile::TempDir, common::TestServer)> {
     let browser = Browser::start()?;
-    let site = private_site().await;
+    let site = private_site(false).await;
     let server = common::TestServer::start_with(common::Options {
         demo,
         site_root: Some(site.path().to_path_buf()),

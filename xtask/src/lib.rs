@@ -3,7 +3,10 @@
 //! browser test calls [`build_site`] before it starts the server.
 //!
 //! The site is laid out as the server expects it under [`site_root`]:
-//! `pkg/minqing.js`, `pkg/minqing.wasm` (plus any wasm-bindgen snippets) and the files of `public/`.
+//! `pkg/minqing.<hash>.js`, `pkg/minqing.<hash>.wasm` (plus any wasm-bindgen snippets),
+//! `pkg/minqing.hash` naming the hash, and the files of `public/` — each text and wasm file with
+//! a gzip copy beside it (`.gz`), and a release build a brotli one too (`.br`), for the server to
+//! send to a browser that takes them.
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,8 @@ use anyhow::{Context, Result, bail};
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Must match `LEPTOS_OUTPUT_NAME` in `.cargo/config.toml`: `HydrationScripts` asks for these files.
 const OUTPUT_NAME: &str = "minqing";
+/// The file under `pkg/` that names the current build's hash (the server reads it).
+pub const HASH_FILE: &str = "minqing.hash";
 
 /// The workspace root (this crate lives in `<root>/xtask`).
 pub fn workspace_root() -> PathBuf {
@@ -130,11 +135,93 @@ pub fn build_site(release: bool) -> Result<PathBuf> {
     if release {
         optimise(&bound)?;
     }
+    // Named by their content: a browser may keep them for good, and a new build is a new name.
+    let js = pkg.join(format!("{OUTPUT_NAME}.js"));
+    let hash = content_hash(&[&js, &bound])?;
+    for (from, ext) in [(&js, "js"), (&bound, "wasm")] {
+        fs::rename(from, pkg.join(format!("{OUTPUT_NAME}.{hash}.{ext}")))?;
+    }
+    fs::write(pkg.join(HASH_FILE), &hash)?;
     copy_dir(&workspace_root().join("public"), &staging)?;
+    compress_tree(&staging, release)?;
 
     move_into(&staging, &site)?;
     fs::remove_dir_all(&staging)?;
+    remove_stale_builds(&site.join("pkg"), &hash)?;
     Ok(site)
+}
+
+/// The hash of the built site in `site` (see [`HASH_FILE`]).
+pub fn site_hash(site: &Path) -> Result<String> {
+    let hash = fs::read_to_string(site.join("pkg").join(HASH_FILE))
+        .with_context(|| format!("reading {}/pkg/{HASH_FILE}", site.display()))?;
+    Ok(hash.trim().to_owned())
+}
+
+/// The first 16 hex digits of the SHA-256 of the files, in order.
+fn content_hash(files: &[&Path]) -> Result<String> {
+    use sha2::Digest;
+    let mut hasher = sha2::Sha256::new();
+    for file in files {
+        hasher.update(fs::read(file).with_context(|| format!("reading {}", file.display()))?);
+    }
+    Ok(hex::encode(hasher.finalize())[..16].to_owned())
+}
+
+/// Writes `<file>.gz` (and with `brotli`, `<file>.br`) beside each JavaScript, wasm, CSS, SVG
+/// and HTML file under `dir`. Brotli at its best takes a few seconds on a release wasm; a
+/// debug one (tens of MB) gets a quick gzip only.
+fn compress_tree(dir: &Path, brotli: bool) -> Result<()> {
+    use std::io::Write;
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            compress_tree(&path, brotli)?;
+            continue;
+        }
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if !matches!(ext, "js" | "wasm" | "css" | "svg" | "html" | "json") {
+            continue;
+        }
+        let bytes = fs::read(&path)?;
+        let level = if brotli { 9 } else { 1 };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(level));
+        gz.write_all(&bytes)?;
+        fs::write(with_suffix(&path, "gz"), gz.finish()?)?;
+        if brotli {
+            let mut br = Vec::new();
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: 11,
+                lgwin: 24,
+                ..Default::default()
+            };
+            brotli::BrotliCompress(&mut bytes.as_slice(), &mut br, &params)?;
+            fs::write(with_suffix(&path, "br"), br)?;
+        }
+    }
+    Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".");
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Removes the files of earlier builds from `pkg`: every `minqing.<hash>.*` of another hash.
+fn remove_stale_builds(pkg: &Path, hash: &str) -> Result<()> {
+    let current = format!("{OUTPUT_NAME}.{hash}.");
+    for entry in fs::read_dir(pkg)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let built = name.starts_with(&format!("{OUTPUT_NAME}."))
+            && (name.contains(".js") || name.contains(".wasm"));
+        if built && !name.starts_with(&current) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
 }
 
 /// `rustup target add` when the sysroot lacks the wasm target (a `rust-toolchain.toml` does not

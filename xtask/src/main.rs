@@ -1,7 +1,7 @@
 //! `cargo run` — the one command that builds everything and starts Minqing.
 //!
 //! ```text
-//! cargo run [--release]                      build the portal's wasm and the server, then `minqing serve`
+//! cargo run [--release]                      build the portal's wasm (always release) and the server, then `minqing serve`
 //! cargo run [--release] -- <minqing args>    the same, passing the arguments to `minqing` instead
 //! cargo run -- build-site [--release]        only build the site (wasm + public/) under target/site
 //! ```
@@ -24,7 +24,9 @@ fn main() -> Result<()> {
         return Ok(());
     }
 
-    let site = xtask::build_site(release)?;
+    // The portal's wasm is always the release build: small enough for a phone (the debug one is
+    // tens of MB), whichever profile the server is built in.
+    let site = xtask::build_site(true)?;
     let mut build = xtask::cargo();
     build
         .args(["build", "--workspace", "--bin", "minqing"])

@@ -362,6 +362,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/docs", get(openapi::docs_page))
+        // The login page's form, posted before the portal hydrates (the page itself is the
+        // portal's GET /login).
+        .route("/login", axum::routing::post(auth::form_login))
         .nest(API_PREFIX, api_router())
         .nest(open311::OPEN311_PREFIX, open311::router())
         .with_state(state)

@@ -59,7 +59,7 @@ texts! {
     // Signing in and out.
     LoginTitle => "登录", "Log in";
     Tenant => "租户", "Tenant";
-    TenantHint => "平台运维人员请填写 platform。", "Platform operators enter platform.";
+    TenantHint => "您所在地区在本系统中的标识（如 nanchang），由管理员告知；平台运维人员填写 platform。", "Your area's name in the system (such as nanchang), as your administrator gave it; platform operators enter platform.";
     Username => "用户名", "Username";
     Password => "密码", "Password";
     LogIn => "登录", "Log in";

@@ -7,6 +7,7 @@
 //! parallel on one database.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod cutting_proxy;
 
 use std::path::PathBuf;

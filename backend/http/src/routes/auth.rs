@@ -109,10 +109,68 @@ pub async fn login(
     ClientAddr(addr): ClientAddr,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
+    let (body, cookie) = sign_in(&state, &addr, &req).await?;
+    let mut response = axum::Json(body).into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// The login page's own form, posted before the portal has hydrated (a slow phone, Enter
+/// pressed at once): the same check as [`login`]; on success the session cookie and a 303 to
+/// the portal, else a 303 back to `/login` with the error's code and what was typed (never
+/// the password), which the page shows in the reader's language.
+pub async fn form_login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    axum::Form(req): axum::Form<LoginRequest>,
+) -> Response {
+    let typed = [&req.tenant, &req.username, &req.password];
+    let answer = if typed.iter().any(|t| minqing_domain::text::has_forbidden(t)) {
+        Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "control_character",
+        ))
+    } else {
+        sign_in(&state, &addr, &req).await
+    };
+    match answer {
+        Ok((_, cookie)) => {
+            let mut response = see_other("/");
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            response
+        }
+        Err(e) => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            query.append_pair("error", e.code);
+            // What was typed comes back to the form, unless it is what was refused.
+            if e.code != "control_character" {
+                query
+                    .append_pair("tenant", req.tenant.trim())
+                    .append_pair("username", req.username.trim());
+            }
+            see_other(&format!("/login?{}", query.finish()))
+        }
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Checks the credentials and opens a session: its answer and the cookie that carries it.
+async fn sign_in(
+    state: &AppState,
+    addr: &str,
+    req: &LoginRequest,
+) -> ApiResult<(LoginResponse, HeaderValue)> {
     let cache = state.storage.cache();
     let slug = req.tenant.trim().to_lowercase();
     let username = req.username.trim().to_owned();
-    if throttle::is_throttled(cache, state.config.login_limits, &slug, &username, &addr).await? {
+    if throttle::is_throttled(cache, state.config.login_limits, &slug, &username, addr).await? {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "login_throttled",
@@ -137,7 +195,7 @@ pub async fn login(
         }
     };
     let Some((tenant, credentials)) = account.filter(|_| verified) else {
-        throttle::record_failure(cache, &slug, &username, &addr).await?;
+        throttle::record_failure(cache, &slug, &username, addr).await?;
         tracing::info!(tenant = %slug, username = %username, "login failed");
         return Err(invalid_credentials());
     };
@@ -158,11 +216,7 @@ pub async fn login(
         token: token.clone(),
     };
     let max_age = sessions.config().absolute.as_secs() as i64;
-    let mut response = axum::Json(body).into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, session_cookie(&state, &token, max_age));
-    Ok(response)
+    Ok((body, session_cookie(state, &token, max_age)))
 }
 
 /// Log out.

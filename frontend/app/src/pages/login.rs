@@ -4,7 +4,7 @@ use std::sync::Arc;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::ApiError;
 use crate::app::LangSwitch;
@@ -18,10 +18,20 @@ pub fn LoginPage() -> AnyView {
     let portal = use_portal();
     let api = portal.api();
     let navigate = use_navigate();
-    let tenant = RwSignal::new("nanchang".to_owned());
-    let username = RwSignal::new(String::new());
-    let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
+    // After a refused form post (sent before the portal hydrated) the server comes back here
+    // with the error's code and what was typed, never the password.
+    let query = use_query_map();
+    let sent = move |key: &str| query.with_untracked(|q| q.get(key).unwrap_or_default());
+    let tenant = RwSignal::new(typed_or("tenant", sent("tenant")));
+    let username = RwSignal::new(typed_or("username", sent("username")));
+    let password = RwSignal::new(typed_or("password", String::new()));
+    let refused = sent("error");
+    let error = RwSignal::new((!refused.is_empty()).then(|| {
+        ApiError::form(
+            &minqing_domain::i18n::message(&refused, portal.lang.get_untracked()),
+            Default::default(),
+        )
+    }));
     let busy = RwSignal::new(false);
 
     // Someone already signed in (a bookmark, the back button) goes straight on.
@@ -76,7 +86,8 @@ pub fn LoginPage() -> AnyView {
                     <LangSwitch/>
                 </div>
                 <p class="muted">{tr(Text::AppTagline)}</p>
-                <form id="login-form" class="form" method="post" on:submit=submit>
+                // A real form: posted by the browser itself where the portal has not hydrated yet.
+                <form id="login-form" class="form" method="post" action="/login" on:submit=submit>
                     <FormError error/>
                     <TextField
                         label=Text::Tenant
@@ -112,6 +123,28 @@ pub fn LoginPage() -> AnyView {
         </main>
     }
     .into_any()
+}
+
+/// What the login form's field `name` holds already: typed before the portal hydrated (the
+/// browser keeps it in the server-rendered input, and hydration must not wipe it), else
+/// `fallback`.
+fn typed_or(name: &str, fallback: String) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let typed = document()
+            .query_selector(&format!("#login-form input[name={name}]"))
+            .ok()
+            .flatten()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            .map(|input| input.value())
+            .filter(|v| !v.is_empty());
+        if let Some(typed) = typed {
+            return typed;
+        }
+    }
+    let _ = name;
+    fallback
 }
 
 /// Changes the signed-in account's password. `forced`: shown instead of any page while the
