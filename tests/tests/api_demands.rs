@@ -1,6 +1,7 @@
 //! The demand ledger over HTTP: intake and routing by grade, the lifecycle with its 409s,
 //! escalation and who may see and act, personal data, deadlines as time moves, the resident's
-//! receipt page, and the hash chain catching a row edited behind the application's back.
+//! receipt page, and the hash chain naming every row edited, deleted or copied behind the
+//! application's back.
 mod common;
 
 use chrono::{DateTime, Datelike, Days, Duration, NaiveDate, Utc, Weekday};
@@ -1416,9 +1417,11 @@ async fn the_hash_chain_names_a_row_edited_behind_the_applications_back() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(verdict["intact"], false, "{verdict}");
     assert_eq!(
-        verdict["first_break"],
-        json!({"seq": 3, "kind": "tampered"})
+        verdict["breaks"],
+        json!([{"seq": 3, "demand_id": id, "kind": "tampered"}])
     );
+    assert_eq!(verdict["break_count"], 1);
+    assert_eq!(verdict["checked"], 4, "it reads on past the break");
     let (_, theirs) = other.t.admin.get("/api/v1/ledger/verify").await;
     assert_eq!(theirs["intact"], true);
     // Only administrators and auditors verify.
@@ -1599,7 +1602,7 @@ async fn the_database_refuses_to_truncate_an_append_only_table() {
 }
 
 #[tokio::test]
-async fn the_shell_fails_and_names_the_first_tampered_event() {
+async fn the_shell_fails_and_names_the_tampered_event() {
     let server = TestServer::start().await;
     let c = city(&server).await;
     let admin = &c.t.admin;
@@ -1624,9 +1627,12 @@ async fn the_shell_fails_and_names_the_first_tampered_event() {
     // Not intact is what `minqing ledger verify` exits 1 on.
     let (intact, said) = verify().await;
     assert!(!intact, "{said}");
-    assert!(
-        said.starts_with(&format!("{}: BROKEN at event 3 (Tampered)", c.t.slug)),
-        "{said}"
+    assert_eq!(
+        said,
+        format!(
+            "{}: BROKEN: 1 break in 4 events (head 4)\n  event 3: tampered (demand {id})\n",
+            c.t.slug
+        )
     );
 }
 
@@ -2016,8 +2022,15 @@ async fn the_hash_chain_names_an_event_deleted_or_copied_behind_the_applications
     behind_the_back(&server, &c.t.id, "DELETE FROM demand_events WHERE seq = 2").await;
     let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
     assert_eq!(verdict["intact"], false, "{verdict}");
-    // The first event read after the gap is named.
-    assert_eq!(verdict["first_break"], json!({"seq": 3, "kind": "missing"}));
+    // The deleted event is named at its own seq, not its successor's; it is gone with its
+    // demand id (it was not the demand's last event), and nothing else is a break.
+    assert_eq!(
+        verdict["breaks"],
+        json!([{"seq": 2, "demand_id": null, "kind": "missing"}]),
+        "{verdict}"
+    );
+    assert_eq!(verdict["break_count"], 1);
+    assert_eq!(verdict["checked"], 2);
 
     if !uses_postgres() {
         eprintln!("skipping the copied event: it is copied with PostgreSQL's json_populate_record");
@@ -2033,8 +2046,8 @@ async fn the_hash_chain_names_an_event_deleted_or_copied_behind_the_applications
     )
     .await;
     // Event 2 copied to the end of the chain (seq 3, a new id): the chain's uniqueness
-    // refuses a second seq 2, but not this, and the copy still names event 1 as its
-    // predecessor, so event 2 reads as slipped in between.
+    // refuses a second seq 2, but not this. The copy's stored hash repeats event 2's, and it
+    // lies past the head: it is the one inserted, and event 2 stands.
     let copy = format!(
         "ffffffff-ffff-7fff-bfff-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..12]
@@ -2050,11 +2063,91 @@ async fn the_hash_chain_names_an_event_deleted_or_copied_behind_the_applications
     .await;
     let (_, verdict) = other.t.admin.get("/api/v1/ledger/verify").await;
     assert_eq!(
-        verdict["first_break"],
-        json!({"seq": 2, "kind": "inserted"}),
+        verdict["breaks"],
+        json!([{"seq": 3, "demand_id": d["id"], "kind": "inserted"}]),
         "{verdict}"
     );
+    assert_eq!(verdict["head_seq"], 2);
     // The first tenant's break is its own.
     let (_, mine) = admin.get("/api/v1/ledger/verify").await;
-    assert_eq!(mine["first_break"], json!({"seq": 3, "kind": "missing"}));
+    assert_eq!(
+        mine["breaks"],
+        json!([{"seq": 2, "demand_id": null, "kind": "missing"}])
+    );
+}
+
+/// An event edited and another deleted behind the application's back are both named, each at
+/// its own seq with its kind (the verifier goes on past the first); a deleted event that was
+/// its demand's last is named with that demand. The shell says the same.
+#[tokio::test]
+async fn the_hash_chain_names_every_break_not_only_the_first() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    // Demand a: events 1-3; demand b: events 4-6.
+    let a = record(admin, &intake(&c.community, "urgent")).await;
+    let a = a["id"].as_str().unwrap().to_owned();
+    ok(admin, &a, "accept", json!({})).await;
+    ok(admin, &a, "reply", json!({"text": "已安排电工"})).await;
+    let b = record(admin, &intake(&c.community, "urgent")).await;
+    let b = b["id"].as_str().unwrap().to_owned();
+    ok(admin, &b, "accept", json!({})).await;
+    ok(admin, &b, "reply", json!({"text": "已联系物业"})).await;
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(verdict["intact"], true, "{verdict}");
+    assert_eq!(verdict["breaks"], json!([]));
+    assert_eq!(verdict["break_count"], 0);
+
+    behind_the_back(
+        &server,
+        &c.t.id,
+        "UPDATE demand_events SET data = replace(data, '已安排电工', '无需处理') \
+         WHERE seq = 3 AND data LIKE '%已安排电工%'",
+    )
+    .await;
+    behind_the_back(&server, &c.t.id, "DELETE FROM demand_events WHERE seq = 5").await;
+    let (status, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(verdict["intact"], false, "{verdict}");
+    assert_eq!(
+        verdict["breaks"],
+        json!([
+            {"seq": 3, "demand_id": a, "kind": "tampered"},
+            {"seq": 5, "demand_id": null, "kind": "missing"},
+        ]),
+        "{verdict}"
+    );
+    assert_eq!(verdict["break_count"], 2);
+    assert_eq!(verdict["checked"], 5);
+    assert_eq!(verdict["head_seq"], 6);
+
+    // The last event cut too: missing at its seq, the head still naming it, and its demand
+    // named (the demand's row says it was its last).
+    behind_the_back(&server, &c.t.id, "DELETE FROM demand_events WHERE seq = 6").await;
+    let (_, verdict) = admin.get("/api/v1/ledger/verify").await;
+    assert_eq!(
+        verdict["breaks"],
+        json!([
+            {"seq": 3, "demand_id": a, "kind": "tampered"},
+            {"seq": 5, "demand_id": null, "kind": "missing"},
+            {"seq": 6, "demand_id": b, "kind": "missing"},
+        ]),
+        "{verdict}"
+    );
+    assert_eq!(verdict["break_count"], 3);
+
+    let mut out = Vec::new();
+    let intact = minqing_server::ledger::verify_to(&server.config, Some(&c.t.slug), &mut out)
+        .await
+        .unwrap();
+    assert!(!intact);
+    let out = String::from_utf8(out).unwrap();
+    let expected = format!(
+        "{slug}: BROKEN: 3 breaks in 4 events (head 6)\n  \
+         event 3: tampered (demand {a})\n  \
+         event 5: missing (demand unknown)\n  \
+         event 6: missing (demand {b})\n",
+        slug = c.t.slug
+    );
+    assert_eq!(out, expected);
 }

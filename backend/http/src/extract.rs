@@ -245,6 +245,14 @@ impl SessionCaller {
         }
     }
 
+    /// [`read`](Self::read) in one snapshot from its first statement to its last, for a
+    /// reading of many statements that must agree (the ledger's verification).
+    pub async fn read_snapshot(&self, state: &AppState) -> ApiResult<TenantScope> {
+        // The transaction the caller was resolved in has read already; it is not a snapshot.
+        drop(self.resolved_in.lock().expect("caller lock").take());
+        Ok(state.storage.read_snapshot(self.tenant.id).await?)
+    }
+
     pub async fn write(&self, state: &AppState) -> ApiResult<TenantScope> {
         // PostgreSQL writes in the transaction the caller was resolved in. SQLite needs a
         // writer's transaction: the read one ends now (an open reader would pin an old snapshot).

@@ -360,7 +360,7 @@ pub async fn intake(config: &Config, requests: usize, clients: &[usize]) -> anyh
         .await?
         .verify_ledger()
         .await?;
-    anyhow::ensure!(report.intact, "the chain broke: {:?}", report.first_break);
+    anyhow::ensure!(report.intact, "the chain broke: {:?}", report.breaks);
     println!("  ledger verified: {} events, chain intact", report.checked);
     bench.finish().await;
     Ok(())

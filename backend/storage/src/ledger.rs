@@ -1,5 +1,5 @@
 //! The ledger's hash chain in the database: appending an event under the tenant's chain head,
-//! and verifying the whole chain (and the head) from the stored rows.
+//! and verifying the whole chain (and the head) from the stored rows, naming every break.
 use chrono::{DateTime, Utc};
 use minqing_domain::crypto_choice::HashAlgorithm;
 use minqing_domain::demand::lifecycle::DemandEvent;
@@ -15,7 +15,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entities::{demand_event, ledger_head};
+use crate::entities::{demand, demand_event, ledger_head};
 use crate::error::Result;
 use crate::scope::TenantScope;
 
@@ -90,14 +90,21 @@ pub(crate) struct NewEvent<'a> {
     pub actor: &'a crate::Audit,
 }
 
-/// Where the chain was found broken, and how far it was checked.
+/// The ledger's verdict: every break found (the first
+/// [`BREAKS_LISTED`](minqing_domain::ledger::BREAKS_LISTED) listed), not only the first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
+    /// No break at all.
     pub intact: bool,
+    /// Events read: all of them, past any break.
     pub checked: u64,
+    /// The head's seq: the last event the application appended.
     pub head_seq: i64,
-    pub first_break: Option<ChainBreak>,
+    /// The breaks in seq order, the first 1,000 of them.
+    pub breaks: Vec<ChainBreak>,
+    /// How many breaks there are, listed or not.
+    pub break_count: u64,
 }
 
 /// A chain's last seq and hash (seq 0 and an empty hash before its first event).
@@ -303,13 +310,20 @@ impl TenantScope {
             .collect())
     }
 
-    /// Recomputes every hash of the tenant's chain, page by page, and checks the head names
-    /// the last event (so events cut from the end are found too).
+    /// Recomputes every hash of the tenant's chain, page by page, goes on past every break
+    /// and checks the chain ends at the head (so events cut from the end are found too). A
+    /// missing event is gone with its demand id; it is named where the event was its demand's
+    /// last (the demand's `last_seq`). Read in one snapshot ([`crate::Storage::read_snapshot`])
+    /// so appends going on meanwhile are not taken for breaks.
     pub async fn verify_ledger(&self) -> Result<VerifyReport> {
         const PAGE: u64 = 2_000;
-        let mut verifier = ChainVerifier::new();
+        let head = ledger_head::Entity::find_by_id(self.tenant.0)
+            .one(&self.tx)
+            .await?
+            .map(|h| (h.seq, h.hash))
+            .unwrap_or((0, String::new()));
+        let mut verifier = ChainVerifier::with_head(head.0, head.1);
         let mut after = 0i64;
-        let mut last: Option<(i64, String)> = None;
         loop {
             let rows = demand_event::Entity::find()
                 .filter(demand_event::Column::TenantId.eq(self.tenant.0))
@@ -322,41 +336,51 @@ impl TenantScope {
             let n = rows.len() as u64;
             for row in rows {
                 after = row.seq;
-                last = Some((row.seq, row.hash.clone()));
                 verifier.push(stored(row));
             }
-            if n < PAGE || verifier.report().first_break.is_some() {
+            if n < PAGE {
                 break;
             }
         }
         let ChainReport {
             checked,
-            mut first_break,
+            mut breaks,
+            break_count,
         } = verifier.finish();
-        let head = ledger_head::Entity::find_by_id(self.tenant.0)
-            .one(&self.tx)
-            .await?
-            .map(|h| (h.seq, h.hash))
-            .unwrap_or((0, String::new()));
-        if first_break.is_none() {
-            let (last_seq, last_hash) = last.unwrap_or((0, String::new()));
-            if head.0 > last_seq {
-                first_break = Some(ChainBreak {
-                    seq: last_seq + 1,
-                    kind: BreakKind::Missing,
-                });
-            } else if head.0 < last_seq || head.1 != last_hash {
-                first_break = Some(ChainBreak {
-                    seq: last_seq,
-                    kind: BreakKind::Tampered,
-                });
-            }
-        }
+        self.name_missing_demands(&mut breaks).await?;
         Ok(VerifyReport {
-            intact: first_break.is_none(),
+            intact: break_count == 0,
             checked,
             head_seq: head.0,
-            first_break,
+            breaks,
+            break_count,
         })
+    }
+
+    /// Gives each missing event the demand whose last event it was, where one says so.
+    async fn name_missing_demands(&self, breaks: &mut [ChainBreak]) -> Result<()> {
+        let missing: Vec<i64> = breaks
+            .iter()
+            .filter(|b| b.kind == BreakKind::Missing)
+            .map(|b| b.seq)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let owners: std::collections::HashMap<i64, Uuid> = demand::Entity::find()
+            .select_only()
+            .column(demand::Column::LastSeq)
+            .column(demand::Column::Id)
+            .filter(demand::Column::TenantId.eq(self.tenant.0))
+            .filter(demand::Column::LastSeq.is_in(missing))
+            .into_tuple::<(i64, Uuid)>()
+            .all(&self.tx)
+            .await?
+            .into_iter()
+            .collect();
+        for b in breaks.iter_mut().filter(|b| b.kind == BreakKind::Missing) {
+            b.demand_id = owners.get(&b.seq).copied();
+        }
+        Ok(())
     }
 }

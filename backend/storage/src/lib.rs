@@ -194,6 +194,23 @@ impl Storage {
         TenantScope::open(tx, tenant, Audit::system()).await
     }
 
+    /// [`read`](Self::read), every statement seeing the same snapshot: what a reading of many
+    /// statements needs to be consistent (the ledger's verification reads the head and the
+    /// events page by page while appends go on). SQLite's read transaction is one already.
+    pub async fn read_snapshot(&self, tenant: TenantId) -> Result<TenantScope> {
+        let tx = if self.is_postgres() {
+            self.db
+                .begin_with_config(
+                    Some(sea_orm::IsolationLevel::RepeatableRead),
+                    Some(sea_orm::AccessMode::ReadOnly),
+                )
+                .await?
+        } else {
+            self.db.begin().await?
+        };
+        TenantScope::open(tx, tenant, Audit::system()).await
+    }
+
     /// Operators' cross-tenant work: creating, listing and suspending tenants.
     pub fn platform(&self) -> Platform<'_> {
         Platform::new(self)
