@@ -373,3 +373,36 @@ async fn members_import_from_a_file_all_or_nothing_and_export_to_one_that_import
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A term dated in the year 9999 is a typing slip: refused with `date_out_of_range`.
+#[tokio::test]
+async fn a_term_outside_the_years_2000_to_2100_is_refused() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let members = format!("/api/v1/units/{}/council/members", c.community);
+    let (status, body) =
+        c.t.admin
+            .post(
+                &members,
+                &member("王建华", "retiree", "member", "9999-01-01"),
+            )
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["term_start"],
+        "date_out_of_range"
+    );
+    let mut late = member("王建华", "retiree", "member", "2024-01-01");
+    late["term_end"] = json!("9999-12-31");
+    let (status, body) = c.t.admin.post(&members, &late).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["term_end"],
+        "date_out_of_range"
+    );
+    let (_, council) =
+        c.t.admin
+            .get(&format!("/api/v1/units/{}/council", c.community))
+            .await;
+    assert_eq!(council["members"], json!([]), "{council}");
+}

@@ -454,3 +454,87 @@ async fn a_calendar_longer_than_a_page_is_read_whole_through_its_cursor() {
     made.sort();
     assert_eq!(sorted_seen, made);
 }
+
+/// A visit, a reschedule and a pairing dated in the year 9999 (or before 2000) are a typing
+/// slip: refused with `date_out_of_range` and words, nothing stored.
+#[tokio::test]
+async fn dates_outside_the_years_2000_to_2100_are_refused() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let leader = person(&server, &c.t, "leader", "leader", &c.district).await;
+    let leader_id = account_id(&leader).await;
+    let far: DateTime<Utc> = "9999-12-31T01:00:00Z".parse().unwrap();
+    let (status, body) = leader
+        .post("/api/v1/visits", &visit_form(&c, &leader_id, far))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["starts_at"],
+        "date_out_of_range"
+    );
+    assert_eq!(body["error"]["field_codes"]["ends_at"], "date_out_of_range");
+    assert!(
+        body["error"]["fields"]["starts_at"]
+            .as_str()
+            .is_some_and(|m| m.contains("2000") && m.contains("2100")),
+        "{body}"
+    );
+    let (_, listed) = leader
+        .get(&format!("/api/v1/visits?within={}", c.community))
+        .await;
+    assert_eq!(listed["items"], json!([]));
+
+    let starts = server.clock.now() + Duration::days(3);
+    let (status, v) = leader
+        .post("/api/v1/visits", &visit_form(&c, &leader_id, starts))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (status, body) = leader
+        .post(
+            &format!("/api/v1/visits/{}/reschedule", v["id"].as_str().unwrap()),
+            &json!({"starts_at": at(far), "ends_at": at(far + Duration::hours(1)), "reason": "改期"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["starts_at"],
+        "date_out_of_range"
+    );
+
+    for (since, until, field) in [
+        ("9999-01-01", None, "since"),
+        ("1999-12-31", None, "since"),
+        ("2026-01-01", Some("9999-12-31"), "until"),
+    ] {
+        let (status, body) = c
+            .t
+            .admin
+            .post(
+                "/api/v1/contact-points",
+                &json!({"leader": leader_id, "unit_id": c.community, "since": since, "until": until}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{since}: {body}");
+        assert_eq!(body["error"]["field_codes"][field], "date_out_of_range");
+    }
+    let (status, point) =
+        c.t.admin
+            .post(
+                "/api/v1/contact-points",
+                &json!({"leader": leader_id, "unit_id": c.community, "since": "2026-01-01"}),
+            )
+            .await;
+    assert_eq!(status, StatusCode::CREATED, "{point}");
+    let (status, body) =
+        c.t.admin
+            .post(
+                &format!(
+                    "/api/v1/contact-points/{}/end",
+                    point["id"].as_str().unwrap()
+                ),
+                &json!({"until": "9999-12-31"}),
+            )
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field_codes"]["until"], "date_out_of_range");
+}

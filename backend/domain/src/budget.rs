@@ -207,7 +207,7 @@ impl OperationsRules {
 }
 
 /// Fiscal years the system accepts (China's fiscal year is the calendar year).
-pub const FISCAL_YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+pub const FISCAL_YEARS: std::ops::RangeInclusive<i32> = crate::dates::YEARS;
 
 fn fiscal_year(year: i32) -> Result<i32, &'static str> {
     if FISCAL_YEARS.contains(&year) {

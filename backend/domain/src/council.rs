@@ -194,7 +194,17 @@ impl MemberForm {
             "organisation",
             optional_text(self.organisation.as_deref(), 100),
         );
-        let term = check.take("term_end", Term::new(self.term_start, self.term_end));
+        let start = check.take("term_start", crate::dates::check_day(self.term_start));
+        let end = match self.term_end {
+            Some(end) => check
+                .take("term_end", crate::dates::check_day(end))
+                .map(Some),
+            None => Some(None),
+        };
+        let term = match (start, end) {
+            (Some(start), Some(end)) => check.take("term_end", Term::new(start, end)),
+            _ => None,
+        };
         let phone = check.take(
             "phone",
             match optional_text(self.phone.as_deref(), 40) {
@@ -497,6 +507,27 @@ mod tests {
         assert_eq!(fields.get("name"), Some(&"required"));
         assert_eq!(fields.get("term_end"), Some(&"term_ends_before_start"));
         assert_eq!(fields.get("phone"), Some(&"invalid_phone"));
+    }
+
+    #[test]
+    fn a_term_falls_in_the_years_2000_to_2100() {
+        let mut f = form();
+        f.term_start = day("9999-01-01");
+        f.term_end = Some(day("9999-12-31"));
+        let DomainError::Validation { fields } = f.validate().unwrap_err() else {
+            panic!("a validation error");
+        };
+        assert_eq!(fields.get("term_start"), Some(&"date_out_of_range"));
+        assert_eq!(fields.get("term_end"), Some(&"date_out_of_range"));
+        let mut f = form();
+        f.term_end = Some(day("2101-01-01"));
+        let DomainError::Validation { fields } = f.validate().unwrap_err() else {
+            panic!("a validation error");
+        };
+        assert_eq!(fields.get("term_end"), Some(&"date_out_of_range"));
+        let mut f = form();
+        f.term_end = Some(day("2100-12-31"));
+        assert!(f.validate().is_ok());
     }
 
     #[test]

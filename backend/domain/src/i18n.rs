@@ -609,6 +609,10 @@ pub fn message(code: &str, lang: Lang) -> String {
             "第一行须为 date,kind,name。",
             "The first line must be date,kind,name.",
         ),
+        "date_out_of_range" => (
+            "日期须在 2000 年到 2100 年之间。",
+            "The date must fall in the years 2000–2100.",
+        ),
         "year_out_of_range" => (
             "年份须在 2000 到 2100 之间。",
             "The year must be 2000–2100.",

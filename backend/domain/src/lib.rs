@@ -10,6 +10,7 @@ pub mod budget;
 pub mod calendar;
 pub mod council;
 pub mod crypto_choice;
+pub mod dates;
 pub mod demand;
 pub mod division_import;
 pub mod error;

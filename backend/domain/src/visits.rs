@@ -6,6 +6,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::dates;
 use crate::demand::intake::{optional_text, required_text};
 use crate::error::{DomainError, FieldCheck};
 
@@ -289,8 +290,14 @@ pub struct ValidVisit {
     pub household: Option<Uuid>,
 }
 
-/// `starts..ends` as a visit's time: ends after it starts, lasts at most `MAX_VISIT_HOURS`.
+/// `starts..ends` as a visit's time: within the years the programme takes, ends after it
+/// starts, lasts at most `MAX_VISIT_HOURS`.
 fn check_times(check: &mut FieldCheck, starts: DateTime<Utc>, ends: DateTime<Utc>) {
+    let starts_ok = check.take("starts_at", dates::check_time(starts)).is_some();
+    let ends_ok = check.take("ends_at", dates::check_time(ends)).is_some();
+    if !(starts_ok && ends_ok) {
+        return;
+    }
     if ends <= starts {
         check.fail("ends_at", "ends_before_start");
     } else if ends - starts > Duration::hours(MAX_VISIT_HOURS) {
@@ -420,9 +427,15 @@ pub struct ContactPointForm {
 
 impl ContactPointForm {
     pub fn validate(self) -> Result<Self, DomainError> {
-        if self.until.is_some_and(|u| u < self.since) {
-            return Err(DomainError::field("until", "ends_before_start"));
+        let mut check = FieldCheck::new();
+        check.take("since", dates::check_day(self.since));
+        if let Some(until) = self.until
+            && check.take("until", dates::check_day(until)).is_some()
+            && until < self.since
+        {
+            check.fail("until", "ends_before_start");
         }
+        check.finish()?;
         Ok(self)
     }
 }
@@ -580,6 +593,52 @@ mod tests {
         assert_eq!(
             long.validate(),
             Err(DomainError::field("ends_at", "visit_too_long"))
+        );
+    }
+
+    #[test]
+    fn visits_and_contact_points_fall_in_the_years_2000_to_2100() {
+        let far: DateTime<Utc> = "9999-12-31T08:00:00Z".parse().expect("time");
+        let mut late = form();
+        late.starts_at = far;
+        late.ends_at = far + Duration::hours(1);
+        let Err(DomainError::Validation { fields }) = late.validate() else {
+            panic!("refused");
+        };
+        assert_eq!(fields["starts_at"], "date_out_of_range");
+        assert_eq!(fields["ends_at"], "date_out_of_range");
+        let moved = RescheduleForm {
+            starts_at: "1999-12-31T08:00:00Z".parse().expect("time"),
+            ends_at: "2026-12-10T11:00:00Z".parse().expect("time"),
+            place: None,
+            reason: "改期".into(),
+        };
+        assert_eq!(
+            moved.validate(),
+            Err(DomainError::field("starts_at", "date_out_of_range"))
+        );
+        let pairing = |since: &str, until: Option<&str>| ContactPointForm {
+            leader: Uuid::nil(),
+            unit_id: Uuid::nil(),
+            since: day(since),
+            until: until.map(day),
+        };
+        assert!(pairing("2026-01-01", Some("2100-12-31")).validate().is_ok());
+        assert_eq!(
+            pairing("9999-01-01", None).validate().map(|_| ()),
+            Err(DomainError::field("since", "date_out_of_range"))
+        );
+        assert_eq!(
+            pairing("2026-01-01", Some("9999-12-31"))
+                .validate()
+                .map(|_| ()),
+            Err(DomainError::field("until", "date_out_of_range"))
+        );
+        assert_eq!(
+            pairing("2026-01-01", Some("2025-12-31"))
+                .validate()
+                .map(|_| ()),
+            Err(DomainError::field("until", "ends_before_start"))
         );
     }
 

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, page_limit};
 use crate::idempotency::IdempotentJson;
 use crate::openapi::{
@@ -268,11 +268,10 @@ pub async fn end_contact_point(
     ApiJson(form): ApiJson<EndForm>,
 ) -> ApiResult<axum::Json<ContactPointView>> {
     let reach = caller.reach(Permission::ManageContactPoints)?;
+    let until = minqing_domain::dates::check_day(form.until)
+        .map_err(|code| ApiError::field("until", code))?;
     let scope = caller.write(&state).await?;
-    let row = scope
-        .visits()
-        .end_contact_point(id, &reach, form.until)
-        .await?;
+    let row = scope.visits().end_contact_point(id, &reach, until).await?;
     let unit = scope
         .units()
         .get(minqing_domain::UnitId(row.unit_id))
