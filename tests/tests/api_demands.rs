@@ -1766,6 +1766,41 @@ async fn the_calendar_ships_with_the_official_schedule_and_a_year_can_be_loaded(
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A name is at most 100 characters, by JSON and in a file (the line named).
+    let long = "节".repeat(101);
+    let (status, body) = admin
+        .put(
+            "/api/v1/tenant/calendar/2027",
+            &json!({"entries": [
+                {"date": "2027-01-01", "kind": "holiday", "name": "节".repeat(100)},
+                {"date": "2027-01-02", "kind": "holiday", "name": long},
+            ]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["field_codes"]["entries[1].name"],
+        "calendar_name_too_long"
+    );
+    assert!(
+        body["error"]["fields"]["entries[1].name"]
+            .as_str()
+            .is_some_and(|m| m.contains("100")),
+        "{body}"
+    );
+    let file = format!("date,kind,name\n2027-01-01,holiday,元旦\n2027-01-02,holiday,{long}\n");
+    let (status, body) = admin
+        .upload(
+            "/api/v1/tenant/calendar/2027/import",
+            "long.csv",
+            file.into(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["rows"][0]["line"], 3, "{body}");
+    assert_eq!(body["error"]["rows"][0]["reason"], "calendar_name_too_long");
+    let (_, kept) = admin.get("/api/v1/tenant/calendar?year=2027").await;
+    assert_eq!(kept.as_array().unwrap().len(), 2);
 }
 
 #[tokio::test]

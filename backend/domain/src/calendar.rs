@@ -48,6 +48,20 @@ pub struct CalendarEntry {
     pub name: String,
 }
 
+/// The longest name an entry may carry (characters), as long as other names in the programme.
+pub const NAME_MAX: usize = 100;
+
+impl CalendarEntry {
+    /// Its name is at most [`NAME_MAX`] characters.
+    pub fn check_name(&self) -> Result<(), &'static str> {
+        if self.name.chars().count() > NAME_MAX {
+            Err("calendar_name_too_long")
+        } else {
+            Ok(())
+        }
+    }
+}
+
 /// Per-date overrides over the default week (Monday–Friday work, weekends rest). Dates with no
 /// override follow the default, so a year nobody loaded only skips weekends; `default()` has no
 /// overrides at all.
@@ -225,14 +239,15 @@ fn end_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CalendarRowError {
     pub line: usize,
-    /// `calendar_bad_header`, `calendar_bad_date`, `calendar_bad_kind`, `calendar_duplicate_date`.
+    /// `calendar_bad_header`, `calendar_bad_date`, `calendar_bad_kind`, `calendar_duplicate_date`,
+    /// `calendar_name_too_long`.
     pub code: &'static str,
 }
 
 /// Reads a calendar file, `date,kind,name` with a header, refused whole with every bad line
 /// named. Forgiving where spreadsheets are: a UTF-8 BOM, CRLF, blank or `,,` lines, quoted
 /// fields, and dates as a Chinese-locale Excel re-saves them (`2026/2/14`). `name` takes the rest
-/// of the line, commas included, and may be empty.
+/// of the line, commas included, and may be empty (at most [`NAME_MAX`] characters).
 pub fn parse_calendar_csv(text: &str) -> Result<Vec<CalendarEntry>, Vec<CalendarRowError>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text.lines().zip(1..);
@@ -267,7 +282,13 @@ pub fn parse_calendar_csv(text: &str) -> Result<Vec<CalendarEntry>, Vec<Calendar
             Err(code) => fail(code),
         }
         match (date, kind) {
-            (Ok(date), Ok(kind)) => entries.push(CalendarEntry { date, kind, name }),
+            (Ok(date), Ok(kind)) => {
+                let entry = CalendarEntry { date, kind, name };
+                match entry.check_name() {
+                    Ok(()) => entries.push(entry),
+                    Err(code) => fail(code),
+                }
+            }
             (_, Err(code)) => fail(code),
             (Err(_), Ok(_)) => {}
         }
@@ -496,6 +517,23 @@ mod tests {
                 (7, "calendar_bad_date"),
                 (7, "calendar_bad_kind"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_name_is_at_most_a_hundred_characters() {
+        let text = format!(
+            "date,kind,name\n2026-10-01,holiday,{}\n2026-10-02,holiday,{}\n",
+            "国".repeat(NAME_MAX),
+            "国".repeat(NAME_MAX + 1)
+        );
+        let errors = parse_calendar_csv(&text).unwrap_err();
+        assert_eq!(
+            errors,
+            [CalendarRowError {
+                line: 3,
+                code: "calendar_name_too_long"
+            }]
         );
     }
 

@@ -605,6 +605,7 @@ pub fn message(code: &str, lang: Lang) -> String {
             "类型须为 holiday（放假）或 workday（调休上班）。",
             "The kind must be holiday or workday (a make-up working day).",
         ),
+        "calendar_name_too_long" => ("名称最长 100 个字。", "The name is at most 100 characters."),
         "calendar_bad_header" => (
             "第一行须为 date,kind,name。",
             "The first line must be date,kind,name.",

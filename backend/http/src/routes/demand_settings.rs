@@ -309,6 +309,13 @@ async fn replace_year(
     if entries.iter().any(|e| e.date.year() != year) {
         return Err(ApiError::field("entries", "calendar_date_outside_year"));
     }
+    if let Some((i, code)) = entries
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| e.check_name().err().map(|code| (i, code)))
+    {
+        return Err(ApiError::field(&format!("entries[{i}].name"), code));
+    }
     let mut seen = std::collections::BTreeSet::new();
     if !entries.iter().all(|e| seen.insert(e.date)) {
         return Err(ApiError::field("entries", "calendar_duplicate_date"));
