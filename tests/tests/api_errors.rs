@@ -305,6 +305,52 @@ async fn health_and_readiness_answer() {
     assert!(!r.headers()["x-request-id"].is_empty());
 }
 
+/// A caller's `x-request-id` is echoed (and logged) only when it is a short, safe token;
+/// any other is replaced by a new id, as when none is sent.
+#[tokio::test]
+async fn a_request_id_is_kept_only_when_short_and_safe() {
+    let server = TestServer::start().await;
+    let id_of = |value: reqwest::header::HeaderValue| {
+        let request = server
+            .client()
+            .get(server.url("/healthz"))
+            .header("x-request-id", value);
+        async move {
+            let r = request.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.headers()["x-request-id"].to_str().unwrap().to_owned()
+        }
+    };
+    let value = |s: &[u8]| reqwest::header::HeaderValue::from_bytes(s).unwrap();
+    for kept in ["req-from-test-42", "a.b_c-D9", &"x".repeat(64)] {
+        assert_eq!(id_of(value(kept.as_bytes())).await, kept);
+    }
+    for replaced in [
+        "x".repeat(65).into_bytes(),
+        b"<script>alert(1)</script>".to_vec(),
+        b"a b".to_vec(),
+        b"id;drop".to_vec(),
+        "请求".as_bytes().to_vec(),
+        "x".repeat(8 * 1024).into_bytes(),
+    ] {
+        let got = id_of(value(&replaced)).await;
+        assert_ne!(got.as_bytes(), replaced.as_slice());
+        assert!(uuid::Uuid::parse_str(&got).is_ok(), "a new id: {got}");
+    }
+    // Two ids in one request: neither is the request's.
+    let r = server
+        .client()
+        .get(server.url("/healthz"))
+        .header("x-request-id", "one")
+        .header("x-request-id", "two")
+        .send()
+        .await
+        .unwrap();
+    let ids: Vec<_> = r.headers().get_all("x-request-id").iter().collect();
+    assert_eq!(ids.len(), 1);
+    assert!(uuid::Uuid::parse_str(ids[0].to_str().unwrap()).is_ok());
+}
+
 #[tokio::test]
 async fn a_missing_required_field_is_named_as_required_like_a_blank_one() {
     let server = TestServer::start().await;

@@ -1,6 +1,6 @@
 //! The API router: every route in one place, with the layers every request passes through
-//! (request id, trace span, body limits, error localization, panic → 500 JSON, control
-//! characters in paths and queries refused).
+//! (request id — a caller's kept only when short and safe —, trace span, body limits, error
+//! localization, panic → 500 JSON, control characters in paths and queries refused).
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::handler::Handler;
@@ -386,6 +386,31 @@ pub fn layers(app: Router) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_unsafe_request_id))
+}
+
+/// The longest `x-request-id` kept from a caller.
+pub const REQUEST_ID_MAX: usize = 64;
+
+/// A caller's `x-request-id` is kept (in logs, the operations log and the answer) only when it
+/// is a short, safe token: at most [`REQUEST_ID_MAX`] characters of `A-Z a-z 0-9 . _ -`. Any
+/// other is dropped here, and the request gets a new id like one that sent none.
+async fn drop_unsafe_request_id(mut request: Request) -> Request {
+    let safe = |id: &[u8]| {
+        !id.is_empty()
+            && id.len() <= REQUEST_ID_MAX
+            && id
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    };
+    let headers = request.headers_mut();
+    let ids = headers.get_all("x-request-id");
+    let mut ids = ids.iter();
+    let keep = matches!((ids.next(), ids.next()), (Some(id), None) if safe(id.as_bytes()));
+    if !keep {
+        headers.remove("x-request-id");
+    }
+    request
 }
 
 fn make_span(request: &Request) -> tracing::Span {
