@@ -305,6 +305,47 @@ async fn health_and_readiness_answer() {
     assert!(!r.headers()["x-request-id"].is_empty());
 }
 
+/// Intake reads its body as every other form does: an unknown field is a 422 naming it, and
+/// a body that does not say it is JSON (no `Content-Type`, or another) is a 415; nothing is
+/// recorded.
+#[tokio::test]
+async fn intake_refuses_unknown_fields_and_bodies_not_declared_json() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let admin = &c.t.admin;
+    let mut extra = intake(&c.community, "urgent");
+    extra["priority"] = json!("vip");
+    let (status, body) = admin.post("/api/v1/demands", &extra).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_body", "{body}");
+    let text = intake(&c.community, "urgent").to_string();
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+    ] {
+        for path in ["/api/v1/demands", "/api/v1/units"] {
+            let mut request = admin.request(Method::POST, path).body(text.clone());
+            if let Some(ct) = content_type {
+                request = request.header("content-type", ct);
+            }
+            let (status, body) = admin.send_raw(request).await;
+            assert_eq!(
+                status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{path} {content_type:?}: {body}"
+            );
+            assert_eq!(body["error"]["code"], "unsupported_media_type");
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
+        }
+    }
+    assert_eq!(common::demand_total(admin).await, 0);
+}
+
 /// A caller's `x-request-id` is echoed (and logged) only when it is a short, safe token;
 /// any other is replaced by a new id, as when none is sent.
 #[tokio::test]

@@ -6,9 +6,11 @@ use crate::error::{DomainError, FieldCheck};
 use crate::ids::UnitId;
 use crate::personal_data::{parse_id_number, parse_phone};
 
-/// A new demand as the form or API sends it.
+/// A new demand as the form or API sends it; a field it does not know is refused, as on
+/// every other form.
 #[derive(Debug, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct IntakeForm {
     /// The community or village the resident lives in.
     pub origin_unit: UnitId,
