@@ -504,3 +504,66 @@ async fn the_demo_tenant_is_seeded_from_the_official_list() {
     assert_eq!(tenant["name_zh"], "南昌市");
     assert_eq!(tenant["time_zone"], "Asia/Shanghai");
 }
+
+/// Moves the server's clock to 23:30 UTC — 07:30 the next morning in Beijing — on 2026-12-07,
+/// or, if the wall clock is already past that (it never runs back), on the first day after
+/// now; returns the tenant's (Asia/Shanghai) day at that moment.
+fn half_past_seven_in_beijing(server: &TestServer) -> String {
+    use chrono::{Duration, TimeZone, Utc};
+    let mut at = Utc.with_ymd_and_hms(2026, 12, 7, 23, 30, 0).unwrap();
+    while at <= server.clock.now() + Duration::minutes(1) {
+        at += Duration::days(1);
+    }
+    server.clock.advance(at - server.clock.now());
+    (at.date_naive() + chrono::Days::new(1)).to_string()
+}
+
+#[tokio::test]
+async fn boundary_changes_are_dated_by_the_tenants_day_not_the_utc_one() {
+    let server = TestServer::start().await;
+    let t = server.new_tenant("city").await;
+    t.admin
+        .upload("/api/v1/units/import", "c.csv", division_csv(SMALL_CITY))
+        .await;
+    let beijing_day = half_past_seven_in_beijing(&server);
+    let east = unit_id(&t.admin, "990101001000").await;
+    let (status, body) = t
+        .admin
+        .patch(
+            &format!("/api/v1/units/{east}"),
+            &json!({"name": "东新街道"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, detail) = t.admin.get(&format!("/api/v1/units/{east}")).await;
+    assert_eq!(detail["history"][0]["change"], "renamed", "{detail}");
+    assert_eq!(
+        detail["history"][0]["effective_on"], beijing_day,
+        "{detail}"
+    );
+
+    // A rename by a re-import is dated the same way.
+    let renamed: Vec<_> = SMALL_CITY
+        .iter()
+        .map(|&(code, parent, level, name)| {
+            let name = if code == "990102000000" {
+                "乙区（新）"
+            } else {
+                name
+            };
+            (code, parent, level, name)
+        })
+        .collect();
+    let (status, report) = t
+        .admin
+        .upload("/api/v1/units/import", "c.csv", division_csv(&renamed))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let district_b = unit_id(&t.admin, "990102000000").await;
+    let (_, detail) = t.admin.get(&format!("/api/v1/units/{district_b}")).await;
+    assert_eq!(detail["history"][0]["old_name"], "乙区", "{detail}");
+    assert_eq!(
+        detail["history"][0]["effective_on"], beijing_day,
+        "{detail}"
+    );
+}

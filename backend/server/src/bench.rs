@@ -55,7 +55,13 @@ pub async fn import_province(
     let (rows, unreadable) = read_division_file(file)?;
     let scope = storage.write(tenant.id, Audit::system()).await?;
     let tiers = scope.tiers().list().await?.len() as i32;
-    let report = scope.units().import(&rows, unreadable, tiers).await?;
+    let today = chrono::Utc::now()
+        .with_timezone(&tenant.zone())
+        .date_naive();
+    let report = scope
+        .units()
+        .import(&rows, unreadable, tiers, today)
+        .await?;
     scope.commit().await?;
     Ok((tenant.id, slug, started.elapsed(), report.created))
 }

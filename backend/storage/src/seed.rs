@@ -69,7 +69,11 @@ impl Storage {
         let scope = self.write(tenant.id, Audit::system()).await?;
         let tiers = scope.tiers().list().await?.len() as i32;
         let (rows, unreadable) = read_division_file(NANCHANG_DIVISIONS)?;
-        scope.units().import(&rows, unreadable, tiers).await?;
+        let today = crate::now().with_timezone(&tenant.zone()).date_naive();
+        scope
+            .units()
+            .import(&rows, unreadable, tiers, today)
+            .await?;
         scope.commit().await?;
         report.demo_created = true;
         report.demo_admin_password = password;

@@ -78,10 +78,11 @@ pub struct ImportReport {
     pub unchanged: usize,
 }
 
-/// A boundary change's date and reason.
-#[derive(Debug, Clone, Default)]
+/// A boundary change's date and reason. The date is a day in the tenant's zone: the one the
+/// caller gave, else the tenant's today by the injected clock (never the UTC day).
+#[derive(Debug, Clone)]
 pub struct ChangeNote {
-    pub effective_on: Option<NaiveDate>,
+    pub effective_on: NaiveDate,
     pub note: Option<String>,
 }
 
@@ -132,10 +133,6 @@ pub(crate) fn subtree<C: ColumnTrait>(column: C, root: &UnitPath) -> Condition {
     Condition::all()
         .add(column.gte(root.as_str()))
         .add(column.lt(root.subtree_upper_bound()))
-}
-
-fn today() -> NaiveDate {
-    crate::now().date_naive()
 }
 
 impl Units<'_> {
@@ -373,7 +370,7 @@ impl Units<'_> {
             old_parent_id: Set(None),
             new_parent_id: Set(None),
             merged_into_id: Set(None),
-            effective_on: Set(note.effective_on.unwrap_or_else(today)),
+            effective_on: Set(note.effective_on),
             note: Set(note.note.clone()),
             actor_id: Set(self.scope.audit.actor_id.map(|a| a.0)),
             recorded_at: Set(crate::now()),
@@ -634,11 +631,13 @@ impl Units<'_> {
 
     /// Imports a division list in this transaction: any bad row and nothing is written.
     /// `unreadable` are rows the file reader could not read; they are reported with the rest.
+    /// The renames and moves it makes are dated `today` (the tenant's day).
     pub async fn import(
         &self,
         rows: &[RawRow],
         unreadable: Vec<RowError>,
         tier_count: i32,
+        today: NaiveDate,
     ) -> Result<ImportReport> {
         let existing = unit::Entity::find()
             .filter(unit::Column::TenantId.eq(self.tenant().0))
@@ -673,8 +672,8 @@ impl Units<'_> {
         for update in &plan.updates {
             let current = self.get(update.id).await?;
             let note = ChangeNote {
+                effective_on: today,
                 note: Some("import".into()),
-                ..Default::default()
             };
             if let Some(name) = &update.name {
                 self.rename(&current, name.clone(), &note).await?;

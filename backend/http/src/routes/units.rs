@@ -24,6 +24,7 @@ use crate::openapi::{
     Unauthorized, Unprocessable,
 };
 use crate::routes::ListResponse;
+use crate::routes::councils::today;
 use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -414,12 +415,20 @@ pub struct UpdateUnitRequest {
     pub note: Option<String>,
 }
 
-fn change_note(effective_on: Option<NaiveDate>, note: Option<String>) -> ApiResult<ChangeNote> {
+/// The change's date (the tenant's today when none was given) and its reason.
+fn change_note(
+    today: NaiveDate,
+    effective_on: Option<NaiveDate>,
+    note: Option<String>,
+) -> ApiResult<ChangeNote> {
     let note = note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
     if note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::field("note", "too_long"));
     }
-    Ok(ChangeNote { effective_on, note })
+    Ok(ChangeNote {
+        effective_on: effective_on.unwrap_or(today),
+        note,
+    })
 }
 
 /// Loads a unit the caller may manage, for a change.
@@ -489,7 +498,7 @@ pub async fn update_unit(
         Some(c) => Some(UnitCode::parse(c).map_err(|e| ApiError::field("code", e))?),
         None => None,
     };
-    let note = change_note(req.effective_on, req.note)?;
+    let note = change_note(today(&state, &caller), req.effective_on, req.note)?;
     let scope = caller.write(&state).await?;
     let mut unit = managed_unit(&scope, &caller, id).await?;
     if unit.archived {
@@ -540,7 +549,7 @@ pub async fn move_unit(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<MoveUnitRequest>,
 ) -> ApiResult<axum::Json<UnitResponse>> {
-    let note = change_note(req.effective_on, req.note)?;
+    let note = change_note(today(&state, &caller), req.effective_on, req.note)?;
     let scope = caller.write(&state).await?;
     let unit = managed_unit(&scope, &caller, id).await?;
     let parent = named_unit(&scope, &caller, req.parent_id, "parent_id").await?;
@@ -590,7 +599,7 @@ pub async fn archive_unit(
     } else {
         parse_json(&headers, &body)?
     };
-    let note = change_note(req.effective_on, req.note)?;
+    let note = change_note(today(&state, &caller), req.effective_on, req.note)?;
     let scope = caller.write(&state).await?;
     let unit = managed_unit(&scope, &caller, id).await?;
     let archived = scope.units().archive(&unit, &note).await?;
@@ -633,7 +642,7 @@ pub async fn merge_unit(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<MergeUnitRequest>,
 ) -> ApiResult<axum::Json<UnitResponse>> {
-    let note = change_note(req.effective_on, req.note)?;
+    let note = change_note(today(&state, &caller), req.effective_on, req.note)?;
     let scope = caller.write(&state).await?;
     let unit = managed_unit(&scope, &caller, id).await?;
     let target = named_unit(&scope, &caller, req.into_id, "into_id").await?;
@@ -674,7 +683,10 @@ pub async fn import_units(
     let (rows, unreadable) = read_division_file(&bytes)?;
     let scope = caller.write(&state).await?;
     let tiers = scope.tiers().list().await?.len() as i32;
-    let report = scope.units().import(&rows, unreadable, tiers).await?;
+    let report = scope
+        .units()
+        .import(&rows, unreadable, tiers, today(&state, &caller))
+        .await?;
     scope.commit().await?;
     Ok(axum::Json(report))
 }
