@@ -37,7 +37,8 @@ pub struct Config {
     /// whose reading of the client's address throttling then uses.
     pub trusted_proxy_hops: usize,
     /// `MINQING_DATA_KEY`: 32 bytes (64 hex digits or base64) sealing residents' personal
-    /// data. Unset: a key generated once into `<data dir>/data.key`.
+    /// data. Required on PostgreSQL (`serve` refuses to start without it); unset on SQLite: a
+    /// key generated once into `<data dir>/data.key`.
     pub data_key: Option<String>,
     /// `MINQING_SWEEP_SECONDS` (60): how often the deadline sweeper runs; 0 turns it off.
     pub sweep_every: Duration,

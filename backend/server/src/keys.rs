@@ -1,6 +1,8 @@
-//! The master key that seals residents' personal data: from `MINQING_DATA_KEY`, or generated
-//! once into the data dir so the embedded setup needs no step. Several servers sharing one
-//! PostgreSQL database must share the key: set `MINQING_DATA_KEY` there.
+//! The master key that seals residents' personal data: from `MINQING_DATA_KEY`, or — on the
+//! embedded SQLite database only — generated once into the data dir so that setup needs no step.
+//! On PostgreSQL the key is required: several servers share the database, and a key each of them
+//! made for itself (in a pod's scratch volume, lost on restart) would leave one server unable to
+//! open what another sealed.
 use std::io::Write;
 
 use anyhow::Context;
@@ -10,6 +12,11 @@ use crate::config::Config;
 
 const KEY_FILE: &str = "data.key";
 
+/// Why a server on PostgreSQL will not start without a key, and how to make one.
+pub const MISSING_ON_POSTGRES: &str = "MINQING_DATA_KEY is not set: on PostgreSQL every server \
+     must seal personal data with the same key; make one with `openssl rand -hex 32` and set \
+     MINQING_DATA_KEY to it on every server (from a Kubernetes Secret, say)";
+
 pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
     if let Some(raw) = &config.data_key {
         return MasterKey::parse(raw.trim()).map_err(|_| {
@@ -17,11 +24,7 @@ pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
         });
     }
     if config.database_url.starts_with("postgres") {
-        tracing::warn!(
-            "MINQING_DATA_KEY is not set: personal data is sealed with a key kept in {}; \
-             every server sharing this database needs the same key",
-            config.data_dir.join(KEY_FILE).display()
-        );
+        anyhow::bail!("{MISSING_ON_POSTGRES}");
     }
     let path = config.data_dir.join(KEY_FILE);
     if let Ok(raw) = std::fs::read_to_string(&path) {

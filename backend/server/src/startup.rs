@@ -42,9 +42,10 @@ pub async fn open_storage(config: &Config, demo: bool) -> anyhow::Result<(Storag
 
 impl Server {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        // The key first: a server that cannot seal does not migrate or seed anything.
+        let sealer = Arc::new(Sealer::new(&crate::keys::master_key(config)?));
         let (storage, seed) = open_storage(config, config.demo).await?;
         let clock = Clock::default();
-        let sealer = Arc::new(Sealer::new(&crate::keys::master_key(config)?));
         let state = AppState {
             storage: storage.clone(),
             config: HttpConfig {

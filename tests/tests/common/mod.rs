@@ -55,6 +55,9 @@ pub struct TestServer {
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
+/// The sealing key servers on PostgreSQL start with (any 32 bytes, in hex).
+pub const TEST_DATA_KEY: &str = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed";
+
 pub fn uses_postgres() -> bool {
     std::env::var("MINQING_TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty())
 }
@@ -118,7 +121,8 @@ impl TestServer {
             }),
             public_demands_per_hour: options.public_demands_per_hour.unwrap_or(10_000),
             trusted_proxy_hops: options.trusted_proxy_hops,
-            data_key: None,
+            // PostgreSQL requires a key; SQLite generates one into the temp dir.
+            data_key: uses_postgres().then(|| TEST_DATA_KEY.into()),
             // Tests run the sweeper and the dispatcher themselves, after moving the clock.
             sweep_every: Duration::ZERO,
             deliver_every: Duration::ZERO,
