@@ -623,6 +623,36 @@ pub fn message(code: &str, lang: Lang) -> String {
             "The start date is after the end date.",
         ),
         "import_csv_only" => ("请上传 CSV 文件。", "Upload a CSV file."),
+        "invalid_row" => (
+            "这一行无法读取，请对照模板检查各列。",
+            "This row cannot be read; check its columns against the template.",
+        ),
+        // Budgets and spending.
+        "date_in_future" => ("日期不能晚于今天。", "The date cannot be later than today."),
+        "fiscal_year_out_of_range" => (
+            "年度须在 2000 到 2100 之间。",
+            "The fiscal year must be 2000–2100.",
+        ),
+        "demand_or_project" => (
+            "一笔支出要么关联诉求，要么填写项目，不能两者都填。",
+            "A spending belongs either to a demand or to a project, not both.",
+        ),
+        "category_from_demand" => (
+            "关联诉求的支出沿用诉求的类别，请不要另填类别。",
+            "A spending for a demand takes the demand's category; leave the category empty.",
+        ),
+        "allocation_below_spending" => (
+            "这样更正后，拨付总额将低于已支出的金额，无法更正。",
+            "After this correction the allocations would total less than has been spent, so it cannot be made.",
+        ),
+        "correction_not_correctable" => (
+            "更正记录本身不能再更正，请更正原记录。",
+            "A correction cannot itself be corrected; correct the original entry.",
+        ),
+        "notice_lead_out_of_range" => (
+            "提前公示时间须在 0 到 720 小时（30 天）之间。",
+            "The notice lead time must be 0–720 hours (30 days).",
+        ),
         "export_too_large" => (
             "符合条件的诉求超过 100000 条，无法一次导出。请缩小筛选范围（如受理日期、单位、类别或状态）后再导出。",
             "More than 100,000 demands match; narrow the filters (dates received, unit, category or status) and export again.",
@@ -667,5 +697,157 @@ mod tests {
         );
         assert!(message("unknown_parent", Lang::Zh).contains("上级代码"));
         assert_eq!(message("no_such_code", Lang::En), "Error: no_such_code");
+    }
+
+    /// Where a stable code is handed to an error in the server's source, and whether the code
+    /// is the first or the last string literal of what follows (up to the closing bracket).
+    const CODE_SITES: &[(&str, Site)] = &[
+        ("field(", Site::AfterName),
+        ("conflict(", Site::First),
+        ("ApiError::new(", Site::Last),
+        ("with_code(", Site::First),
+        ("fail(", Site::AfterName),
+        ("ImportUnreadable(", Site::First),
+        ("Err(\"", Site::Here),
+        ("code: \"", Site::Here),
+        ("reason: \"", Site::Here),
+        ("unwrap_or(\"", Site::Here),
+        ("None => \"", Site::Here),
+        ("|_| \"", Site::Here),
+        ("&'static str = \"", Site::Here),
+        ("&str = \"", Site::Here),
+    ];
+
+    #[derive(Clone, Copy)]
+    enum Site {
+        /// The literal that starts right here (the marker ends with its opening quote).
+        Here,
+        /// The call's first argument, when it is a literal.
+        First,
+        /// The call's last argument, when it is a literal.
+        Last,
+        /// `(field, code)`: the second argument, or the only one.
+        AfterName,
+    }
+
+    /// Constants of the shape `&str = "…"` that are not codes.
+    const NOT_CODES: &[&str] = &[
+        "grpc",
+        "localhost",
+        "minqing",
+        "minqing_session",
+        "nanchang",
+        "platform",
+        "unknown",
+    ];
+
+    fn looks_like_code(s: &str) -> bool {
+        s.len() > 2
+            && !NOT_CODES.contains(&s)
+            && s.starts_with(|c: char| c.is_ascii_lowercase())
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }
+
+    /// The arguments of the call `text` starts inside, trimmed, up to its closing bracket.
+    fn arguments_of_call(text: &str) -> Vec<&str> {
+        let (mut depth, mut args, mut start, mut in_string) = (0i32, Vec::new(), 0, false);
+        let mut chars = text.char_indices();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '\\' if in_string => {
+                    chars.next();
+                }
+                '"' => in_string = !in_string,
+                _ if in_string => {}
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' if depth == 0 => {
+                    args.push(text[start..i].trim());
+                    return args;
+                }
+                ')' | ']' | '}' => depth -= 1,
+                ',' if depth == 0 => {
+                    args.push(text[start..i].trim());
+                    start = i + 1;
+                }
+                _ => {}
+            }
+        }
+        args
+    }
+
+    /// The text of a string literal argument (`"code"`), else nothing.
+    fn literal(arg: &str) -> Option<&str> {
+        arg.strip_prefix('"')?.strip_suffix('"')
+    }
+
+    /// Every code the server's source hands to an error (tests left out), with the file.
+    fn codes_in_source() -> Vec<(String, String)> {
+        let backend = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut dirs = vec![backend];
+        let mut found = Vec::new();
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if !path.ends_with("target") {
+                        dirs.push(path);
+                    }
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") || path.ends_with("i18n.rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let text = text.split("#[cfg(test)]").next().unwrap();
+                for (marker, site) in CODE_SITES {
+                    for (at, _) in text.match_indices(marker) {
+                        let after = &text[at + marker.len()..];
+                        let args = || arguments_of_call(after);
+                        let code = match site {
+                            Site::Here => after.split('"').next(),
+                            Site::First => args().first().and_then(|a| literal(a)),
+                            Site::Last => args().last().and_then(|a| literal(a)),
+                            Site::AfterName => {
+                                let args = args();
+                                args.get(args.len().min(2) - 1).and_then(|a| literal(a))
+                            }
+                        };
+                        if let Some(code) = code.filter(|c| looks_like_code(c)) {
+                            found.push((code.to_owned(), path.display().to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    fn every_code_the_server_can_answer_has_words_in_both_languages() {
+        let codes = codes_in_source();
+        assert!(
+            codes.len() > 200,
+            "the scan found only {} codes",
+            codes.len()
+        );
+        let missing: Vec<_> = codes
+            .iter()
+            .filter(|(code, _)| {
+                message(code, Lang::Zh) == format!("错误：{code}")
+                    || message(code, Lang::En) == format!("Error: {code}")
+            })
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "codes without a message in the catalog (backend/domain/src/i18n.rs):\n{}",
+            missing
+                .iter()
+                .map(|(code, file)| format!("{code} ({file})"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
