@@ -406,3 +406,22 @@ async fn a_term_outside_the_years_2000_to_2100_is_refused() {
             .await;
     assert_eq!(council["members"], json!([]), "{council}");
 }
+
+#[tokio::test]
+async fn a_member_list_with_a_wrong_header_is_told_its_own_header() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let division = b"code,parent_code,level,name\n990101001001,990101001000,4,x\n".to_vec();
+    let (status, body) =
+        c.t.admin
+            .upload("/api/v1/council-members/import", "m.csv", division)
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "member_bad_header", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("unit_code,name,category,role,term_start"),
+        "{message}"
+    );
+    assert!(!message.contains("parent_code"), "{message}");
+}

@@ -318,3 +318,23 @@ async fn a_register_larger_than_a_page_is_read_whole_through_its_cursor() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"]["field_codes"]["cursor"], "invalid_cursor");
 }
+
+#[tokio::test]
+async fn a_register_with_a_wrong_header_is_told_its_own_header() {
+    let server = TestServer::start().await;
+    let c = city(&server).await;
+    let register = format!("/api/v1/units/{}/households", c.community);
+    let division = b"code,parent_code,level,name\n990101001001,990101001000,4,x\n".to_vec();
+    let (status, body) =
+        c.t.admin
+            .upload(&format!("{register}/import"), "h.csv", division)
+            .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["code"], "household_bad_header", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("address,head_name") && message.contains("住址,户主"),
+        "{message}"
+    );
+    assert!(!message.contains("parent_code"), "{message}");
+}

@@ -153,6 +153,18 @@ pub fn message(code: &str, lang: Lang) -> String {
             "表头须为 code,parent_code,level,name。",
             "The header must be code,parent_code,level,name.",
         ),
+        "member_bad_header" => (
+            "表头须以 unit_code,name,category,role,term_start 开头（或导出文件的 单位代码,姓名,类别,职务,任期开始），其后可加 term_end,organisation,phone。",
+            "The header must start unit_code,name,category,role,term_start (or the export's 单位代码,姓名,类别,职务,任期开始), optionally followed by term_end,organisation,phone.",
+        ),
+        "household_bad_header" => (
+            "表头须以 address,head_name 开头（或 住址,户主），其后可加 phone,flags,members（联系电话,标记,人数）。",
+            "The header must start address,head_name (or 住址,户主), optionally followed by phone,flags,members (联系电话,标记,人数).",
+        ),
+        "account_bad_header" => (
+            "表头须为 username,display_name,role,unit_code，可再加 password。",
+            "The header must be username,display_name,role,unit_code, optionally followed by password.",
+        ),
         "method_not_allowed" => (
             "该地址不支持这种请求方法。",
             "This address does not accept that request method.",

@@ -207,7 +207,7 @@ pub const ACCOUNT_HEADER: [&str; 4] = ["username", "display_name", "role", "unit
 
 /// An account list (`username,display_name,role,unit_code[,password]`), one grant a row.
 pub fn read_account_file(bytes: &[u8]) -> Result<(Vec<AccountRow>, Vec<RowError>)> {
-    let table = read_table(bytes, &ACCOUNT_HEADER)?;
+    let table = read_table(bytes, &ACCOUNT_HEADER).map_err(own_header(ACCOUNT_BAD_HEADER))?;
     let errors = undecodable_rows(&table);
     let rows = table
         .rows
@@ -255,14 +255,18 @@ pub const MEMBER_EXPORT_HEADER: [&str; 9] = [
 /// The rows of a file headed either `header` or `or_header` (their required first columns),
 /// each made by `row` from its line number and a cell reader (blank past the row's end), and
 /// the lines that could not be decoded.
+/// A wrong header is refused as `bad_header`, the code whose words name this file's header.
 fn read_rows<T>(
     bytes: &[u8],
     (header, or_header): (&[&str], &[&str]),
+    bad_header: &'static str,
     row: impl Fn(usize, &dyn Fn(usize) -> String) -> T,
 ) -> Result<(Vec<T>, Vec<RowError>)> {
     let table = match read_table(bytes, header) {
-        Err(StorageError::ImportUnreadable("import_bad_header")) => read_table(bytes, or_header)?,
-        other => other?,
+        Err(StorageError::ImportUnreadable("import_bad_header")) => {
+            read_table(bytes, or_header).map_err(own_header(bad_header))?
+        }
+        other => other.map_err(own_header(bad_header))?,
     };
     let errors = undecodable_rows(&table);
     let rows = table
@@ -273,11 +277,26 @@ fn read_rows<T>(
     Ok((rows, errors))
 }
 
+/// The codes of a wrong header in a member list, a household register and an account list.
+const MEMBER_BAD_HEADER: &str = "member_bad_header";
+const HOUSEHOLD_BAD_HEADER: &str = "household_bad_header";
+const ACCOUNT_BAD_HEADER: &str = "account_bad_header";
+
+/// `read_table`'s `import_bad_header` (whose words name the division file's header) as the
+/// code naming the header of the file being read.
+fn own_header(code: &'static str) -> impl Fn(StorageError) -> StorageError {
+    move |e| match e {
+        StorageError::ImportUnreadable("import_bad_header") => StorageError::ImportUnreadable(code),
+        other => other,
+    }
+}
+
 /// A council member list (see [`MEMBER_HEADER`]).
 pub fn read_member_file(bytes: &[u8]) -> Result<(Vec<MemberRow>, Vec<RowError>)> {
     read_rows(
         bytes,
         (&MEMBER_HEADER[..5], &MEMBER_EXPORT_HEADER[..5]),
+        MEMBER_BAD_HEADER,
         |line, cell| MemberRow {
             line,
             unit_code: cell(0),
@@ -302,6 +321,7 @@ pub fn read_household_file(bytes: &[u8]) -> Result<(Vec<HouseholdRow>, Vec<RowEr
     read_rows(
         bytes,
         (&HOUSEHOLD_HEADER[..2], &HOUSEHOLD_HEADER_ZH[..2]),
+        HOUSEHOLD_BAD_HEADER,
         |line, cell| HouseholdRow {
             line,
             address: cell(0),
@@ -442,6 +462,27 @@ mod tests {
             err,
             StorageError::ImportUnreadable("import_bad_header")
         ));
+    }
+
+    #[test]
+    fn each_file_is_refused_with_the_code_naming_its_own_header() {
+        let wrong = b"code,parent_code,level,name\n1,,1,x\n";
+        let code = |e: StorageError| match e {
+            StorageError::ImportUnreadable(code) => code,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            code(read_member_file(wrong).unwrap_err()),
+            "member_bad_header"
+        );
+        assert_eq!(
+            code(read_household_file(wrong).unwrap_err()),
+            "household_bad_header"
+        );
+        assert_eq!(
+            code(read_account_file(wrong).unwrap_err()),
+            "account_bad_header"
+        );
     }
 
     #[test]
