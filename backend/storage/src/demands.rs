@@ -380,6 +380,12 @@ impl Demands<'_> {
             .one(&self.scope.tx)
             .await?
             .ok_or(StorageError::NotFound)?;
+        self.with_assists(row).await
+    }
+
+    /// A demand row read already, with its co-handling units.
+    async fn with_assists(&self, row: demand::Model) -> Result<Loaded> {
+        let id = row.id;
         let mut loaded = Loaded::new(row)?;
         loaded.assists = demand_assist::Entity::find()
             .filter(demand_assist::Column::TenantId.eq(self.tenant()))
@@ -1254,8 +1260,7 @@ impl Demands<'_> {
         form: &PublicRatingForm,
         now: DateTime<Utc>,
     ) -> Result<PublicDemandView> {
-        let row = self.by_receipt(code).await?;
-        let loaded = self.load(row.id).await?;
+        let loaded = self.with_assists(self.by_receipt(code).await?).await?;
         if loaded.state.status != Status::FeedbackGiven {
             return Err(StorageError::conflict(RATING_NOT_OPEN));
         }
